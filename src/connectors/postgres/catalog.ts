@@ -1,0 +1,103 @@
+import type { CatalogSnapshot, JsonValue, LiveObject } from '../../core/model.js';
+import { liveChild, newLiveObject } from '../../core/model.js';
+
+/** The part of pg.Client the reader needs (rows as arrays: 200,000 column rows cost less). */
+export interface ArrayQueryable {
+  query(config: { text: string; values?: unknown[]; rowMode: 'array' }): Promise<{ rows: unknown[][] }>;
+}
+
+/** The catalog SQL of one PostgreSQL-family engine. Every query is bulk: one per kind of object. */
+export interface CatalogQueries {
+  /** -> [current_database, version, standard_conforming_strings, owner, comment] */
+  database: string;
+  /** -> [schema, owner, comment]; $1 = schema names or null for all user schemas */
+  schemas: string;
+  /** -> [schema, table, relkind, owner, comment] */
+  tables: string;
+  /** -> [schema, table, column, comment], ordered by attnum */
+  columns: string;
+}
+
+const SYSTEM_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
+const SCHEMA_FILTER = `(($1::text[]) IS NULL AND ${SYSTEM_SCHEMAS} OR n.nspname = ANY($1::text[]))`;
+const TABLE_KINDS = `c.relkind IN ('r', 'p', 'v', 'm', 'f')`;
+
+export const POSTGRES_CATALOG: CatalogQueries = {
+  database: `SELECT d.datname, version(), current_setting('standard_conforming_strings'),
+    pg_get_userbyid(d.datdba), shobj_description(d.oid, 'pg_database')
+    FROM pg_database d WHERE d.datname = current_database()`,
+  schemas: `SELECT n.nspname, pg_get_userbyid(n.nspowner), d.description
+    FROM pg_namespace n
+    LEFT JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0
+    WHERE ${SCHEMA_FILTER}`,
+  tables: `SELECT n.nspname, c.relname, c.relkind::text, pg_get_userbyid(c.relowner), d.description
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
+    WHERE ${TABLE_KINDS} AND ${SCHEMA_FILTER}`,
+  columns: `SELECT n.nspname, c.relname, a.attname, d.description
+    FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND ${TABLE_KINDS} AND ${SCHEMA_FILTER}
+    ORDER BY n.nspname, c.relname, a.attnum`,
+};
+
+const text = (value: unknown): string => String(value);
+const nullableText = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+export interface DatabaseRead {
+  database: LiveObject;
+  server: Record<string, JsonValue>;
+  queries: number;
+}
+
+/** Reads one database (the one the client is connected to) in four queries. */
+export async function readPostgresDatabase(
+  client: ArrayQueryable,
+  queries: CatalogQueries,
+  schemas: readonly string[] | undefined,
+  parameter: (names: readonly string[] | undefined) => unknown[] = (names) => [names ?? null],
+): Promise<DatabaseRead> {
+  const values = parameter(schemas);
+  const run = (sql: string, withSchemas = true) =>
+    client.query({ text: sql, rowMode: 'array', ...(withSchemas ? { values } : {}) }).then((result) => result.rows);
+  const [[databaseRow], schemaRows, tableRows, columnRows] = await Promise.all([
+    run(queries.database, false),
+    run(queries.schemas),
+    run(queries.tables),
+    run(queries.columns),
+  ]);
+  if (!databaseRow) throw new Error('the current database is not in pg_database');
+  const database = newLiveObject('database', text(databaseRow[0]));
+  database.owner = nullableText(databaseRow[3]);
+  database.description = nullableText(databaseRow[4]);
+  for (const [name, owner, comment] of schemaRows ?? []) {
+    const schema = liveChild(database, 'schema', text(name));
+    schema.owner = nullableText(owner);
+    schema.description = nullableText(comment);
+  }
+  for (const [schemaName, name, relkind, owner, comment] of tableRows ?? []) {
+    const table = liveChild(liveChild(database, 'schema', text(schemaName)), 'table', text(name));
+    table.owner = nullableText(owner);
+    table.description = nullableText(comment);
+    table.facts = { relkind: text(relkind) };
+  }
+  for (const [schemaName, tableName, name, comment] of columnRows ?? []) {
+    const table = database.children.get(text(schemaName))?.children.get(text(tableName));
+    if (!table) continue; // dropped between the two queries
+    liveChild(table, 'column', text(name)).description = nullableText(comment);
+  }
+  return {
+    database,
+    server: {
+      currentDatabase: text(databaseRow[0]),
+      version: text(databaseRow[1]),
+      standardConformingStrings: databaseRow[2] !== 'off',
+    },
+    queries: 4,
+  };
+}
+
+export function emptySnapshot(service: string): CatalogSnapshot {
+  return { service, databases: new Map(), server: {}, queries: 0 };
+}

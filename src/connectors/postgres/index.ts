@@ -1,0 +1,42 @@
+import type { Change, LiveObject } from '../../core/model.js';
+import { findLive } from '../../core/model.js';
+import { renderEachChange } from '../shared/render.js';
+import type { Capabilities, Connector } from '../types.js';
+import { POSTGRES_CATALOG, readPostgresDatabase } from './catalog.js';
+import { describePgTarget, PgFamilySession } from './client.js';
+import { postgresDialect, renderPostgresChange } from './dialect.js';
+
+export const POSTGRES_CAPABILITIES: Capabilities = {
+  description: ['database', 'schema', 'table', 'column'],
+  owner: ['database', 'schema', 'table'],
+  tags: [],
+  maxOwners: 1,
+  ownerRemovable: false,
+};
+
+/** The live table a table or column change is about (its kind decides the SQL keyword). */
+export function tableOf(change: Change, snapshot: Parameters<typeof findLive>[0]): LiveObject | undefined {
+  return change.path.length >= 3 ? findLive(snapshot, change.path.slice(0, 3)) : undefined;
+}
+
+export const postgresConnector: Connector = {
+  type: 'postgres',
+  displayName: 'PostgreSQL',
+  capabilities: POSTGRES_CAPABILITIES,
+  dialect: postgresDialect,
+  render(changes, snapshot) {
+    const dialect = postgresDialect(snapshot.server);
+    return renderEachChange(changes, (change) => renderPostgresChange(change, dialect, tableOf(change, snapshot)));
+  },
+  describeTarget: (service) => describePgTarget(service, 5432),
+  async connect(service) {
+    const session = new PgFamilySession(service, {
+      displayName: 'PostgreSQL',
+      readDatabase: (client, schemas) => readPostgresDatabase(client, POSTGRES_CATALOG, schemas),
+      savepoints: true,
+      defaultPort: 5432,
+    });
+    await session.open();
+    return session;
+  },
+};

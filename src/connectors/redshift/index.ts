@@ -1,0 +1,30 @@
+import { renderEachChange } from '../shared/render.js';
+import type { Connector } from '../types.js';
+import { POSTGRES_CAPABILITIES, tableOf } from '../postgres/index.js';
+import { describePgTarget, PgFamilySession } from '../postgres/client.js';
+import { readRedshiftDatabase } from './catalog.js';
+import { redshiftCanonicalName, redshiftDialect, renderRedshiftChange } from './dialect.js';
+
+export const redshiftConnector: Connector = {
+  type: 'redshift',
+  displayName: 'Amazon Redshift',
+  capabilities: POSTGRES_CAPABILITIES,
+  dialect: () => redshiftDialect,
+  canonicalName: redshiftCanonicalName,
+  render(changes, snapshot) {
+    return renderEachChange(changes, (change) => renderRedshiftChange(change, tableOf(change, snapshot)));
+  },
+  describeTarget: (service) => describePgTarget(service, 5439),
+  async connect(service) {
+    const session = new PgFamilySession(service, {
+      displayName: 'Redshift',
+      readDatabase: readRedshiftDatabase,
+      // Redshift runs DDL in transactions but has no SAVEPOINT: each batch is its own implicit
+      // transaction, replayed statement by statement when it fails.
+      savepoints: false,
+      defaultPort: 5439,
+    });
+    await session.open();
+    return session;
+  },
+};

@@ -1,0 +1,15 @@
+import type { Connector } from './types.js';
+import { postgresConnector } from './postgres/index.js';
+import { redshiftConnector } from './redshift/index.js';
+
+/** Every system metaform knows, by its `type` in metaform.yaml. Adding one is adding a line. */
+export const connectors: ReadonlyMap<string, Connector> = new Map(
+  [
+    postgresConnector,
+    redshiftConnector,
+  ].map((connector) => [connector.type, connector]),
+);
+
+export function connectorFor(type: string): Connector | undefined {
+  return connectors.get(type);
+}

@@ -1,0 +1,106 @@
+/**
+ * The contract between the core and a connector. A connector is one folder holding
+ * - its dialect: quoting and SQL rendering, pure and unit-tested;
+ * - its catalog reader: a fixed number of bulk queries per database;
+ * - its client wiring: the official driver, connections, transactions, retries.
+ * The core imports only this file and the registry; it never imports a driver.
+ */
+import type {
+  CatalogSnapshot,
+  Change,
+  JsonValue,
+  Level,
+  Operation,
+  OperationResult,
+  RenderResult,
+} from '../core/model.js';
+
+/** Which levels support which property. Declared once per connector; validation reads it. */
+export interface Capabilities {
+  description: readonly Level[];
+  owner: readonly Level[];
+  tags: readonly Level[];
+  /** Most owners one object may have (1 on every engine with an OWNER column). */
+  maxOwners: number;
+  /** Whether an object may be left with no owner. */
+  ownerRemovable: boolean;
+  /**
+   * Capabilities that depend on the server (e.g. MariaDB schema comments, ClickHouse database
+   * comments on 25.4+). Validation accepts them; rendering reports them skipped with a reason
+   * when the server turns out not to have them.
+   */
+  serverDependent?: {
+    description?: readonly Level[];
+    owner?: readonly Level[];
+    tags?: readonly Level[];
+  };
+}
+
+export interface Dialect {
+  /** An identifier, quoted so the engine reads it back exactly. */
+  quoteIdentifier(name: string): string;
+  /** A string literal (or NULL for null), escaped for this engine's lexer. */
+  quoteLiteral(value: string | null): string;
+  /** The qualified name of an object from its path below the database (schema, table, column). */
+  qualifiedName(path: readonly string[]): string;
+}
+
+/** A service as configured in metaform.yaml, after ${VAR} interpolation. */
+export interface ServiceConfig {
+  name: string;
+  type: string;
+  /** Passed to the client; never printed or journaled. */
+  connection: Record<string, JsonValue>;
+  /** Databases to read; default: the ones the YAML names. */
+  databases?: string[];
+  tags: { prune: boolean };
+  owners: { map: Record<string, string> };
+  templates: Record<string, string>;
+  /** Connector-specific settings (e.g. ClickHouse `cluster`). */
+  options: Record<string, JsonValue>;
+}
+
+export interface ReadRequest {
+  /** Databases to read. */
+  databases: string[];
+  /** Restrict to these schemas per database (undefined = every schema). */
+  schemas?: Map<string, string[]>;
+  onProgress?: (done: number, total: number, label: string) => void;
+}
+
+export interface ExecuteRequest {
+  database: string;
+  operations: Operation[];
+  /** Called once per operation as soon as its outcome is known. */
+  onResult?: (result: OperationResult) => void;
+}
+
+/** A live connection to one service (possibly several databases behind it). */
+export interface ConnectorSession {
+  read(request: ReadRequest): Promise<CatalogSnapshot>;
+  /**
+   * Runs the operations of one database: batched and in one transaction where the engine
+   * allows, each operation's outcome reported separately (a failure never hides the others).
+   */
+  execute(request: ExecuteRequest): Promise<OperationResult[]>;
+  close(): Promise<void>;
+}
+
+export interface Connector {
+  /** The `type` of a service in metaform.yaml. */
+  type: string;
+  displayName: string;
+  capabilities: Capabilities;
+  /** The dialect to quote with; server facts come from the snapshot (sql_mode, version...). */
+  dialect(server: Record<string, JsonValue>): Dialect;
+  /**
+   * The name of the object a YAML name designates (engines that fold unquoted names override);
+   * two YAML names with the same canonical name are a conflict.
+   */
+  canonicalName?(name: string, level: Level): string;
+  /** Pure: render statements for the changes of one database, given the live snapshot. */
+  render(changes: Change[], snapshot: CatalogSnapshot, service: ServiceConfig): RenderResult;
+  /** A host description for error messages, never containing a password. */
+  describeTarget(service: ServiceConfig): string;
+  connect(service: ServiceConfig): Promise<ConnectorSession>;
+}

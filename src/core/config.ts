@@ -1,0 +1,101 @@
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { JsonValue, SourceLocation } from './model.js';
+import type { ServiceConfig } from '../connectors/types.js';
+import { interpolate } from './env.js';
+import { MetaformError, MetaformErrors } from './errors.js';
+import { schemaValidator } from './schemas.js';
+import { YamlFile } from './yaml-file.js';
+
+export const CONFIG_FILE = 'metaform.yaml';
+
+export interface ServiceEntry {
+  config: ServiceConfig;
+  location: SourceLocation;
+  /** Environment variables the connection needs that are not set (reported when connecting). */
+  missingVariables: string[];
+}
+
+export interface ProjectConfig {
+  root: string;
+  file: YamlFile;
+  metadataDirs: string[];
+  stateDir: string;
+  services: Map<string, ServiceEntry>;
+  openmetadata?: { url: string; token?: string };
+}
+
+interface RawService {
+  type: string;
+  connection?: Record<string, JsonValue>;
+  databases?: string[];
+  tags?: { prune?: boolean };
+  owners?: { map?: Record<string, string> };
+  templates?: Record<string, string>;
+  options?: Record<string, JsonValue>;
+}
+
+interface RawConfig {
+  version: 1;
+  metadata?: string[];
+  state?: string;
+  services: Record<string, RawService>;
+  openmetadata?: { url: string; token?: string };
+}
+
+export async function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): Promise<ProjectConfig> {
+  const path = join(resolve(root), CONFIG_FILE);
+  try {
+    await access(path);
+  } catch {
+    throw new MetaformError(`no ${CONFIG_FILE} in ${resolve(root)}`, undefined, 'run `metaform init` to create one, or pass --dir');
+  }
+  const file = await YamlFile.read(path, resolve(root));
+  const raw = file.toJS();
+  const validate = schemaValidator('config');
+  if (!validate(raw)) throw new MetaformErrors(file.schemaErrors(validate.errors ?? []));
+  const config = raw as RawConfig;
+
+  const services = new Map<string, ServiceEntry>();
+  for (const [name, service] of Object.entries(config.services)) {
+    const missing: string[] = [];
+    const connection = interpolateTree(service.connection ?? {}, env, missing) as Record<string, JsonValue>;
+    services.set(name, {
+      location: file.locate(['services', name], true),
+      missingVariables: [...new Set(missing)],
+      config: {
+        name,
+        type: service.type,
+        connection,
+        ...(service.databases ? { databases: service.databases } : {}),
+        tags: { prune: service.tags?.prune ?? true },
+        owners: { map: service.owners?.map ?? {} },
+        templates: service.templates ?? {},
+        options: service.options ?? {},
+      },
+    });
+  }
+  const openmetadata = config.openmetadata
+    ? (interpolateTree(config.openmetadata, env, []) as { url: string; token?: string })
+    : undefined;
+  return {
+    root: resolve(root),
+    file,
+    metadataDirs: config.metadata ?? ['metadata'],
+    stateDir: config.state ?? '.metaform',
+    services,
+    ...(openmetadata ? { openmetadata } : {}),
+  };
+}
+
+function interpolateTree(value: JsonValue, env: NodeJS.ProcessEnv, missing: string[]): JsonValue {
+  if (typeof value === 'string') {
+    const result = interpolate(value, env);
+    missing.push(...result.missing);
+    return result.value;
+  }
+  if (Array.isArray(value)) return value.map((item) => interpolateTree(item, env, missing));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolateTree(item, env, missing)]));
+  return value;
+}

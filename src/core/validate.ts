@@ -1,0 +1,67 @@
+import type { Capabilities, Connector } from '../connectors/types.js';
+import type { ProjectConfig } from './config.js';
+import { walkDesired, type DesiredState } from './desired.js';
+import { ErrorList } from './errors.js';
+import { formatAddress, type Level } from './model.js';
+
+type CapabilityName = 'description' | 'owner' | 'tags';
+
+export function supports(capabilities: Capabilities, property: CapabilityName, level: Level): boolean {
+  return capabilities[property].includes(level) || (capabilities.serverDependent?.[property]?.includes(level) ?? false);
+}
+
+function supportedLevels(capabilities: Capabilities, property: CapabilityName): string {
+  const levels = [...capabilities[property], ...(capabilities.serverDependent?.[property] ?? [])];
+  return levels.length ? levels.join(', ') : 'no level';
+}
+
+/**
+ * Checks what needs no connection: every service's type is known, and every property the YAML
+ * sets is one its system supports at that level, with an owner count the engine allows.
+ */
+export function validateCapabilities(
+  config: ProjectConfig,
+  desired: DesiredState,
+  connectorFor: (type: string) => Connector | undefined,
+): void {
+  const errors = new ErrorList();
+  for (const [name, entry] of config.services) {
+    const connector = connectorFor(entry.config.type);
+    if (!connector) {
+      errors.add(`service ${name}: unknown type "${entry.config.type}"`, entry.location, 'see the capability table in the README for the supported systems');
+      continue;
+    }
+    for (const object of walkDesired(desired.get(name) ?? new Map())) {
+      const address = formatAddress(name, object.path);
+      const system = `${connector.displayName} (${connector.type})`;
+      const check = (property: CapabilityName, at: { line: number; col: number; file: string }) => {
+        if (!supports(connector.capabilities, property, object.level))
+          errors.add(
+            `${system} does not support ${property} on a ${object.level} (${address})`,
+            at,
+            `${connector.type} supports ${property} on: ${supportedLevels(connector.capabilities, property)}`,
+          );
+        return supports(connector.capabilities, property, object.level);
+      };
+      if (object.description) check('description', object.description.at);
+      if (object.tags) check('tags', [...object.tags.values()][0]?.at ?? object.declaredAt);
+      if (object.owners && check('owner', object.owners.at)) {
+        const owners = object.owners.value;
+        const { maxOwners, ownerRemovable } = connector.capabilities;
+        if (owners.length > maxOwners)
+          errors.add(
+            `${address} lists ${owners.length} owners; ${system} allows ${maxOwners} per ${object.level}`,
+            object.owners.at,
+            'keep one owner',
+          );
+        if (owners.length === 0 && !ownerRemovable)
+          errors.add(
+            `${address} has an empty owner list; a ${object.level} in ${system} always has an owner`,
+            object.owners.at,
+            'name the new owner, or remove `owners` to leave it unmanaged',
+          );
+      }
+    }
+  }
+  errors.throwIfAny();
+}
