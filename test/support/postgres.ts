@@ -45,7 +45,7 @@ export async function startServerPostgres(): Promise<TestPostgres | { skip: stri
     await probe.connect();
   } catch (error) {
     const reason = `PostgreSQL server not reachable at ${SERVER.host}:${SERVER.port} (${(error as Error).message})`;
-    if (process.env['METAFORM_REQUIRE_POSTGRES'] === '1') throw new Error(`${reason}; METAFORM_REQUIRE_POSTGRES=1 makes this a failure`);
+    if (process.env['METAFORM_REQUIRE_POSTGRES'] === '1') throw new Error(`${reason}; METAFORM_REQUIRE_POSTGRES=1 makes this a failure`, { cause: error });
     return { skip: `${reason}; server tests skipped, PGlite tests still ran` };
   }
   const database = `metaform_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;

@@ -61,28 +61,27 @@ export async function readPostgresDatabase(
   const values = parameter(schemas);
   const run = (sql: string, withSchemas = true) =>
     client.query({ text: sql, rowMode: 'array', ...(withSchemas ? { values } : {}) }).then((result) => result.rows);
-  const [[databaseRow], schemaRows, tableRows, columnRows] = await Promise.all([
-    run(queries.database, false),
-    run(queries.schemas),
-    run(queries.tables),
-    run(queries.columns),
-  ]);
+  // One client runs one query at a time; the four go in sequence.
+  const [databaseRow] = await run(queries.database, false);
+  const schemaRows = await run(queries.schemas);
+  const tableRows = await run(queries.tables);
+  const columnRows = await run(queries.columns);
   if (!databaseRow) throw new Error('the current database is not in pg_database');
   const database = newLiveObject('database', text(databaseRow[0]));
   database.owner = nullableText(databaseRow[3]);
   database.description = nullableText(databaseRow[4]);
-  for (const [name, owner, comment] of schemaRows ?? []) {
+  for (const [name, owner, comment] of schemaRows) {
     const schema = liveChild(database, 'schema', text(name));
     schema.owner = nullableText(owner);
     schema.description = nullableText(comment);
   }
-  for (const [schemaName, name, relkind, owner, comment] of tableRows ?? []) {
+  for (const [schemaName, name, relkind, owner, comment] of tableRows) {
     const table = liveChild(liveChild(database, 'schema', text(schemaName)), 'table', text(name));
     table.owner = nullableText(owner);
     table.description = nullableText(comment);
     table.facts = { relkind: text(relkind) };
   }
-  for (const [schemaName, tableName, name, comment] of columnRows ?? []) {
+  for (const [schemaName, tableName, name, comment] of columnRows) {
     const table = database.children.get(text(schemaName))?.children.get(text(tableName));
     if (!table) continue; // dropped between the two queries
     liveChild(table, 'column', text(name)).description = nullableText(comment);
