@@ -5,7 +5,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 /** The folder with the JSON Schemas users point their editors at (src/ and dist/ are siblings). */
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true });
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true, verbose: true });
 const compiled = new Map<string, ValidateFunction>();
 
 export type SchemaName = 'config' | 'metadata' | 'plan';

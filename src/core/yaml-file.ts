@@ -71,10 +71,12 @@ export class YamlFile {
       const where = path.length ? path.join('.') : '(top level)';
       if (error.keyword === 'additionalProperties') {
         const extra = String(error.params['additionalProperty']);
+        const allowed = allowedKeys(error);
+        const guess = allowed.find((candidate) => editDistance(candidate, extra) <= 2);
         return new MetaformError(
           `unknown key "${extra}" in ${where}`,
           this.locate([...path, extra], true),
-          `allowed keys: ${allowedKeys(error)}`,
+          `${guess ? `did you mean "${guess}"? ` : ''}allowed keys: ${allowed.join(', ') || 'see the schema'}`,
         );
       }
       if (error.keyword === 'enum') {
@@ -86,7 +88,19 @@ export class YamlFile {
   }
 }
 
-function allowedKeys(error: ErrorObject): string {
+function allowedKeys(error: ErrorObject): string[] {
   const properties = (error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
-  return properties ? Object.keys(properties).join(', ') : 'see the schema';
+  return properties ? Object.keys(properties) : [];
+}
+
+/** Levenshtein distance, for "did you mean" on misspelt keys. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
