@@ -74,8 +74,8 @@ function readScope(context: ServiceContext): { databases: string[]; schemas: Map
   const errors = new ErrorList();
   const databases: string[] = [];
   const schemas = new Map<string, string[]>();
-  for (const database of context.desired.values()) {
-    const name = database.path[0] ?? '';
+  // Keys are canonical names (as the engine stores them), which is what catalog filters compare.
+  for (const [name, database] of context.desired) {
     if (allowed && !allowed.includes(name))
       errors.add(
         `database ${name} is outside the scope of service ${context.service.name} (databases: ${allowed.join(', ')})`,
@@ -83,7 +83,7 @@ function readScope(context: ServiceContext): { databases: string[]; schemas: Map
         `add it to services.${context.service.name}.databases`,
       );
     databases.push(name);
-    schemas.set(name, [...database.children.values()].map((schema) => schema.path[1] ?? ''));
+    schemas.set(name, [...database.children.keys()]);
   }
   errors.throwIfAny();
   return { databases, schemas };
