@@ -170,7 +170,7 @@ describe('loading', () => {
   it('rejects YAML syntax errors and duplicate keys with their position', async () => {
     const project = await tempProject({ version: 1, services: { w: { type: 'postgres' } } }, { 'metadata/a.yaml': 'service: w\ndatabase: db\ndatabase: again\n' });
     try {
-      await assert.rejects(loadProject(project.dir), /metadata\/a\.yaml:3:1: invalid YAML: Map keys must be unique/);
+      await assert.rejects(loadProject(project.dir), /metadata\/a\.yaml:3:1: invalid YAML: duplicate key "database"/);
     } finally {
       await project.remove();
     }

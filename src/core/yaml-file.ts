@@ -20,7 +20,8 @@ export class YamlFile {
 
   static parse(text: string, path: string, root: string): YamlFile {
     const lines = new LineCounter();
-    const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+    // Duplicate keys are found by buildIndex in one pass; yaml's uniqueKeys compares every pair.
+    const document = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
     const display = relative(root, path) || path;
     const file = new YamlFile(path, display, document, lines);
     if (document.errors.length > 0) {
@@ -30,8 +31,19 @@ export class YamlFile {
         ),
       );
     }
+    const duplicates = file.duplicateKeys();
+    if (duplicates.length > 0) throw new MetaformErrors(duplicates);
     return file;
   }
+
+  private duplicateKeys(): MetaformError[] {
+    this.index = this.buildIndex();
+    return this.duplicates.map(
+      (node) => new MetaformError(`invalid YAML: duplicate key "${String(isScalar(node) ? node.value : '')}"`, this.locationOfOffset(node.range?.[0] ?? 0), 'a key may appear once per map'),
+    );
+  }
+
+  private duplicates: Node[] = [];
 
   toJS(): unknown {
     return this.document.toJS();
@@ -42,23 +54,40 @@ export class YamlFile {
     return { file: this.displayPath, line, col };
   }
 
+  /** Key and value node of every map entry and sequence item, by path: built once, on first use. */
+  private index?: Map<string, { key: Node; value: Node | null }>;
+
+  private buildIndex(): Map<string, { key: Node; value: Node | null }> {
+    const index = new Map<string, { key: Node; value: Node | null }>();
+    const visit = (node: unknown, prefix: string) => {
+      if (isMap(node)) {
+        for (const pair of node.items) {
+          if (!isScalar(pair.key)) continue;
+          const path = `${prefix}\u0000${String(pair.key.value)}`;
+          if (index.has(path)) this.duplicates.push(pair.key);
+          index.set(path, { key: pair.key, value: (pair.value as Node | null) ?? null });
+          visit(pair.value, path);
+        }
+      } else if (isSeq(node)) {
+        node.items.forEach((item, i) => {
+          const path = `${prefix}\u0000${i}`;
+          index.set(path, { key: item as Node, value: item as Node });
+          visit(item, path);
+        });
+      }
+    };
+    visit(this.document.contents, '');
+    return index;
+  }
+
   /** Where the value at `path` starts (or its key, with `key`); the nearest ancestor if absent. */
   locate(path: readonly (string | number)[], key = false): SourceLocation {
-    let node: Node | null | undefined = this.document.contents;
-    let found: Node | null | undefined = node;
-    for (const segment of path) {
-      if (isMap(node)) {
-        const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
-        if (!pair) break;
-        found = key || !pair.value ? (pair.key as Node) : (pair.value as Node);
-        node = pair.value as Node | null;
-      } else if (isSeq(node) && typeof segment === 'number') {
-        node = node.items[segment] as Node | undefined;
-        if (!node) break;
-        found = node;
-      } else break;
+    this.index ??= this.buildIndex();
+    for (let depth = path.length; depth > 0; depth--) {
+      const entry = this.index.get(path.slice(0, depth).map((segment) => `\u0000${segment}`).join(''));
+      if (entry) return this.locationOfOffset(((key || !entry.value ? entry.key : entry.value).range ?? [0])[0]);
     }
-    return this.locationOfOffset(found?.range?.[0] ?? 0);
+    return this.locationOfOffset(this.document.contents?.range?.[0] ?? 0);
   }
 
   /** Turns ajv errors into located, readable errors. */

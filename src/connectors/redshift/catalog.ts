@@ -19,16 +19,15 @@ function redshiftQueries(schemaCount: number): CatalogQueries {
       FROM pg_database d WHERE d.datname = current_database()`,
     schemas: `SELECT n.nspname, pg_get_userbyid(n.nspowner), obj_description(n.oid, 'pg_namespace')
       FROM pg_namespace n WHERE ${schemaFilter}`,
-    tables: `SELECT n.nspname, c.relname, c.relkind::text, pg_get_userbyid(c.relowner), d.description
+    tables: `SELECT n.nspname, c.relname, c.relkind::text, pg_get_userbyid(c.relowner), d.description, c.oid
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       LEFT JOIN pg_description d ON d.objoid = c.oid AND d.objsubid = 0 AND d.classoid = 'pg_class'::regclass
       WHERE ${tableKinds} AND ${schemaFilter}`,
-    columns: `SELECT n.nspname, c.relname, a.attname, d.description
+    columns: `SELECT a.attrelid, a.attnum, a.attname, d.description
       FROM pg_attribute a
       JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       LEFT JOIN pg_description d ON d.objoid = c.oid AND d.objsubid = a.attnum AND d.classoid = 'pg_class'::regclass
-      WHERE a.attnum > 0 AND NOT a.attisdropped AND ${tableKinds} AND ${schemaFilter}
-      ORDER BY n.nspname, c.relname, a.attnum`,
+      WHERE a.attnum > 0 AND NOT a.attisdropped AND ${tableKinds} AND ${schemaFilter}`,
   };
 }
 

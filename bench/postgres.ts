@@ -1,0 +1,103 @@
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { POSTGRES_CATALOG } from '../src/connectors/postgres/catalog.js';
+import type { BenchOptions, BenchResult } from './types.js';
+import { round, runChild, timeCommand } from './support.js';
+
+const SERVER = { host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432), user: process.env['PGUSER'] ?? 'postgres' };
+const SCHEMAS = 10;
+
+interface StepResult {
+  planMs: number;
+  applyMs: number;
+  queries: number;
+  changes: number;
+  failed: number;
+}
+
+/** 10 schemas of tables t00000.. with columns c00..; built server-side in one DO block per schema. */
+async function buildCatalog(client: pg.Client, options: BenchOptions): Promise<void> {
+  const perSchema = Math.ceil(options.tables / SCHEMAS);
+  const columns = Array.from({ length: options.columnsPerTable }, (_, i) => `c${String(i).padStart(2, '0')} int`).join(', ');
+  for (let s = 0; s < SCHEMAS; s++) {
+    await client.query(`CREATE SCHEMA s${s}`);
+    await client.query(`DO $$ BEGIN FOR i IN 0..${perSchema - 1} LOOP
+      EXECUTE format('CREATE TABLE s${s}.%I (${columns})', 't' || lpad(i::text, 5, '0'));
+    END LOOP; END $$`);
+  }
+}
+
+function desiredState(database: string, options: BenchOptions): object {
+  const perSchema = Math.ceil(options.tables / SCHEMAS);
+  const schemas: Record<string, object> = {};
+  let described = 0;
+  for (let s = 0; s < SCHEMAS; s++) {
+    const tables: Record<string, string> = {};
+    for (let i = 0; i < perSchema; i++) {
+      const name = `t${String(i).padStart(5, '0')}`;
+      tables[name] = described++ < options.changes ? `Table ${s}.${i}: it's described \\ with "quotes"` : (null as unknown as string);
+    }
+    schemas[`s${s}`] = { tables };
+  }
+  return { service: 'bench', database, schemas };
+}
+
+export async function benchPostgres(options: BenchOptions): Promise<BenchResult> {
+  const admin = new pg.Client({ ...SERVER, database: 'postgres' });
+  await admin.connect();
+  const database = `metaform_bench_${process.pid}`;
+  await admin.query(`CREATE DATABASE ${database}`);
+  const dir = await mkdtemp(join(tmpdir(), 'metaform-bench-pg-'));
+  const client = new pg.Client({ ...SERVER, database });
+  try {
+    await client.connect();
+    const buildStarted = performance.now();
+    await buildCatalog(client, options);
+    process.stderr.write(`postgres: built ${options.tables} tables x ${options.columnsPerTable} columns in ${round(performance.now() - buildStarted)} ms\n`);
+    await mkdir(join(dir, 'metadata'));
+    await writeFile(join(dir, 'metaform.yaml'), stringify({ version: 1, services: { bench: { type: 'postgres', connection: { ...SERVER, database } } } }));
+    await writeFile(join(dir, 'metadata', 'bench.yaml'), stringify(desiredState(database, options)));
+
+    const psql = ['-X', '-q', '-A', '-t', '-h', SERVER.host, '-p', String(SERVER.port), '-U', SERVER.user, '-d', database];
+    // Baseline read: psql running the same four catalog queries for the same schemas.
+    const schemaList = `'{${Array.from({ length: SCHEMAS }, (_, s) => `s${s}`).join(',')}}'`;
+    const catalogScript = [POSTGRES_CATALOG.database, POSTGRES_CATALOG.schemas, POSTGRES_CATALOG.tables, POSTGRES_CATALOG.columns]
+      .map((sql) => `${sql.replaceAll('$1', schemaList)};`)
+      .join('\n');
+    await timeCommand('psql', [...psql, '-f', '-'], catalogScript); // warm the catalog cache once for both
+    const baselineReadMs = await timeCommand('psql', [...psql, '-f', '-'], catalogScript);
+    const plan = await runChild<StepResult>('./pipeline-child.ts', [dir, 'plan']);
+
+    // Apply: metaform, then psql running the same statements as one script in one transaction.
+    const applied = await runChild<StepResult>('./pipeline-child.ts', [dir, 'apply']);
+    if (applied.result.failed) throw new Error(`${applied.result.failed} operations failed`);
+    const statements = Array.from({ length: options.changes }, (_, n) => {
+      const s = n % SCHEMAS;
+      const i = Math.floor(n / SCHEMAS);
+      return `COMMENT ON TABLE "s${s}"."t${String(i).padStart(5, '0')}" IS 'again ${n}';`;
+    });
+    const baselineApplyMs = await timeCommand('psql', [...psql, '-1', '-f', '-'], statements.join('\n'));
+
+    return {
+      engine: 'PostgreSQL 15 (server)',
+      tables: options.tables,
+      columnsPerTable: options.columnsPerTable,
+      planMs: round(plan.result.planMs),
+      catalogQueries: plan.result.queries,
+      peakRssMiB: round(plan.maxRssMiB),
+      baselineReadMs: round(baselineReadMs),
+      applyChanges: applied.result.changes,
+      applyMs: round(applied.result.applyMs),
+      baselineApplyMs: round(baselineApplyMs),
+      notes: 'plan includes loading and validating the YAML of every table; psql read = the same 4 catalog queries',
+    };
+  } finally {
+    await client.end().catch(() => undefined);
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
