@@ -152,8 +152,16 @@ export function findLive(snapshot: CatalogSnapshot, path: readonly string[]): Li
   return node;
 }
 
+/** Columns have no children; sharing one map saves an allocation per column (200,000 in a large catalog). */
+class NoChildren extends Map<string, LiveObject> {
+  override set(): this {
+    throw new Error('a column has no children');
+  }
+}
+const NO_CHILDREN: Map<string, LiveObject> = new NoChildren();
+
 export function newLiveObject(level: Level, name: string): LiveObject {
-  return { level, name, children: new Map() };
+  return { level, name, children: level === 'column' ? NO_CHILDREN : new Map() };
 }
 
 /** The child named `name`, created on first use (catalog readers build trees row by row). */
