@@ -1,12 +1,14 @@
 import type { Connector } from './types.js';
 import { postgresConnector } from './postgres/index.js';
 import { redshiftConnector } from './redshift/index.js';
+import { clickhouseConnector } from './clickhouse/index.js';
 
 /** Every system metaform knows, by its `type` in metaform.yaml. Adding one is adding a line. */
 export const connectors: ReadonlyMap<string, Connector> = new Map(
   [
     postgresConnector,
     redshiftConnector,
+    clickhouseConnector,
   ].map((connector) => [connector.type, connector]),
 );
 

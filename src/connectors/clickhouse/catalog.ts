@@ -1,0 +1,51 @@
+import type { CatalogSnapshot } from '../../core/model.js';
+import { liveChild, newLiveObject } from '../../core/model.js';
+import { clickhouseDialect } from './dialect.js';
+
+/** ClickHouse has databases and tables only; metaform files them under this database name. */
+export const CLICKHOUSE_DATABASE = 'default';
+
+/** Databases the engine keeps for itself, read only when named. */
+const SYSTEM_DATABASES = ['system', 'INFORMATION_SCHEMA', 'information_schema'];
+
+export type RowReader = (sql: string) => Promise<unknown[][]>;
+
+function databaseFilter(column: string, schemas: readonly string[] | undefined): string {
+  if (schemas) return `${column} IN (${schemas.length ? schemas.map((name) => clickhouseDialect.quoteLiteral(name)).join(', ') : "''"})`;
+  return `${column} NOT IN (${SYSTEM_DATABASES.map((name) => clickhouseDialect.quoteLiteral(name)).join(', ')})`;
+}
+
+/** Four queries whatever the number of tables: version, system.databases, system.tables, system.columns. */
+export async function readClickhouseCatalog(
+  service: string,
+  read: RowReader,
+  databases: readonly string[],
+  schemas: readonly string[] | undefined,
+): Promise<CatalogSnapshot> {
+  const snapshot: CatalogSnapshot = { service, databases: new Map(), server: {}, queries: 0 };
+  const [[version] = []] = await read('SELECT version()');
+  snapshot.server['version'] = String(version);
+  snapshot.queries = 1;
+  if (!databases.includes(CLICKHOUSE_DATABASE)) return snapshot;
+  const root = newLiveObject('database', CLICKHOUSE_DATABASE);
+  snapshot.databases.set(CLICKHOUSE_DATABASE, root);
+  const [databaseRows, tableRows, columnRows] = [
+    await read(`SELECT name, comment FROM system.databases WHERE ${databaseFilter('name', schemas)}`),
+    await read(
+      `SELECT database, name, engine, comment FROM system.tables WHERE ${databaseFilter('database', schemas)} AND NOT is_temporary AND NOT startsWith(name, '.inner')`,
+    ),
+    await read(`SELECT database, table, name, comment FROM system.columns WHERE ${databaseFilter('database', schemas)} ORDER BY database, table, position`),
+  ];
+  snapshot.queries += 3;
+  for (const [name, comment] of databaseRows) liveChild(root, 'schema', String(name)).description = String(comment) || null;
+  for (const [database, name, engine, comment] of tableRows) {
+    const table = liveChild(liveChild(root, 'schema', String(database)), 'table', String(name));
+    table.description = String(comment) || null;
+    table.facts = { engine: String(engine) };
+  }
+  for (const [database, table, name, comment] of columnRows) {
+    const parent = root.children.get(String(database))?.children.get(String(table));
+    if (parent) liveChild(parent, 'column', String(name)).description = String(comment) || null;
+  }
+  return snapshot;
+}

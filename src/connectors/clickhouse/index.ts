@@ -1,0 +1,24 @@
+import type { Connector } from '../types.js';
+import { ClickhouseSession, describeClickhouseTarget } from './client.js';
+import { clickhouseDialect, renderClickhouse } from './dialect.js';
+
+export const clickhouseConnector: Connector = {
+  type: 'clickhouse',
+  displayName: 'ClickHouse',
+  capabilities: {
+    description: ['table', 'column'],
+    owner: [],
+    tags: [],
+    maxOwners: 0,
+    ownerRemovable: true,
+    // A ClickHouse database is metaform's schema level; its comment needs ClickHouse 25.4+.
+    serverDependent: { description: ['schema'] },
+  },
+  dialect: () => clickhouseDialect,
+  render(changes, snapshot, service) {
+    const cluster = service.options['cluster'];
+    return renderClickhouse(changes, snapshot.server, typeof cluster === 'string' ? cluster : undefined);
+  },
+  describeTarget: describeClickhouseTarget,
+  connect: (service) => ClickhouseSession.open(service),
+};
