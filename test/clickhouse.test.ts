@@ -134,7 +134,7 @@ describe('ClickHouse end to end: @clickhouse/client against chDB over HTTP', () 
       const report = await applyPlan(loaded, plan);
       assert.equal(report.succeeded, 1);
       const failed = report.run.operations.find((operation) => operation.outcome === 'failed');
-      assert.match(failed?.error ?? '', /Could not find table: doomed.  \(60\)/);
+      assert.match(failed?.error ?? '', /Could not find table: doomed\. {2}\(60\)/);
     } finally {
       await dir.remove();
     }
