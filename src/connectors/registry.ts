@@ -2,6 +2,7 @@ import type { Connector } from './types.js';
 import { postgresConnector } from './postgres/index.js';
 import { redshiftConnector } from './redshift/index.js';
 import { clickhouseConnector } from './clickhouse/index.js';
+import { mysqlConnector } from './mysql/index.js';
 
 /** Every system metaform knows, by its `type` in metaform.yaml. Adding one is adding a line. */
 export const connectors: ReadonlyMap<string, Connector> = new Map(
@@ -9,6 +10,7 @@ export const connectors: ReadonlyMap<string, Connector> = new Map(
     postgresConnector,
     redshiftConnector,
     clickhouseConnector,
+    mysqlConnector,
   ].map((connector) => [connector.type, connector]),
 );
 

@@ -79,6 +79,12 @@ export interface ExecuteRequest {
 export interface ConnectorSession {
   read(request: ReadRequest): Promise<CatalogSnapshot>;
   /**
+   * Optional: after the diff, before rendering, fetch what rendering needs about the objects
+   * that change and is too costly to read for the whole catalog (MySQL: SHOW CREATE TABLE of the
+   * tables whose column comments change), recording it in the snapshot's facts.
+   */
+  prepare?(changes: readonly Change[], snapshot: CatalogSnapshot): Promise<void>;
+  /**
    * Runs the operations of one database: batched and in one transaction where the engine
    * allows, each operation's outcome reported separately (a failure never hides the others).
    */

@@ -103,18 +103,20 @@ export async function createPlan(project: Project, options: PlanOptions = {}): P
     if (context.desired.size === 0) continue;
     const session = await connectService(context.entry, context.connector);
     let snapshot: CatalogSnapshot;
+    let diff: ReturnType<typeof diffService>;
     try {
       snapshot = await readService(context, session, options.onProgress);
+      diff = diffService({
+        service: context.service,
+        desired: context.desired,
+        snapshot,
+        ...(context.connector.canonicalName ? { canonicalName: context.connector.canonicalName } : {}),
+      });
+      await session.prepare?.(diff.changes, snapshot);
     } finally {
       await session.close();
     }
     queries += snapshot.queries;
-    const diff = diffService({
-      service: context.service,
-      desired: context.desired,
-      snapshot,
-      ...(context.connector.canonicalName ? { canonicalName: context.connector.canonicalName } : {}),
-    });
     missing.push(...diff.missing);
     inputs.push({ connector: context.connector, service: context.service, changes: diff.changes, snapshot });
   }

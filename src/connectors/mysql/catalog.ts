@@ -1,0 +1,82 @@
+import type { CatalogSnapshot, JsonValue } from '../../core/model.js';
+import { liveChild, newLiveObject } from '../../core/model.js';
+
+/** MySQL has databases and tables only; metaform files them under this database name. */
+export const MYSQL_DATABASE = 'default';
+
+const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
+
+export type RowQuery = (sql: string, values: unknown[]) => Promise<unknown[][]>;
+
+/** Server facts rendering depends on: one query. */
+export const SERVER_FACTS_SQL = `SELECT VERSION(), @@SESSION.sql_mode,
+  (SELECT CHARACTER_SET_NAME FROM information_schema.COLUMNS
+    WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'COLUMNS' AND COLUMN_NAME = 'COLUMN_COMMENT'),
+  (SELECT COUNT(*) FROM information_schema.COLUMNS
+    WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'SCHEMATA' AND COLUMN_NAME = 'SCHEMA_COMMENT')`;
+
+export function serverFacts(row: unknown[]): Record<string, JsonValue> {
+  const [version, sqlMode, commentCharset, schemaComments] = row;
+  const modes = String(sqlMode ?? '').split(',');
+  return {
+    version: String(version),
+    sqlMode: String(sqlMode ?? ''),
+    noBackslashEscapes: modes.includes('NO_BACKSLASH_ESCAPES'),
+    // utf8 is utf8mb3 on every server that still says utf8.
+    commentCharset: String(commentCharset ?? 'utf8mb3').replace(/^utf8$/, 'utf8mb3'),
+    schemaComments: Number(schemaComments) > 0,
+  };
+}
+
+function schemaFilter(column: string, schemas: readonly string[] | undefined): { sql: string; values: unknown[] } {
+  if (schemas) return schemas.length ? { sql: `${column} IN (?)`, values: [schemas] } : { sql: 'FALSE', values: [] };
+  return { sql: `${column} NOT IN (?)`, values: [SYSTEM_SCHEMAS] };
+}
+
+/**
+ * Four queries whatever the number of tables: server facts, SCHEMATA, TABLES, COLUMNS.
+ * Column definitions (SHOW CREATE TABLE) are read later, only for tables whose column comments
+ * change (see the session's prepare()).
+ */
+export async function readMysqlCatalog(
+  service: string,
+  query: RowQuery,
+  databases: readonly string[],
+  schemas: readonly string[] | undefined,
+): Promise<CatalogSnapshot> {
+  const [facts = []] = await query(SERVER_FACTS_SQL, []);
+  const snapshot: CatalogSnapshot = { service, databases: new Map(), server: serverFacts(facts), queries: 1 };
+  if (!databases.includes(MYSQL_DATABASE)) return snapshot;
+  const root = newLiveObject('database', MYSQL_DATABASE);
+  snapshot.databases.set(MYSQL_DATABASE, root);
+  const schemaComment = snapshot.server['schemaComments'] ? 'SCHEMA_COMMENT' : 'NULL';
+  const bySchema = schemaFilter('SCHEMA_NAME', schemas);
+  const byTableSchema = schemaFilter('TABLE_SCHEMA', schemas);
+  const schemaRows = await query(`SELECT SCHEMA_NAME, ${schemaComment} FROM information_schema.SCHEMATA WHERE ${bySchema.sql}`, bySchema.values);
+  const tableRows = await query(
+    `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, TABLE_COMMENT FROM information_schema.TABLES WHERE ${byTableSchema.sql}`,
+    byTableSchema.values,
+  );
+  const columnRows = await query(
+    `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE ${byTableSchema.sql} ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
+    byTableSchema.values,
+  );
+  snapshot.queries += 3;
+  const text = (value: unknown) => (value === null || value === undefined ? '' : String(value));
+  for (const [name, comment] of schemaRows) {
+    const schema = liveChild(root, 'schema', text(name));
+    if (snapshot.server['schemaComments']) schema.description = text(comment) || null;
+  }
+  for (const [schemaName, name, type, comment] of tableRows) {
+    const table = liveChild(liveChild(root, 'schema', text(schemaName)), 'table', text(name));
+    const isView = text(type) === 'VIEW';
+    // MySQL reports the comment of a view as 'VIEW'; views cannot have comments.
+    table.description = isView ? null : text(comment) || null;
+    table.facts = { tableType: text(type) };
+  }
+  for (const [schemaName, tableName, name, comment] of columnRows) {
+    const table = root.children.get(text(schemaName))?.children.get(text(tableName));
+    if (table) liveChild(table, 'column', text(name)).description = text(comment) || null;
+  }
+  return snapshot;
+}

@@ -1,0 +1,21 @@
+import type { Connector } from '../types.js';
+import { describeMysqlTarget, MysqlSession } from './client.js';
+import { mysqlDialect, renderMysql } from './dialect.js';
+
+export const mysqlConnector: Connector = {
+  type: 'mysql',
+  displayName: 'MySQL/MariaDB',
+  capabilities: {
+    description: ['table', 'column'],
+    owner: [],
+    tags: [],
+    maxOwners: 0,
+    ownerRemovable: true,
+    // A MySQL database is metaform's schema level; only MariaDB 10.5+ can comment it.
+    serverDependent: { description: ['schema'] },
+  },
+  dialect: mysqlDialect,
+  render: (changes, snapshot) => renderMysql(changes, snapshot),
+  describeTarget: describeMysqlTarget,
+  connect: (service) => MysqlSession.open(service),
+};

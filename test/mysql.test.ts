@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { applyPlan, createPlan } from '../src/core/pipeline.js';
+import { importService } from '../src/core/import.js';
+import { loadProject } from '../src/core/project.js';
+import { columnDefinitions, modifiedColumns, restateWithComment, withoutComment } from '../src/connectors/mysql/column-definition.js';
+import { mysqlDialect } from '../src/connectors/mysql/dialect.js';
+import { startMariadb, type TestMariadb } from './support/mariadb.js';
+import { tempProject } from './support/project.js';
+import { generatedStrings, HOSTILE_DESCRIPTIONS } from './support/strings.js';
+
+/** Every kind of column the issue names, with quotes and backslashes in its literals. */
+const TRICKY_TABLE = `(
+  id int unsigned NOT NULL AUTO_INCREMENT COMMENT 'it''s \\\\ a "key"',
+  name varchar(50) CHARACTER SET latin1 COLLATE latin1_swedish_ci NOT NULL DEFAULT 'O''Brien \\\\ x',
+  st enum('a''b','c,d','e\\\\f') DEFAULT 'a''b',
+  tags set('x','y') NOT NULL DEFAULT 'x,y',
+  created timestamp(3) NOT NULL DEFAULT current_timestamp(3) ON UPDATE current_timestamp(3),
+  base int NOT NULL DEFAULT 1,
+  total decimal(10,2) GENERATED ALWAYS AS (base * 2) VIRTUAL,
+  total2 int AS (base + 1) STORED COMMENT 'gen',
+  hidden int DEFAULT 7 INVISIBLE,
+  j json,
+  expr_default varchar(36) DEFAULT uuid(),
+  n float DEFAULT NULL COMMENT 'COMMENT ''inside'' \\\\',
+  PRIMARY KEY (id)
+) ENGINE=InnoDB COMMENT='tab\\\\le'`;
+const TRICKY_COLUMNS = ['id', 'name', 'st', 'tags', 'created', 'base', 'total', 'total2', 'hidden', 'j', 'expr_default', 'n'];
+
+const SHOW_CREATE_SAMPLE = `CREATE TABLE \`t\` (
+  \`id\` int(10) unsigned NOT NULL AUTO_INCREMENT COMMENT 'it''s \\\\ a "key"',
+  \`we\`\`ird\` enum('a''b','c,d') DEFAULT 'a''b',
+  \`j\` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(\`j\`)),
+  \`c\` varchar(9) DEFAULT 'COMMENT ''x''',
+  PRIMARY KEY (\`id\`)
+) ENGINE=InnoDB COMMENT='x'`;
+
+describe('MySQL column definitions', () => {
+  const definitions = columnDefinitions(SHOW_CREATE_SAMPLE);
+  it('finds each column line by name, backticks included, and nothing else', () => {
+    assert.deepEqual([...definitions.keys()], ['id', 'we`ird', 'j', 'c']);
+  });
+
+  it('replaces, removes and adds only the COMMENT clause', () => {
+    assert.deepEqual(restateWithComment(definitions.get('id') ?? '', "'new'"), { definition: '`id` int(10) unsigned NOT NULL AUTO_INCREMENT COMMENT \'new\'' });
+    assert.deepEqual(restateWithComment(definitions.get('id') ?? '', null), { definition: '`id` int(10) unsigned NOT NULL AUTO_INCREMENT' });
+    assert.deepEqual(restateWithComment(definitions.get('we`ird') ?? '', "'w'"), { definition: "`we``ird` enum('a''b','c,d') DEFAULT 'a''b' COMMENT 'w'" });
+    assert.deepEqual(restateWithComment(definitions.get('c') ?? '', "'real'"), { definition: "`c` varchar(9) DEFAULT 'COMMENT ''x''' COMMENT 'real'" }, 'a COMMENT inside a literal is not the clause');
+  });
+
+  it('puts a new comment before a column CHECK, which MariaDB requires', () => {
+    assert.deepEqual(restateWithComment(definitions.get('j') ?? '', "'doc'"), {
+      definition: "`j` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL COMMENT 'doc' CHECK (json_valid(`j`))",
+    });
+  });
+
+  it('refuses what it cannot read instead of guessing', () => {
+    const refused = restateWithComment("`x` int DEFAULT 'unterminated", "'c'");
+    assert.ok('refused' in refused && /unterminated ' quote/.test(refused.refused));
+  });
+
+  it('reads back the definitions of an ALTER it wrote, and compares them without comments', () => {
+    const statement = "ALTER TABLE `s`.`t` MODIFY COLUMN `a` int(11) DEFAULT 1 COMMENT 'x, y', MODIFY COLUMN `b` enum('1,2') DEFAULT NULL";
+    assert.deepEqual([...modifiedColumns(statement)], [
+      ['a', "`a` int(11) DEFAULT 1 COMMENT 'x, y'"],
+      ['b', "`b` enum('1,2') DEFAULT NULL"],
+    ]);
+    assert.equal(withoutComment("`a` int(11) DEFAULT 1 COMMENT 'x, y'"), '`a` int(11) DEFAULT 1');
+  });
+
+  it('quotes literals for the session mode', () => {
+    assert.equal(mysqlDialect({}).quoteLiteral("a'b\\c\0"), "'a''b\\\\c\\0'");
+    assert.equal(mysqlDialect({ noBackslashEscapes: true }).quoteLiteral("a'b\\c"), "'a''b\\c'");
+  });
+});
+
+describe('MySQL connector on MariaDB', () => {
+  let db: TestMariadb | undefined;
+  let skip: string | undefined;
+  const bmpHostile = HOSTILE_DESCRIPTIONS.filter((text) => !/[\u{10000}-\u{10FFFF}]/u.test(text) && text.length <= 1024);
+  const generated = generatedStrings(12, 5).map((text) => text.replace(/[\u{10000}-\u{10FFFF}]/gu, 'x'));
+
+  before(async () => {
+    const started = await startMariadb();
+    if ('skip' in started) {
+      skip = started.skip;
+      return;
+    }
+    db = started;
+    const q = (name: string) => `\`${db!.database}\`.\`${name.replaceAll('`', '``')}\``;
+    await db.query(`CREATE TABLE ${q('tricky')} ${TRICKY_TABLE}`);
+    await db.query(`CREATE TABLE ${q("Odd `name`. x")} (\`Mixed Case.Col "q"\` int, plain int) ENGINE=InnoDB`);
+    await db.query(`CREATE TABLE ${q('wide')} (${generated.map((_, i) => `c${i} int`).join(', ')})`);
+    await db.query(`CREATE VIEW ${q('v')} AS SELECT 1 AS one`);
+  });
+  after(() => db?.close());
+
+  const project = (metadata: object) =>
+    tempProject({ version: 1, services: { shop: { type: 'mysql', connection: { ...db!.connection } } } }, { 'metadata/shop.yaml': metadata });
+
+  it('restates columns without changing anything but their comments, and converges', async (t) => {
+    if (skip || !db) return t.skip(skip);
+    const before = await db.showCreate('tricky');
+    const columns = Object.fromEntries(TRICKY_COLUMNS.map((name, i) => [name, bmpHostile[i % bmpHostile.length]]));
+    const dir = await project({
+      service: 'shop',
+      database: 'default',
+      schemas: {
+        [db.database]: {
+          description: 'Shop schema',
+          tables: {
+            tricky: { description: HOSTILE_DESCRIPTIONS[1], columns },
+            "Odd `name`. x": { description: bmpHostile.join('|').slice(0, 2048), columns: { 'Mixed Case.Col "q"': bmpHostile[0], plain: null } },
+            wide: { columns: Object.fromEntries(generated.map((text, i) => [`c${i}`, text])) },
+          },
+        },
+      },
+    });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan, queries } = await createPlan(loaded);
+      assert.equal(queries, 4 + 3, 'four catalog queries, then SHOW CREATE TABLE for the three tables whose columns change');
+      assert.deepEqual(plan.changes.filter((change) => change.skipped), []);
+      const trickyOps = plan.operations.filter((operation) => operation.statements[0]?.includes('`tricky` MODIFY COLUMN'));
+      assert.equal(trickyOps.length, 1, 'all column comments of a table in one ALTER TABLE');
+      const report = await applyPlan(loaded, plan);
+      assert.equal(report.failed, 0, JSON.stringify(report.run.operations.map((op) => op.error).filter(Boolean)));
+
+      const after = await db.showCreate('tricky');
+      const strip = (text: string) => text.split('\n').map((line) => (line.startsWith('  `') ? withoutComment(line.replace(/,$/, '')) : line.replace(/ COMMENT='.*'$/, '')));
+      assert.deepEqual(strip(after), strip(before), 'every column attribute survives');
+      const comments = await db.query(
+        `SELECT COLUMN_NAME, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'tricky' ORDER BY ORDINAL_POSITION`,
+        [db.database],
+      );
+      assert.deepEqual(comments, TRICKY_COLUMNS.map((name) => [name, columns[name]]));
+      const wide = await db.query(`SELECT COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'wide' ORDER BY ORDINAL_POSITION`, [db.database]);
+      assert.deepEqual(wide.map(([comment]) => comment), generated);
+      const [[tableComment, schemaComment]] = (await db.query(
+        `SELECT (SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'tricky'), (SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?)`,
+        [db.database, db.database],
+      )) as [[string, string]];
+      assert.equal(tableComment, HOSTILE_DESCRIPTIONS[1]);
+      assert.equal(schemaComment, 'Shop schema');
+      assert.deepEqual((await createPlan(loaded)).plan.changes, []);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('refuses, with reasons, what the server would corrupt or cut: 4-byte characters, over-long comments, views', async (t) => {
+    if (skip || !db) return t.skip(skip);
+    const dir = await project({
+      service: 'shop',
+      database: 'default',
+      schemas: { [db.database]: { tables: { tricky: { description: 'emoji 🚀', columns: { base: 'x'.repeat(1025) } }, v: 'a view' } } },
+    });
+    try {
+      const { plan } = await createPlan(await loadProject(dir.dir));
+      const reasons = Object.fromEntries(plan.changes.map((change) => [change.address.split('.').slice(-1)[0], change.skipped]));
+      assert.match(reasons['tricky'] ?? '', /keeps comments in utf8mb3, which would turn characters such as emoji into "\?"/);
+      assert.match(reasons['base'] ?? '', /1025 characters; MySQL\/MariaDB hold at most 1024 in a column comment/);
+      assert.match(reasons['v'] ?? '', /views have no comments/);
+      assert.equal(plan.operations.length, 0);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('writes the same bytes whatever the server sql_mode (ANSI_QUOTES, NO_BACKSLASH_ESCAPES)', async (t) => {
+    if (skip || !db) return t.skip(skip);
+    const [[globalMode]] = (await db.query('SELECT @@GLOBAL.sql_mode')) as [[string]];
+    await db.query(`SET GLOBAL sql_mode = 'ANSI,NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES'`);
+    const text = `back\\slash 'quote' "double" \`tick\` \\n`;
+    const dir = await project({ service: 'shop', database: 'default', schemas: { [db.database]: { tables: { tricky: { description: text, columns: { n: text } } } } } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      assert.equal((await applyPlan(loaded, plan)).failed, 0);
+      const rows = await db.query(
+        `SELECT TABLE_COMMENT, (SELECT COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'tricky' AND COLUMN_NAME = 'n') FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'tricky'`,
+        [db.database, db.database],
+      );
+      assert.deepEqual(rows, [[text, text]]);
+      assert.deepEqual((await createPlan(loaded)).plan.changes, []);
+    } finally {
+      await db.query('SET GLOBAL sql_mode = ?', [globalMode]);
+      await dir.remove();
+    }
+  });
+
+  it('does not restate a column changed since the plan; the other operations still apply', async (t) => {
+    if (skip || !db) return t.skip(skip);
+    const dir = await project({
+      service: 'shop',
+      database: 'default',
+      schemas: { [db.database]: { tables: { wide: { description: 'Wide table', columns: { c0: 'changed meanwhile' } } } } },
+    });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      assert.equal(plan.operations.length, 2);
+      await db.query(`ALTER TABLE \`${db.database}\`.wide MODIFY COLUMN c0 bigint`);
+      const report = await applyPlan(loaded, plan);
+      assert.equal(report.succeeded, 1);
+      const failed = report.run.operations.find((operation) => operation.outcome === 'failed');
+      assert.match(failed?.error ?? '', /column c0 is no longer defined as when the plan was made \(now: `c0` bigint\(20\) DEFAULT NULL/);
+      const [[type]] = (await db.query(`SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'wide' AND COLUMN_NAME = 'c0'`, [db.database])) as [[string]];
+      assert.equal(type, 'bigint(20)', 'the newer definition was kept');
+      const { plan: left } = await createPlan(loaded);
+      assert.deepEqual(left.changes.map((change) => change.property + ':' + change.level), ['description:column']);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('imports YAML that plans to no changes', async (t) => {
+    if (skip || !db) return t.skip(skip);
+    const dir = await project({ service: 'shop', database: 'default', schemas: { [db.database]: null } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const files = await importService(loaded, 'shop');
+      const content = files[0]?.content ?? '';
+      assert.match(content, /COMMENT ''inside''|Shop schema/);
+      await dir.write('metadata/shop.yaml', content);
+      const { plan } = await createPlan(await loadProject(dir.dir));
+      assert.deepEqual(plan.changes.filter((change) => change.path[1] === db!.database), []);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
