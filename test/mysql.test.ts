@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { applyPlan, createPlan } from '../src/core/pipeline.js';
 import { importService } from '../src/core/import.js';
 import { loadProject } from '../src/core/project.js';
-import { columnDefinitions, modifiedColumns, restateWithComment, withoutComment } from '../src/connectors/mysql/column-definition.js';
-import { mysqlDialect } from '../src/connectors/mysql/dialect.js';
+import { columnDefinitions, isStoredGenerated, modifiedColumns, restateWithComment, withJsonKeyword, withoutComment } from '../src/connectors/mysql/column-definition.js';
+import { instantAlter, mysqlDialect } from '../src/connectors/mysql/dialect.js';
 import { startMariadb, type TestMariadb } from './support/mariadb.js';
 import { tempProject } from './support/project.js';
 import { generatedStrings, HOSTILE_DESCRIPTIONS } from './support/strings.js';
@@ -23,9 +23,10 @@ const TRICKY_TABLE = `(
   j json,
   expr_default varchar(36) DEFAULT uuid(),
   n float DEFAULT NULL COMMENT 'COMMENT ''inside'' \\\\',
+  positive int CHECK (positive > 0),
   PRIMARY KEY (id)
 ) ENGINE=InnoDB COMMENT='tab\\\\le'`;
-const TRICKY_COLUMNS = ['id', 'name', 'st', 'tags', 'created', 'base', 'total', 'total2', 'hidden', 'j', 'expr_default', 'n'];
+const TRICKY_COLUMNS = ['id', 'name', 'st', 'tags', 'created', 'base', 'total', 'total2', 'hidden', 'j', 'expr_default', 'n', 'positive'];
 
 const SHOW_CREATE_SAMPLE = `CREATE TABLE \`t\` (
   \`id\` int(10) unsigned NOT NULL AUTO_INCREMENT COMMENT 'it''s \\\\ a "key"',
@@ -66,6 +67,27 @@ describe('MySQL column definitions', () => {
       ['b', "`b` enum('1,2') DEFAULT NULL"],
     ]);
     assert.equal(withoutComment("`a` int(11) DEFAULT 1 COMMENT 'x, y'"), '`a` int(11) DEFAULT 1');
+  });
+
+  it('tells STORED generated columns from others, and MariaDB versions with ALGORITHM=INSTANT', () => {
+    assert.equal(isStoredGenerated('`g` int(11) GENERATED ALWAYS AS (`b` + 1) STORED'), true);
+    assert.equal(isStoredGenerated('`g` int GENERATED ALWAYS AS ((`b` + 1)) STORED NOT NULL'), true, 'MySQL 8 spelling');
+    assert.equal(isStoredGenerated('`v` int(11) GENERATED ALWAYS AS (`b` * 2) VIRTUAL'), false);
+    assert.equal(isStoredGenerated("`stored` varchar(9) DEFAULT 'STORED' COMMENT 'STORED'"), false, 'names and literals are not the keyword');
+    assert.equal(instantAlter({ version: '10.11.19-MariaDB-0+deb12u1' }), true);
+    assert.equal(instantAlter({ version: '11.4.2-MariaDB' }), true);
+    assert.equal(instantAlter({ version: '10.2.44-MariaDB' }), false);
+    assert.equal(instantAlter({ version: '8.0.36' }), false, 'MySQL keeps the definition check as its guard');
+  });
+
+  it('restates a MariaDB JSON column with the json keyword, and nothing else', () => {
+    const json = '`j` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`j`))';
+    assert.equal(withJsonKeyword(json), '`j` json DEFAULT NULL');
+    assert.equal(withJsonKeyword("`j` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL DEFAULT '{}' COMMENT 'c' CHECK (json_valid(`j`))"), "`j` json NOT NULL DEFAULT '{}' COMMENT 'c'");
+    assert.equal(withJsonKeyword('`j` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin CHECK (json_valid(`j`))'), '`j` json');
+    const other = '`j` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`k`))';
+    assert.equal(withJsonKeyword(other), other, 'a check on another column is not the JSON type');
+    assert.equal(withJsonKeyword('`t` longtext DEFAULT NULL CHECK (`t` <> \'\')'), '`t` longtext DEFAULT NULL CHECK (`t` <> \'\')');
   });
 
   it('quotes literals for the session mode', () => {
@@ -120,9 +142,13 @@ describe('MySQL connector on MariaDB', () => {
       const loaded = await loadProject(dir.dir);
       const { plan, queries } = await createPlan(loaded);
       assert.equal(queries, 4 + 3, 'four catalog queries, then SHOW CREATE TABLE for the three tables whose columns change');
-      assert.deepEqual(plan.changes.filter((change) => change.skipped), []);
+      assert.deepEqual(
+        plan.changes.filter((change) => change.skipped).map((change) => [change.path[3], change.skipped]),
+        [['total2', 'column not restated, to keep it intact: it is a STORED generated column, whose comment the server changes only by copying the whole table']],
+      );
       const trickyOps = plan.operations.filter((operation) => operation.statements[0]?.includes('`tricky` MODIFY COLUMN'));
       assert.equal(trickyOps.length, 1, 'all column comments of a table in one ALTER TABLE');
+      assert.match(trickyOps[0]?.statements[0] ?? '', /, ALGORITHM=INSTANT$/, 'MariaDB refuses rather than rebuilds the table');
       const report = await applyPlan(loaded, plan);
       assert.equal(report.failed, 0, JSON.stringify(report.run.operations.map((op) => op.error).filter(Boolean)));
 
@@ -133,7 +159,7 @@ describe('MySQL connector on MariaDB', () => {
         `SELECT COLUMN_NAME, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'tricky' ORDER BY ORDINAL_POSITION`,
         [db.database],
       );
-      assert.deepEqual(comments, TRICKY_COLUMNS.map((name) => [name, columns[name]]));
+      assert.deepEqual(comments, TRICKY_COLUMNS.map((name) => [name, name === 'total2' ? 'gen' : columns[name]]), 'the STORED column keeps its comment');
       const wide = await db.query(`SELECT COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'wide' ORDER BY ORDINAL_POSITION`, [db.database]);
       assert.deepEqual(wide.map(([comment]) => comment), generated);
       const [[tableComment, schemaComment]] = (await db.query(
@@ -142,7 +168,27 @@ describe('MySQL connector on MariaDB', () => {
       )) as [[string, string]];
       assert.equal(tableComment, HOSTILE_DESCRIPTIONS[1]);
       assert.equal(schemaComment, 'Shop schema');
-      assert.deepEqual((await createPlan(loaded)).plan.changes, []);
+      assert.deepEqual(
+        (await createPlan(loaded)).plan.changes.map((change) => change.id),
+        [`shop.default.${db.database}.tricky.total2#description`],
+        'converged, but for the column left alone',
+      );
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('leaves system-versioned tables\' columns alone, with the reason in the plan; their table comment still applies', async (t) => {
+    if (skip || !db) return t.skip(skip);
+    await db.query(`CREATE TABLE \`${db.database}\`.versioned (id int, v int) WITH SYSTEM VERSIONING`);
+    const before = await db.showCreate('versioned');
+    const dir = await project({ service: 'shop', database: 'default', schemas: { [db.database]: { tables: { versioned: { description: 'History kept', columns: { v: 'value' } } } } } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      assert.match(plan.changes.find((change) => change.level === 'column')?.skipped ?? '', /system-versioned table: MariaDB refuses ALTER TABLE \.\.\. MODIFY COLUMN/);
+      assert.equal((await applyPlan(loaded, plan)).failed, 0);
+      assert.equal(await db.showCreate('versioned'), before.replace(/WITH SYSTEM VERSIONING$/, "COMMENT='History kept' WITH SYSTEM VERSIONING"));
     } finally {
       await dir.remove();
     }

@@ -4,7 +4,7 @@ import { findLive } from '../../core/model.js';
 import { runEachOperation, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
 import { readMysqlCatalog } from './catalog.js';
-import { columnDefinitions, modifiedColumns, withoutComment } from './column-definition.js';
+import { columnDefinitions, modifiedColumns, withJsonKeyword, withoutComment } from './column-definition.js';
 import { mysqlDialect } from './dialect.js';
 
 /** Lost connections, lock wait timeouts and deadlocks: the same ALTER may well succeed next time. */
@@ -98,13 +98,25 @@ export class MysqlSession implements ConnectorSession {
       const current = columnDefinitions(await this.showCreateTable(unquote(target[1]), unquote(target[2])));
       for (const [column, definition] of restated) {
         const now = current.get(column);
-        if (now === undefined || withoutComment(now) !== withoutComment(definition))
+        // The statement may spell a MariaDB JSON column with the json keyword; compare like with like.
+        if (now === undefined || withoutComment(withJsonKeyword(now)) !== withoutComment(withJsonKeyword(definition)))
           throw new Error(
             `column ${column} is no longer defined as when the plan was made (now: ${now ?? 'missing'}); not altered, plan again`,
           );
       }
     }
-    await this.connection.query(sql);
+    try {
+      await this.connection.query(sql);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ER_ALTER_OPERATION_NOT_SUPPORTED' || code === 'ER_ALTER_OPERATION_NOT_SUPPORTED_REASON')
+        throw new Error(
+          `${(error as Error).message}: the server would copy the whole table to change these comments, so metaform did not (ALGORITHM=INSTANT); ` +
+            'change them by hand in a maintenance window, or leave them out of the YAML',
+          { cause: error },
+        );
+      throw error;
+    }
   }
 
   close(): Promise<void> {

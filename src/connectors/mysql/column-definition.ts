@@ -101,6 +101,28 @@ function commentClause(definition: string, tokens: Token[]): { start: number; en
   return undefined;
 }
 
+/**
+ * Whether the column is a STORED (PERSISTENT) generated column: MariaDB can change its comment
+ * only by copying the whole table (ALGORITHM=COPY), so metaform leaves it alone.
+ */
+export function isStoredGenerated(definition: string): boolean {
+  const tokens = tokenize(definition);
+  return tokens.some((token) => isWord(definition, token, 'STORED') || isWord(definition, token, 'PERSISTENT'));
+}
+
+const MARIADB_JSON = /^(`(?:[^`]|``)*`) longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin( .*)? CHECK \(json_valid\((`(?:[^`]|``)*`)\)\)$/s;
+
+/**
+ * MariaDB prints a JSON column as `longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin ...
+ * CHECK (json_valid(`c`))`, but that text declares a LONGTEXT, another type: restated as printed,
+ * the server copies the table and the column loses its JSON type. With the `json` keyword (which
+ * brings its CHECK back by itself) the column stays what it is. Other definitions are unchanged.
+ */
+export function withJsonKeyword(definition: string): string {
+  const match = MARIADB_JSON.exec(definition);
+  return match && match[1] === match[3] ? `${match[1]} json${match[2] ?? ''}` : definition;
+}
+
 /** The definition without its COMMENT clause: what must not change when the comment does. */
 export function withoutComment(definition: string): string {
   const clause = commentClause(definition, tokenize(definition));

@@ -2,7 +2,7 @@ import { formatAddress, type Change, type JsonValue, type LiveObject, type Rende
 import { findLive } from '../../core/model.js';
 import type { CatalogSnapshot } from '../../core/model.js';
 import type { Dialect } from '../types.js';
-import { columnDefinitions, restateWithComment } from './column-definition.js';
+import { columnDefinitions, isStoredGenerated, restateWithComment, withJsonKeyword } from './column-definition.js';
 
 export function quoteMysqlIdentifier(name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;
@@ -80,19 +80,34 @@ export function renderMysql(changes: readonly Change[], snapshot: CatalogSnapsho
       for (const change of group) skip(change, table?.facts?.['tableType'] === 'VIEW' ? 'MySQL and MariaDB view columns have no comments' : 'SHOW CREATE TABLE was not read for this table');
       continue;
     }
+    if (table?.facts?.['tableType'] === 'SYSTEM VERSIONED') {
+      for (const change of group)
+        skip(change, 'system-versioned table: MariaDB refuses ALTER TABLE ... MODIFY COLUMN on it unless @@system_versioning_alter_history is KEEP, which metaform does not change for you');
+      continue;
+    }
+    const instant = instantAlter(server);
     const definitions = columnDefinitions(createTable);
     const clauses: string[] = [];
     const applied: Change[] = [];
     for (const change of group) {
       const column = change.path[3] ?? '';
-      const definition = definitions.get(column);
-      const restated = definition === undefined ? { refused: 'SHOW CREATE TABLE does not list it' } : restateWithComment(definition, change.after === null ? null : dialect.quoteLiteral(change.after));
+      const printed = definitions.get(column);
+      const definition = printed !== undefined && instant ? withJsonKeyword(printed) : printed;
+      const restated =
+        definition === undefined
+          ? { refused: 'SHOW CREATE TABLE does not list it' }
+          : isStoredGenerated(definition)
+            ? { refused: 'it is a STORED generated column, whose comment the server changes only by copying the whole table' }
+            : restateWithComment(definition, change.after === null ? null : dialect.quoteLiteral(change.after));
       if ('refused' in restated) skip(change, `column not restated, to keep it intact: ${restated.refused}`);
       else {
         clauses.push(`MODIFY COLUMN ${restated.definition}`);
         applied.push(change);
       }
     }
+    // ALGORITHM=INSTANT: should the restated definition differ from the column in any way that
+    // needs more than a metadata change, MariaDB refuses the statement instead of rebuilding the table.
+    if (instant) clauses.push('ALGORITHM=INSTANT');
     if (applied.length > 0)
       push(first, applied, `ALTER TABLE ${dialect.qualifiedName(tablePath.slice(1))} ${clauses.join(', ')}`, `${formatAddress(first.service, tablePath)}#columns`);
   }
@@ -101,6 +116,17 @@ export function renderMysql(changes: readonly Change[], snapshot: CatalogSnapsho
   function push(change: Change, covered: Change[], statement: string, id = change.id): void {
     result.operations.push({ id, service: change.service, database: change.path[0] ?? '', changeIds: covered.map((c) => c.id), statements: [statement] });
   }
+}
+
+/**
+ * MariaDB 10.3+ (ALGORITHM=INSTANT exists there, and a comment-only MODIFY COLUMN passes it on
+ * InnoDB, MyISAM, Aria and MEMORY tables). MySQL does not document INSTANT for comment changes,
+ * so there the check of each definition against SHOW CREATE TABLE before the ALTER is the guard.
+ */
+export function instantAlter(server: Record<string, JsonValue>): boolean {
+  const version = String(server['version'] ?? '');
+  const [major = 0, minor = 0] = version.split('.').map((part) => Number.parseInt(part, 10));
+  return /mariadb/i.test(version) && (major > 10 || (major === 10 && minor >= 3));
 }
 
 function isView(snapshot: CatalogSnapshot, change: Change): boolean {
