@@ -123,6 +123,25 @@ describe('ClickHouse end to end: @clickhouse/client against chDB over HTTP', () 
     }
   });
 
+  it('skips column comments of a materialized view, which ClickHouse accepts and ignores, and converges', async (t) => {
+    if (unavailable || !server) return t.skip(unavailable);
+    server.query(`CREATE MATERIALIZED VIEW shop.order_ids ENGINE = MergeTree ORDER BY id AS SELECT id FROM shop.orders`);
+    const dir = await project({ service: 'events', database: 'default', schemas: { shop: { tables: { order_ids: { description: 'Ids of orders', columns: { id: 'Order id' } } } } } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      assert.match(plan.changes.find((change) => change.level === 'column')?.skipped ?? '', /no column comments on a materialized view/);
+      assert.equal((await applyPlan(loaded, plan)).failed, 0);
+      assert.deepEqual(
+        (await createPlan(loaded)).plan.changes.map((change) => [change.level, change.skipped !== undefined]),
+        [['column', true]],
+        'the view comment applied; only the column stays pending, with its reason',
+      );
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('reports a failed ALTER with ClickHouse’s error while the other operations apply', async (t) => {
     if (unavailable || !server) return t.skip(unavailable);
     server.query(`CREATE TABLE shop.doomed (x UInt8) ENGINE = Memory`);

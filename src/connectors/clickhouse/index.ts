@@ -1,3 +1,4 @@
+import { findLive } from '../../core/model.js';
 import type { Connector } from '../types.js';
 import { ClickhouseSession, describeClickhouseTarget } from './client.js';
 import { clickhouseDialect, renderClickhouse } from './dialect.js';
@@ -17,7 +18,11 @@ export const clickhouseConnector: Connector = {
   dialect: () => clickhouseDialect,
   render(changes, snapshot, service) {
     const cluster = service.options['cluster'];
-    return renderClickhouse(changes, snapshot.server, typeof cluster === 'string' ? cluster : undefined);
+    const engineOf = (tablePath: readonly string[]) => {
+      const engine = findLive(snapshot, tablePath)?.facts?.['engine'];
+      return typeof engine === 'string' ? engine : undefined;
+    };
+    return renderClickhouse(changes, snapshot.server, typeof cluster === 'string' ? cluster : undefined, engineOf);
   },
   describeTarget: describeClickhouseTarget,
   connect: (service) => ClickhouseSession.open(service),
