@@ -4,7 +4,8 @@ import { applyPlan, createPlan } from '../src/core/pipeline.js';
 import { importService } from '../src/core/import.js';
 import { loadProject } from '../src/core/project.js';
 import { columnDefinitions, isStoredGenerated, modifiedColumns, restateWithComment, withJsonKeyword, withoutComment } from '../src/connectors/mysql/column-definition.js';
-import { instantAlter, mysqlDialect } from '../src/connectors/mysql/dialect.js';
+import { instantAlter, mysqlDialect, renderMysql } from '../src/connectors/mysql/dialect.js';
+import type { CatalogSnapshot, Change, JsonValue } from '../src/core/model.js';
 import { startMariadb, type TestMariadb } from './support/mariadb.js';
 import { tempProject } from './support/project.js';
 import { generatedStrings, HOSTILE_DESCRIPTIONS } from './support/strings.js';
@@ -88,6 +89,26 @@ describe('MySQL column definitions', () => {
     const other = '`j` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`k`))';
     assert.equal(withJsonKeyword(other), other, 'a check on another column is not the JSON type');
     assert.equal(withJsonKeyword('`t` longtext DEFAULT NULL CHECK (`t` <> \'\')'), '`t` longtext DEFAULT NULL CHECK (`t` <> \'\')');
+  });
+
+  it('comments a schema only where the server has schema comments (MariaDB 10.5+), and says why otherwise', () => {
+    const change: Change = {
+      id: 'shop.default.db#description',
+      service: 'shop',
+      address: 'shop.default.db',
+      path: ['default', 'db'],
+      level: 'schema',
+      property: 'description',
+      action: 'add',
+      before: null,
+      after: "it's",
+    };
+    const snapshot = (server: Record<string, JsonValue>): CatalogSnapshot => ({ service: 'shop', databases: new Map(), server, queries: 0 });
+    const mariadb = renderMysql([change], snapshot({ version: '10.11.19-MariaDB', schemaComments: true, commentCharset: 'utf8mb3' }));
+    assert.deepEqual(mariadb.operations.map((operation) => operation.statements), [["ALTER DATABASE `db` COMMENT = 'it''s'"]]);
+    const mysql = renderMysql([change], snapshot({ version: '8.0.36', schemaComments: false, commentCharset: 'utf8mb3' }));
+    assert.equal(mysql.operations.length, 0);
+    assert.equal(mysql.skipped[0]?.reason, '8.0.36 has no schema comments (MariaDB 10.5 and later have them)');
   });
 
   it('quotes literals for the session mode', () => {
