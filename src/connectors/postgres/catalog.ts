@@ -74,30 +74,34 @@ export async function readPostgresDatabase(
     schema.owner = nullableText(owner);
     schema.description = nullableText(comment);
   }
-  const tablesByOid = new Map<string, LiveObject>();
+  const tablesByOid = new Map<unknown, LiveObject>();
   for (const [schemaName, name, relkind, owner, comment, oid] of tableRows) {
     const table = liveChild(liveChild(database, 'schema', text(schemaName)), 'table', text(name));
     table.owner = nullableText(owner);
     table.description = nullableText(comment);
     table.facts = { relkind: text(relkind) };
-    tablesByOid.set(text(oid), table);
+    tablesByOid.set(oid, table);
   }
-  const lastAttnum = new Map<LiveObject, number>();
+  // Rows come grouped by table and in attnum order in practice, but nothing guarantees it, and an
+  // ORDER BY on the server doubles the read: note the tables whose rows are not, and sort those.
   const outOfOrder = new Set<LiveObject>();
-  const attnums = new Map<LiveObject, number>();
+  const lastAttnum = new Map<LiveObject, number>();
+  let current: LiveObject | undefined;
+  let currentAttnum = 0;
   for (const [oid, attnum, name, comment] of columnRows) {
-    const table = tablesByOid.get(text(oid));
+    const table = tablesByOid.get(oid);
     if (!table) continue; // created between the two queries
-    const column = liveChild(table, 'column', text(name));
-    column.description = nullableText(comment);
+    if (table !== current) {
+      if (current) lastAttnum.set(current, currentAttnum);
+      current = table;
+      currentAttnum = lastAttnum.get(table) ?? 0;
+    }
     const position = Number(attnum);
-    if (position < (lastAttnum.get(table) ?? 0)) outOfOrder.add(table);
-    lastAttnum.set(table, position);
-    attnums.set(column, position);
+    if (position < currentAttnum) outOfOrder.add(table);
+    currentAttnum = position;
+    liveChild(table, 'column', text(name)).description = nullableText(comment);
   }
-  // Columns keep the table's order (import writes them so) without an ORDER BY on the server.
-  for (const table of outOfOrder)
-    table.children = new Map([...table.children].sort(([, a], [, b]) => (attnums.get(a) ?? 0) - (attnums.get(b) ?? 0)));
+  if (outOfOrder.size > 0) sortColumns(outOfOrder, columnRows, tablesByOid);
   return {
     database,
     server: {
@@ -107,6 +111,20 @@ export async function readPostgresDatabase(
     },
     queries: 4,
   };
+}
+
+/** Puts the columns of these tables in attnum order (import writes them so). */
+function sortColumns(tables: ReadonlySet<LiveObject>, columnRows: unknown[][], tablesByOid: ReadonlyMap<unknown, LiveObject>): void {
+  const positions = new Map<LiveObject, Map<string, number>>();
+  for (const [oid, attnum, name] of columnRows) {
+    const table = tablesByOid.get(oid);
+    if (!table || !tables.has(table)) continue;
+    let byName = positions.get(table);
+    if (!byName) positions.set(table, (byName = new Map()));
+    byName.set(text(name), Number(attnum));
+  }
+  for (const [table, byName] of positions)
+    table.children = new Map([...table.children].sort(([a], [b]) => (byName.get(a) ?? 0) - (byName.get(b) ?? 0)));
 }
 
 export function emptySnapshot(service: string): CatalogSnapshot {
