@@ -1,8 +1,13 @@
 /**
  * `npm run bench`: builds large catalogs on each engine and measures plan and apply next to the
- * engine's own client. BENCH_TABLES / BENCH_COLUMNS / BENCH_CHANGES / BENCH_ENGINES override.
+ * engine's own client. BENCH_TABLES / BENCH_COLUMNS / BENCH_CHANGES / BENCH_COLUMN_TABLES /
+ * BENCH_ENGINES (postgres,mysql,clickhouse) override; BENCH_CLICKHOUSE_ENGINE picks the chDB table
+ * engine (Memory by default, or MergeTree). bench/results.json keeps the last result
+ * of each engine: a run replaces the entries of the engines it ran and keeps the others.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { benchClickhouse } from './clickhouse.js';
+import { benchMysql } from './mysql.js';
 import { benchPostgres } from './postgres.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
@@ -10,9 +15,14 @@ const numberFromEnv = (name: string, fallback: number) => Number(process.env[nam
 
 const engines: Record<string, (options: BenchOptions) => Promise<BenchResult>> = {
   postgres: (options) => benchPostgres(options),
+  mysql: (options) => benchMysql(options),
+  clickhouse: (options) => benchClickhouse(options),
 };
 const defaults: Record<string, BenchOptions> = {
   postgres: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
+  // Column comments are the costly path on MySQL (SHOW CREATE TABLE, then MODIFY COLUMN per table).
+  mysql: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
+  clickhouse: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
 };
 
 const selected = (process.env['BENCH_ENGINES'] ?? Object.keys(engines).join(',')).split(',');
@@ -25,19 +35,39 @@ for (const name of selected) {
     tables: numberFromEnv('BENCH_TABLES', base.tables),
     columnsPerTable: numberFromEnv('BENCH_COLUMNS', base.columnsPerTable),
     changes: numberFromEnv('BENCH_CHANGES', base.changes),
+    ...(base.columnTables !== undefined ? { columnTables: numberFromEnv('BENCH_COLUMN_TABLES', base.columnTables) } : {}),
   };
-  process.stderr.write(`${name}: ${options.tables} tables x ${options.columnsPerTable} columns, ${options.changes} changes\n`);
-  results.push(await run(options));
+  const columnPart = options.columnTables ? `, column changes on ${options.columnTables} tables` : '';
+  process.stderr.write(`${name}: ${options.tables} tables x ${options.columnsPerTable} columns, ${options.changes} table changes${columnPart}\n`);
+  results.push({ id: name, ...(await run(options)) });
 }
 
 const ratio = (a: number, b?: number) => (b ? `${(a / b).toFixed(2)}x` : 'n/a');
+const plan = (r: BenchResult) => `${r.planMs} ms${r.loadMs !== undefined ? ` (${r.loadMs} ms loading the YAML)` : ''}`;
+const apply = (r: BenchResult) => {
+  const parts = r.columnChanges ? ` (${r.applyChanges - r.columnChanges} table + ${r.columnChanges} column)` : '';
+  const statements = r.applyStatements !== undefined ? `, ${r.applyStatements} statements,` : '';
+  return `${r.applyChanges} changes${parts}${statements} in ${r.applyMs} ms`;
+};
 const lines = [
   '| engine | catalog | plan | catalog queries | peak RSS | engine client read | plan / read | apply | engine client script | apply / script |',
   '|---|---|---|---|---|---|---|---|---|---|',
   ...results.map(
     (r) =>
-      `| ${r.engine} | ${r.tables} tables x ${r.columnsPerTable} columns | ${r.planMs} ms | ${r.catalogQueries} | ${r.peakRssMiB} MiB | ${r.baselineReadMs ?? 'n/a'} ms | ${ratio(r.planMs, r.baselineReadMs)} | ${r.applyChanges} changes in ${r.applyMs} ms | ${r.baselineApplyMs ?? 'n/a'} ms | ${ratio(r.applyMs, r.baselineApplyMs)} |`,
+      `| ${r.engine} | ${r.tables} tables x ${r.columnsPerTable} columns | ${plan(r)} | ${r.catalogQueries} | ${r.peakRssMiB} MiB | ${r.baselineReadMs ?? 'n/a'} ms | ${ratio(r.planMs, r.baselineReadMs)} | ${apply(r)} | ${r.baselineApplyMs ?? 'n/a'} ms | ${ratio(r.applyMs, r.baselineApplyMs)} |`,
   ),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
-await writeFile(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+
+// Merge: entries of engines not run this time stay; older entries without an id match on engine.
+const resultsFile = new URL('./results.json', import.meta.url);
+const previous = await readFile(resultsFile, 'utf8')
+  .then((text) => JSON.parse(text) as BenchResult[])
+  .catch((error: unknown) => {
+    if ((error as { code?: unknown }).code === 'ENOENT') return [];
+    throw error;
+  });
+const sameEngine = (entry: BenchResult, result: BenchResult) => (entry.id !== undefined ? entry.id === result.id : entry.engine === result.engine);
+const merged = previous.map((entry) => results.find((result) => sameEngine(entry, result)) ?? entry);
+merged.push(...results.filter((result) => !previous.some((entry) => sameEngine(entry, result))));
+await writeFile(resultsFile, `${JSON.stringify(merged, null, 2)}\n`);

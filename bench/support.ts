@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import type { BenchOptions } from './types.js';
 
 export interface ChildMeasure<T> {
   result: T;
@@ -39,3 +43,59 @@ export function timeCommand(command: string, args: string[], input?: string): Pr
 }
 
 export const round = (value: number) => Math.round(value);
+
+/** What bench/pipeline-child.ts prints. */
+export interface StepResult {
+  planMs: number;
+  loadMs: number;
+  applyMs: number;
+  queries: number;
+  changes: number;
+  columnChanges: number;
+  operations: number;
+  skipped: number;
+  failed: number;
+  firstError?: string;
+}
+
+export const tableName = (i: number) => `t${String(i).padStart(5, '0')}`;
+export const columnName = (c: number) => `c${String(c).padStart(2, '0')}`;
+
+/**
+ * The word every bench description carries once. The engine client's baseline runs the plan's
+ * statements with it replaced (see reworded), so that it changes every comment again, as the
+ * apply did, instead of writing the same text twice.
+ */
+const MARK = 'described';
+export const reworded = (statement: string) => statement.replaceAll(MARK, 'reworded');
+export const tableDescription = (i: number) => `Table ${i}: it's ${MARK} \\ with "quotes"`;
+export const columnDescription = (i: number, c: number) => `Column ${c} of table ${i}: it's ${MARK} \\ "too"`;
+
+/**
+ * The YAML of a two-level engine (MySQL, ClickHouse): tables t00000.. with columns c00.. in one
+ * engine database, every table listed; the first `changes` tables get a description and the first
+ * `columnTables` a description on every column. Quotes and backslashes exercise the escaping.
+ */
+export function twoLevelDesiredState(schema: string, options: BenchOptions): object {
+  const tables: Record<string, object | string | null> = {};
+  const columnTables = options.columnTables ?? 0;
+  for (let i = 0; i < options.tables; i++) {
+    const description = i < options.changes ? tableDescription(i) : null;
+    if (i >= columnTables) {
+      tables[tableName(i)] = description;
+      continue;
+    }
+    const columns = Object.fromEntries(
+      Array.from({ length: options.columnsPerTable }, (_, c) => [columnName(c), columnDescription(i, c)]),
+    );
+    tables[tableName(i)] = description === null ? { columns } : { description, columns };
+  }
+  return { service: 'bench', database: 'default', schemas: { [schema]: { tables } } };
+}
+
+/** Writes metaform.yaml (one service called bench) and metadata/bench.yaml into dir. */
+export async function writeProject(dir: string, service: object, desired: object): Promise<void> {
+  await mkdir(join(dir, 'metadata'), { recursive: true });
+  await writeFile(join(dir, 'metaform.yaml'), stringify({ version: 1, services: { bench: service } }));
+  await writeFile(join(dir, 'metadata', 'bench.yaml'), stringify(desired));
+}

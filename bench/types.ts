@@ -1,18 +1,26 @@
 /** One engine's benchmark figures, as `npm run bench` prints them into the README table. */
 export interface BenchResult {
+  /** The BENCH_ENGINES name (postgres, mysql, clickhouse): results.json is merged on it. */
+  id?: string;
   engine: string;
   tables: number;
   columnsPerTable: number;
   /** metaform plan over the whole catalog (read + diff + render), milliseconds. */
   planMs: number;
+  /** The part of planMs spent loading and validating the YAML project. */
+  loadMs?: number;
   /** Catalog queries the plan issued. */
   catalogQueries: number;
   /** Peak resident memory of the process during the plan, MiB. */
   peakRssMiB: number;
   /** Time the engine's own client takes for the same catalog read, milliseconds. */
   baselineReadMs?: number;
-  /** Description changes applied and how long metaform's apply took. */
+  /** Description changes applied (table and column) and how long metaform's apply took. */
   applyChanges: number;
+  /** How many of applyChanges are column descriptions (the rest are table descriptions). */
+  columnChanges?: number;
+  /** Statements the apply ran (column comments of one table share one statement). */
+  applyStatements?: number;
   applyMs: number;
   /** Time the engine's own client takes for the same statements as one script. */
   baselineApplyMs?: number;
@@ -22,5 +30,8 @@ export interface BenchResult {
 export interface BenchOptions {
   tables: number;
   columnsPerTable: number;
+  /** Tables whose description changes. */
   changes: number;
+  /** Tables all of whose column descriptions change too (engines that bench column comments). */
+  columnTables?: number;
 }

@@ -15,6 +15,17 @@ function databaseFilter(column: string, schemas: readonly string[] | undefined):
   return `${column} NOT IN (${SYSTEM_DATABASES.map((name) => clickhouseDialect.quoteLiteral(name)).join(', ')})`;
 }
 
+export const CLICKHOUSE_VERSION_SQL = 'SELECT version()';
+
+/** The catalog queries after the version: system.databases, system.tables, system.columns of the managed databases. */
+export function clickhouseCatalogQueries(schemas: readonly string[] | undefined): { databases: string; tables: string; columns: string } {
+  return {
+    databases: `SELECT name, comment FROM system.databases WHERE ${databaseFilter('name', schemas)}`,
+    tables: `SELECT database, name, engine, comment FROM system.tables WHERE ${databaseFilter('database', schemas)} AND NOT is_temporary AND NOT startsWith(name, '.inner')`,
+    columns: `SELECT database, table, name, comment FROM system.columns WHERE ${databaseFilter('database', schemas)} ORDER BY database, table, position`,
+  };
+}
+
 /** Four queries whatever the number of tables: version, system.databases, system.tables, system.columns. */
 export async function readClickhouseCatalog(
   service: string,
@@ -23,19 +34,14 @@ export async function readClickhouseCatalog(
   schemas: readonly string[] | undefined,
 ): Promise<CatalogSnapshot> {
   const snapshot: CatalogSnapshot = { service, databases: new Map(), server: {}, queries: 0 };
-  const [[version] = []] = await read('SELECT version()');
+  const [[version] = []] = await read(CLICKHOUSE_VERSION_SQL);
   snapshot.server['version'] = String(version);
   snapshot.queries = 1;
   if (!databases.includes(CLICKHOUSE_DATABASE)) return snapshot;
   const root = newLiveObject('database', CLICKHOUSE_DATABASE);
   snapshot.databases.set(CLICKHOUSE_DATABASE, root);
-  const [databaseRows, tableRows, columnRows] = [
-    await read(`SELECT name, comment FROM system.databases WHERE ${databaseFilter('name', schemas)}`),
-    await read(
-      `SELECT database, name, engine, comment FROM system.tables WHERE ${databaseFilter('database', schemas)} AND NOT is_temporary AND NOT startsWith(name, '.inner')`,
-    ),
-    await read(`SELECT database, table, name, comment FROM system.columns WHERE ${databaseFilter('database', schemas)} ORDER BY database, table, position`),
-  ];
+  const catalog = clickhouseCatalogQueries(schemas);
+  const [databaseRows, tableRows, columnRows] = [await read(catalog.databases), await read(catalog.tables), await read(catalog.columns)];
   snapshot.queries += 3;
   for (const [name, comment] of databaseRows) liveChild(root, 'schema', String(name)).description = String(comment) || null;
   for (const [database, name, engine, comment] of tableRows) {

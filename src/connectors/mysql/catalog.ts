@@ -1,5 +1,6 @@
 import type { CatalogSnapshot, JsonValue } from '../../core/model.js';
 import { liveChild, newLiveObject } from '../../core/model.js';
+import { quoteMysqlIdentifier } from './dialect.js';
 
 /** MySQL has databases and tables only; metaform files them under this database name. */
 export const MYSQL_DATABASE = 'default';
@@ -28,9 +29,38 @@ export function serverFacts(row: unknown[]): Record<string, JsonValue> {
   };
 }
 
-function schemaFilter(column: string, schemas: readonly string[] | undefined): { sql: string; values: unknown[] } {
+/** The statement prepare() reads a table's column definitions with. */
+export const showCreateTableSql = (schema: string, table: string) => `SHOW CREATE TABLE ${quoteMysqlIdentifier(schema)}.${quoteMysqlIdentifier(table)}`;
+
+/** A catalog query and its parameters (mysql2 expands an array parameter into a list). */
+export interface MysqlQuery {
+  sql: string;
+  values: unknown[];
+}
+
+function schemaFilter(column: string, schemas: readonly string[] | undefined): MysqlQuery {
   if (schemas) return schemas.length ? { sql: `${column} IN (?)`, values: [schemas] } : { sql: 'FALSE', values: [] };
   return { sql: `${column} NOT IN (?)`, values: [SYSTEM_SCHEMAS] };
+}
+
+/** The catalog queries after the server facts: SCHEMATA, TABLES, COLUMNS of the managed databases. */
+export function mysqlCatalogQueries(
+  schemas: readonly string[] | undefined,
+  schemaComments: boolean,
+): { schemata: MysqlQuery; tables: MysqlQuery; columns: MysqlQuery } {
+  const bySchema = schemaFilter('SCHEMA_NAME', schemas);
+  const byTableSchema = schemaFilter('TABLE_SCHEMA', schemas);
+  return {
+    schemata: { sql: `SELECT SCHEMA_NAME, ${schemaComments ? 'SCHEMA_COMMENT' : 'NULL'} FROM information_schema.SCHEMATA WHERE ${bySchema.sql}`, values: bySchema.values },
+    tables: {
+      sql: `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, TABLE_COMMENT FROM information_schema.TABLES WHERE ${byTableSchema.sql}`,
+      values: byTableSchema.values,
+    },
+    columns: {
+      sql: `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE ${byTableSchema.sql} ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
+      values: byTableSchema.values,
+    },
+  };
 }
 
 /**
@@ -49,18 +79,10 @@ export async function readMysqlCatalog(
   if (!databases.includes(MYSQL_DATABASE)) return snapshot;
   const root = newLiveObject('database', MYSQL_DATABASE);
   snapshot.databases.set(MYSQL_DATABASE, root);
-  const schemaComment = snapshot.server['schemaComments'] ? 'SCHEMA_COMMENT' : 'NULL';
-  const bySchema = schemaFilter('SCHEMA_NAME', schemas);
-  const byTableSchema = schemaFilter('TABLE_SCHEMA', schemas);
-  const schemaRows = await query(`SELECT SCHEMA_NAME, ${schemaComment} FROM information_schema.SCHEMATA WHERE ${bySchema.sql}`, bySchema.values);
-  const tableRows = await query(
-    `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, TABLE_COMMENT FROM information_schema.TABLES WHERE ${byTableSchema.sql}`,
-    byTableSchema.values,
-  );
-  const columnRows = await query(
-    `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE ${byTableSchema.sql} ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
-    byTableSchema.values,
-  );
+  const catalog = mysqlCatalogQueries(schemas, snapshot.server['schemaComments'] === true);
+  const schemaRows = await query(catalog.schemata.sql, catalog.schemata.values);
+  const tableRows = await query(catalog.tables.sql, catalog.tables.values);
+  const columnRows = await query(catalog.columns.sql, catalog.columns.values);
   snapshot.queries += 3;
   const text = (value: unknown) => (value === null || value === undefined ? '' : String(value));
   for (const [name, comment] of schemaRows) {

@@ -3,9 +3,8 @@ import type { CatalogSnapshot, Change, OperationResult } from '../../core/model.
 import { findLive } from '../../core/model.js';
 import { runEachOperation, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
-import { readMysqlCatalog } from './catalog.js';
+import { readMysqlCatalog, showCreateTableSql } from './catalog.js';
 import { columnDefinitions, modifiedColumns, withJsonKeyword, withoutComment } from './column-definition.js';
-import { mysqlDialect } from './dialect.js';
 
 /** Lost connections, lock wait timeouts and deadlocks: the same ALTER may well succeed next time. */
 const TRANSIENT = new Set(['ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ETIMEDOUT', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK', 'ER_LOCK_NOWAIT']);
@@ -63,7 +62,7 @@ export class MysqlSession implements ConnectorSession {
   }
 
   private async showCreateTable(schema: string, table: string): Promise<string> {
-    const [row] = await this.rows(`SHOW CREATE TABLE ${mysqlDialect({}).qualifiedName([schema, table])}`, []);
+    const [row] = await this.rows(showCreateTableSql(schema, table), []);
     return String(row?.[1] ?? '');
   }
 
