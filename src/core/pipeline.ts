@@ -5,6 +5,7 @@ import type { DesiredObject } from './desired.js';
 import { diffService, type MissingObject } from './diff.js';
 import { ErrorList, formatLocation, MetaformError } from './errors.js';
 import { gitRevision } from './git.js';
+import { groupBy } from './group.js';
 import { newRunId, writeRun, type JournalOperation, type JournalRun } from './journal.js';
 import { findLive, type CatalogSnapshot, type Change, type Operation, type OperationResult } from './model.js';
 import { assemblePlan, type Plan, type PlannedChange, type ServicePlanInput } from './plan.js';
@@ -178,8 +179,7 @@ export function liveValue(snapshot: CatalogSnapshot, change: Change): string | n
 
 export async function applyPlan(project: Project, plan: Plan, options: ApplyOptions = {}): Promise<ApplyReport> {
   const startedAt = new Date();
-  const byService = new Map<string, Operation[]>();
-  for (const operation of plan.operations) byService.set(operation.service, [...(byService.get(operation.service) ?? []), operation]);
+  const byService = groupBy(plan.operations, (operation) => operation.service);
   const contexts = new Map(serviceContexts(project, [...byService.keys()]).map((context) => [context.service.name, context]));
   const changeById = new Map(plan.changes.map((change) => [change.id, change]));
 
@@ -207,9 +207,7 @@ export async function applyPlan(project: Project, plan: Plan, options: ApplyOpti
         }
         continue;
       }
-      const byDatabase = new Map<string, Operation[]>();
-      for (const operation of operations) byDatabase.set(operation.database, [...(byDatabase.get(operation.database) ?? []), operation]);
-      for (const [database, list] of byDatabase) groups.push({ service, database, operations: list });
+      for (const [database, list] of groupBy(operations, (operation) => operation.database)) groups.push({ service, database, operations: list });
     }
     const operationById = new Map(plan.operations.map((operation) => [operation.id, operation]));
     await runPool(groups, options.concurrency ?? 4, async (group) => {

@@ -1,3 +1,4 @@
+import { groupBy } from '../core/group.js';
 import type { Plan, PlannedChange } from '../core/plan.js';
 import type { Colors } from './style.js';
 import { isLong, show, wordDiff } from './values.js';
@@ -29,9 +30,7 @@ function describeChange(change: PlannedChange, colors: Colors, showStatements: b
 
 /** Changes grouped by object, in plan order. */
 export function groupByAddress(changes: readonly PlannedChange[]): Map<string, PlannedChange[]> {
-  const groups = new Map<string, PlannedChange[]>();
-  for (const change of changes) groups.set(change.address, [...(groups.get(change.address) ?? []), change]);
-  return groups;
+  return groupBy(changes, (change) => change.address);
 }
 
 export interface TextReportOptions {

@@ -1,4 +1,5 @@
 import { formatAddress, type Change, type JsonValue, type RenderResult } from '../../core/model.js';
+import { groupBy } from '../../core/group.js';
 import type { Dialect } from '../types.js';
 
 /**
@@ -45,7 +46,7 @@ export function renderClickhouse(
 ): RenderResult {
   const result: RenderResult = { operations: [], skipped: [] };
   const onCluster = cluster ? ` ON CLUSTER ${clickhouseDialect.quoteIdentifier(cluster)}` : '';
-  const columnGroups = new Map<string, Change[]>();
+  const columnChanges: Change[] = [];
   const push = (id: string, change: Change, changeIds: string[], statement: string) =>
     result.operations.push({ id, service: change.service, database: change.path[0] ?? '', changeIds, statements: [statement] });
 
@@ -66,13 +67,12 @@ export function renderClickhouse(
       // Accepted and ignored by the server: the plan would never converge.
       result.skipped.push({ changeId: change.id, reason: 'ClickHouse keeps no column comments on a materialized view (COMMENT COLUMN is accepted and ignored); describe the columns of its target table' });
     } else if (change.level === 'column' && table !== undefined && column !== undefined) {
-      const key = JSON.stringify([database, table]);
-      columnGroups.set(key, [...(columnGroups.get(key) ?? []), change]);
+      columnChanges.push(change);
     } else {
       result.skipped.push({ changeId: change.id, reason: `ClickHouse has no ${change.level} descriptions` });
     }
   }
-  for (const group of columnGroups.values()) {
+  for (const group of groupBy(columnChanges, (change) => JSON.stringify(change.path.slice(0, 3))).values()) {
     const [first] = group;
     if (!first) continue;
     const [, database = '', table = ''] = first.path;

@@ -1,6 +1,5 @@
-import { formatAddress, type Change, type JsonValue, type LiveObject, type RenderResult } from '../../core/model.js';
-import { findLive } from '../../core/model.js';
-import type { CatalogSnapshot } from '../../core/model.js';
+import { findLive, formatAddress, type CatalogSnapshot, type Change, type JsonValue, type LiveObject, type RenderResult } from '../../core/model.js';
+import { groupBy } from '../../core/group.js';
 import type { Dialect } from '../types.js';
 import { columnDefinitions, isStoredGenerated, restateWithComment, withJsonKeyword } from './column-definition.js';
 
@@ -51,7 +50,7 @@ export function renderMysql(changes: readonly Change[], snapshot: CatalogSnapsho
   const dialect = mysqlDialect(server);
   const result: RenderResult = { operations: [], skipped: [] };
   const skip = (change: Change, reason: string) => result.skipped.push({ changeId: change.id, reason });
-  const byTable = new Map<string, Change[]>();
+  const columnChanges: Change[] = [];
 
   for (const change of changes) {
     const [, schema = '', table] = change.path;
@@ -65,12 +64,11 @@ export function renderMysql(changes: readonly Change[], snapshot: CatalogSnapsho
       if (isView(snapshot, change)) skip(change, 'MySQL and MariaDB views have no comments');
       else push(change, [change], `ALTER TABLE ${dialect.qualifiedName([schema, table ?? ''])} COMMENT = ${dialect.quoteLiteral(change.after ?? '')}`);
     } else if (change.level === 'column') {
-      const key = JSON.stringify([schema, table]);
-      byTable.set(key, [...(byTable.get(key) ?? []), change]);
+      columnChanges.push(change);
     } else skip(change, `MySQL has no ${change.level} descriptions`);
   }
 
-  for (const group of byTable.values()) {
+  for (const group of groupBy(columnChanges, (change) => JSON.stringify(change.path.slice(0, 3))).values()) {
     const [first] = group;
     if (!first) continue;
     const tablePath = first.path.slice(0, 3);
