@@ -36,30 +36,39 @@ export async function withRetry<T>(
 }
 
 /**
- * Runs operations one after another, each statement of an operation in order, for engines
- * without transactional DDL. A failed operation is reported and the next one still runs.
+ * Runs operations, each statement of an operation in order, for engines without transactional
+ * DDL: one at a time, or up to `concurrency` at once where the engine runs independent ALTERs side
+ * by side. A failed operation is reported and the others still run. Results come back in the
+ * operations' order; `onResult` hears each as soon as it is known.
  */
 export async function runEachOperation(
   operations: readonly Operation[],
   runStatement: (sql: string) => Promise<unknown>,
   policy: RetryPolicy,
   onResult?: (result: OperationResult) => void,
+  concurrency = 1,
 ): Promise<OperationResult[]> {
-  const results: OperationResult[] = [];
-  for (const operation of operations) {
-    const started = performance.now();
-    const outcome = await withRetry(policy, async () => {
-      for (const sql of operation.statements) await runStatement(sql);
-    });
-    const result: OperationResult = {
-      operationId: operation.id,
-      outcome: outcome.error === undefined ? 'succeeded' : 'failed',
-      durationMs: performance.now() - started,
-      attempts: outcome.attempts,
-      ...(outcome.error === undefined ? {} : { error: errorMessage(outcome.error) }),
-    };
-    results.push(result);
-    onResult?.(result);
-  }
+  const results: OperationResult[] = new Array<OperationResult>(operations.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < operations.length) {
+      const index = next++;
+      const operation = operations[index] as Operation;
+      const started = performance.now();
+      const outcome = await withRetry(policy, async () => {
+        for (const sql of operation.statements) await runStatement(sql);
+      });
+      const result: OperationResult = {
+        operationId: operation.id,
+        outcome: outcome.error === undefined ? 'succeeded' : 'failed',
+        durationMs: performance.now() - started,
+        attempts: outcome.attempts,
+        ...(outcome.error === undefined ? {} : { error: errorMessage(outcome.error) }),
+      };
+      results[index] = result;
+      onResult?.(result);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, operations.length)) }, worker));
   return results;
 }
