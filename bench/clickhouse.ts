@@ -5,7 +5,7 @@ import { CLICKHOUSE_VERSION_SQL, clickhouseCatalogQueries } from '../src/connect
 import { clickhouseDialect } from '../src/connectors/clickhouse/dialect.js';
 import { chdbUnavailable, startChdbServer, type ChdbServer } from '../test/support/chdb-server.js';
 import type { BenchOptions, BenchResult } from './types.js';
-import { columnDescription, columnName, reworded, round, runChild, tableDescription, tableName, twoLevelDesiredState, writeProject, type StepResult } from './support.js';
+import { benchResult, columnDescription, columnName, reworded, round, runChild, tableDescription, tableName, twoLevelDesiredState, writeProject, type StepResult } from './support.js';
 
 const DATABASE = 'bench';
 
@@ -95,25 +95,10 @@ export async function benchClickhouse(options: BenchOptions): Promise<BenchResul
     verify(server, options, columnTables, 'reworded', 'the session script');
     process.stderr.write(`clickhouse: verified ${verified} after apply (and the same after the session script), exact text of the last of each, column types intact\n`);
 
-    return {
-      engine: `ClickHouse ${version} (chDB, clickhouse connector over HTTP)`,
-      tables: options.tables,
-      columnsPerTable: options.columnsPerTable,
-      planMs: round(plan.result.planMs),
-      loadMs: round(plan.result.loadMs),
-      catalogQueries: plan.result.queries,
-      peakRssMiB: round(plan.maxRssMiB),
-      baselineReadMs: round(baselineReadMs),
-      applyChanges: applied.result.changes,
-      columnChanges: applied.result.columnChanges,
-      applyStatements: applied.result.operations,
-      applyMs: round(applied.result.applyMs),
-      baselineApplyMs: round(baselineApplyMs),
-      notes:
-        `${ENGINE} tables in chDB (the ClickHouse engine in-process); metaform runs @clickhouse/client over HTTP against test/support/chdb-server.ts in the bench process; ` +
+    const baseline = { readMs: baselineReadMs, applyMs: baselineApplyMs };
+    return benchResult(`ClickHouse ${version} (chDB, clickhouse connector over HTTP)`, options, plan, applied, baseline, `${ENGINE} tables in chDB (the ClickHouse engine in-process); metaform runs @clickhouse/client over HTTP against test/support/chdb-server.ts in the bench process; ` +
         'engine-client baseline = the same 4 catalog queries and the same ALTER statements (comment text changed) run directly on the chDB Session: in-process, no HTTP, no client; ' +
-        'plan includes loading and validating the YAML; @clickhouse/client waits a setTimeout(0) (at least 1 ms) before every request',
-    };
+        'plan includes loading and validating the YAML; @clickhouse/client waits a setTimeout(0) (at least 1 ms) before every request');
   } finally {
     await server.close();
     await rm(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import { mysqlCatalogQueries, SERVER_FACTS_SQL, showCreateTableSql } from '../src/connectors/mysql/catalog.js';
 import { quoteMysqlIdentifier } from '../src/connectors/mysql/dialect.js';
 import type { BenchOptions, BenchResult } from './types.js';
-import { columnDescription, columnName, reworded, round, runChild, tableDescription, tableName, timeCommand, twoLevelDesiredState, writeProject, type StepResult } from './support.js';
+import { benchResult, columnDescription, columnName, reworded, round, runChild, tableDescription, tableName, timeCommand, twoLevelDesiredState, writeProject, type StepResult } from './support.js';
 
 const SERVER = {
   host: process.env['MYSQL_HOST'] ?? '127.0.0.1',
@@ -122,25 +122,10 @@ export async function benchMysql(options: BenchOptions): Promise<BenchResult> {
     await verify(admin, database, options, columnTables, 'reworded', 'the mariadb script');
     process.stderr.write(`mysql: verified ${verified} after apply (and the same after the mariadb script), exact text of the last of each, column types intact\n`);
 
-    return {
-      engine: `MariaDB ${version.split('.').slice(0, 2).join('.')} (server, mysql connector)`,
-      tables: options.tables,
-      columnsPerTable: options.columnsPerTable,
-      planMs: round(plan.result.planMs),
-      loadMs: round(plan.result.loadMs),
-      catalogQueries: plan.result.queries,
-      peakRssMiB: round(plan.maxRssMiB),
-      baselineReadMs: round(baselineReadMs),
-      applyChanges: applied.result.changes,
-      columnChanges: applied.result.columnChanges,
-      applyStatements: applied.result.operations,
-      applyMs: round(applied.result.applyMs),
-      baselineApplyMs: round(baselineApplyMs),
-      notes:
-        `InnoDB; plan includes loading and validating the YAML; mariadb read = the same 4 catalog queries (${round(baselineCatalogMs)} ms alone) ` +
+    const baseline = { readMs: baselineReadMs, applyMs: baselineApplyMs };
+    return benchResult(`MariaDB ${version.split('.').slice(0, 2).join('.')} (server, mysql connector)`, options, plan, applied, baseline, `InnoDB; plan includes loading and validating the YAML; mariadb read = the same 4 catalog queries (${round(baselineCatalogMs)} ms alone) ` +
         `+ the ${columnTables} SHOW CREATE TABLE prepare() issues for the tables whose column comments change; ` +
-        `mariadb script = the plan's statements (comment text changed, so they do the same work again); metaform apply also re-reads SHOW CREATE TABLE before each column ALTER`,
-    };
+        `mariadb script = the plan's statements (comment text changed, so they do the same work again); metaform apply also re-reads SHOW CREATE TABLE before each column ALTER`);
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${quoteMysqlIdentifier(database)}`).catch((error: unknown) => {
       process.stderr.write(`mysql: could not drop ${database}: ${String(error)}\n`);

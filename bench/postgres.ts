@@ -5,7 +5,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { POSTGRES_CATALOG } from '../src/connectors/postgres/catalog.js';
 import type { BenchOptions, BenchResult } from './types.js';
-import { round, runChild, timeCommand, type StepResult } from './support.js';
+import { benchResult, round, runChild, timeCommand, type StepResult } from './support.js';
 
 const SERVER = { host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432), user: process.env['PGUSER'] ?? 'postgres' };
 const SCHEMAS = 10;
@@ -87,20 +87,8 @@ export async function benchPostgres(options: BenchOptions): Promise<BenchResult>
     const baselineApplyMs = await timeCommand('psql', [...psql, '-v', 'ON_ERROR_STOP=1', '-1', '-f', '-'], `${statements.join('\\;\n')};\n`);
     await expectComments(client, 'again %', options.changes, 'the psql script');
 
-    return {
-      engine: 'PostgreSQL 15 (server)',
-      tables: options.tables,
-      columnsPerTable: options.columnsPerTable,
-      planMs: round(plan.result.planMs),
-      loadMs: round(plan.result.loadMs),
-      catalogQueries: plan.result.queries,
-      peakRssMiB: round(plan.maxRssMiB),
-      baselineReadMs: round(baselineReadMs),
-      applyChanges: applied.result.changes,
-      applyMs: round(applied.result.applyMs),
-      baselineApplyMs: round(baselineApplyMs),
-      notes: 'plan includes loading and validating the YAML of every table; psql read = the same 4 catalog queries; psql script = the same statements in one transaction and one request; comments checked after each',
-    };
+    const baseline = { readMs: baselineReadMs, applyMs: baselineApplyMs };
+    return benchResult('PostgreSQL 15 (server)', options, plan, applied, baseline, 'plan includes loading and validating the YAML of every table; psql read = the same 4 catalog queries; psql script = the same statements in one transaction and one request; comments checked after each');
   } finally {
     await client.end().catch(() => undefined);
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { BenchOptions } from './types.js';
+import type { BenchOptions, BenchResult } from './types.js';
 
 export interface ChildMeasure<T> {
   result: T;
@@ -56,6 +56,32 @@ export interface StepResult {
   skipped: number;
   failed: number;
   firstError?: string;
+}
+
+/** One engine's figures from the plan and apply children and the engine client's timings. */
+export function benchResult(
+  engine: string,
+  options: BenchOptions,
+  plan: ChildMeasure<StepResult>,
+  applied: ChildMeasure<StepResult>,
+  baseline: { readMs: number; applyMs: number },
+  notes: string,
+): BenchResult {
+  return {
+    engine,
+    tables: options.tables,
+    columnsPerTable: options.columnsPerTable,
+    planMs: round(plan.result.planMs),
+    loadMs: round(plan.result.loadMs),
+    catalogQueries: plan.result.queries,
+    peakRssMiB: round(plan.maxRssMiB),
+    baselineReadMs: round(baseline.readMs),
+    applyChanges: applied.result.changes,
+    ...(applied.result.columnChanges ? { columnChanges: applied.result.columnChanges, applyStatements: applied.result.operations } : {}),
+    applyMs: round(applied.result.applyMs),
+    baselineApplyMs: round(baseline.applyMs),
+    notes,
+  };
 }
 
 export const tableName = (i: number) => `t${String(i).padStart(5, '0')}`;
