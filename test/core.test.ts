@@ -96,6 +96,10 @@ describe('environment interpolation', () => {
       missing: ['NOPE'],
     });
   });
+
+  it('takes a variable set to "" as set, as the shell does (an empty password is a password)', () => {
+    assert.deepEqual(interpolate('password=${PASSWORD}', { PASSWORD: '' }), { value: 'password=', missing: [] });
+  });
 });
 
 describe('templates', () => {
