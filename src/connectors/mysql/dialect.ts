@@ -48,6 +48,7 @@ function refusal(change: Change, server: Record<string, JsonValue>): string | un
 export function renderMysql(changes: readonly Change[], snapshot: CatalogSnapshot): RenderResult {
   const { server } = snapshot;
   const dialect = mysqlDialect(server);
+  const instant = instantAlter(server);
   const result: RenderResult = { operations: [], skipped: [] };
   const skip = (change: Change, reason: string) => result.skipped.push({ changeId: change.id, reason });
   const columnChanges: Change[] = [];
@@ -83,7 +84,6 @@ export function renderMysql(changes: readonly Change[], snapshot: CatalogSnapsho
         skip(change, 'system-versioned table: MariaDB refuses ALTER TABLE ... MODIFY COLUMN on it unless @@system_versioning_alter_history is KEEP, which metaform does not change for you');
       continue;
     }
-    const instant = instantAlter(server);
     const definitions = columnDefinitions(createTable);
     const clauses: string[] = [];
     const applied: Change[] = [];
