@@ -123,6 +123,19 @@ describe('ClickHouse end to end: @clickhouse/client against chDB over HTTP', () 
     }
   });
 
+  it('writes ON CLUSTER statements the engine parses (chDB then refuses distributed DDL, code 392, not a syntax error)', (t) => {
+    if (unavailable || !server) return t.skip(unavailable);
+    const rendered = renderClickhouse(
+      [change(['default', 'shop'], 'schema', 'D'), change(['default', 'shop', 'orders'], 'table', "it's"), change(['default', 'shop', 'orders', 'id'], 'column', 'I')],
+      { version: server.query('SELECT version()', 'TSV').trim() },
+      'main',
+    );
+    const statements = rendered.operations.flatMap((operation) => operation.statements);
+    assert.equal(statements.length, 3);
+    for (const statement of statements) assert.throws(() => server!.query(statement), /Code: 392\. DB::Exception: Replicated DDL queries are disabled/, statement);
+    assert.throws(() => server!.query("ALTER TABLE shop.orders MODIFY COMMENT ON CLUSTER main 'x'"), /Code: 62\./, 'a misplaced ON CLUSTER is a syntax error');
+  });
+
   it('skips column comments of a materialized view, which ClickHouse accepts and ignores, and converges', async (t) => {
     if (unavailable || !server) return t.skip(unavailable);
     server.query(`CREATE MATERIALIZED VIEW shop.order_ids ENGINE = MergeTree ORDER BY id AS SELECT id FROM shop.orders`);
