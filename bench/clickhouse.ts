@@ -5,7 +5,7 @@ import { CLICKHOUSE_VERSION_SQL, clickhouseCatalogQueries } from '../src/connect
 import { clickhouseDialect } from '../src/connectors/clickhouse/dialect.js';
 import { chdbUnavailable, startChdbServer, type ChdbServer } from '../test/support/chdb-server.js';
 import type { BenchOptions, BenchResult } from './types.js';
-import { benchResult, columnDescription, columnName, reworded, round, runChild, tableDescription, tableName, twoLevelDesiredState, writeProject, type StepResult } from './support.js';
+import { benchResult, columnName, expectLanded, reworded, round, runChild, tableName, twoLevelDesiredState, writeProject, type StepResult } from './support.js';
 
 const DATABASE = 'bench';
 
@@ -41,15 +41,7 @@ function verify(server: ChdbServer, options: BenchOptions, columnTables: number,
         ? ''
         : String(value(`SELECT comment FROM system.columns WHERE database = '${DATABASE}' AND table = '${tableName(columnTables - 1)}' AND name = '${lastColumn}'`)),
   };
-  const expected = {
-    tables: lastTable + 1,
-    columns: columnTables * options.columnsPerTable,
-    notInt: 0,
-    tableText: lastTable < 0 ? '' : tableDescription(lastTable).replaceAll('described', word),
-    columnText: columnTables < 1 ? '' : columnDescription(columnTables - 1, options.columnsPerTable - 1).replaceAll('described', word),
-  };
-  if (JSON.stringify(found) !== JSON.stringify(expected)) throw new Error(`after ${after}: found ${JSON.stringify(found)}, expected ${JSON.stringify(expected)}`);
-  return `${found.tables} table and ${found.columns} column comments`;
+  return expectLanded(found, options, columnTables, word, after);
 }
 
 const timed = (work: () => void) => {

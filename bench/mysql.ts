@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import { mysqlCatalogQueries, SERVER_FACTS_SQL, showCreateTableSql } from '../src/connectors/mysql/catalog.js';
 import { quoteMysqlIdentifier } from '../src/connectors/mysql/dialect.js';
 import type { BenchOptions, BenchResult } from './types.js';
-import { benchResult, columnDescription, columnName, reworded, round, runChild, tableDescription, tableName, timeCommand, twoLevelDesiredState, writeProject, type StepResult } from './support.js';
+import { benchResult, columnName, expectLanded, reworded, round, runChild, tableName, timeCommand, twoLevelDesiredState, writeProject, type StepResult } from './support.js';
 
 const SERVER = {
   host: process.env['MYSQL_HOST'] ?? '127.0.0.1',
@@ -66,16 +66,7 @@ async function landed(admin: mysql.Connection, database: string, options: BenchO
 /** Throws unless every planned comment landed, byte for byte in the samples, and no column changed type. */
 async function verify(admin: mysql.Connection, database: string, options: BenchOptions, columnTables: number, word: string, after: string): Promise<string> {
   const found = await landed(admin, database, options, columnTables, word);
-  const lastTable = Math.min(options.changes, options.tables) - 1;
-  const expected = {
-    tables: lastTable + 1,
-    columns: columnTables * options.columnsPerTable,
-    notInt: 0,
-    tableText: lastTable < 0 ? '' : tableDescription(lastTable).replaceAll('described', word),
-    columnText: columnTables < 1 ? '' : columnDescription(columnTables - 1, options.columnsPerTable - 1).replaceAll('described', word),
-  };
-  if (JSON.stringify(found) !== JSON.stringify(expected)) throw new Error(`after ${after}: found ${JSON.stringify(found)}, expected ${JSON.stringify(expected)}`);
-  return `${found.tables} table and ${found.columns} column comments`;
+  return expectLanded(found, options, columnTables, word, after);
 }
 
 export async function benchMysql(options: BenchOptions): Promise<BenchResult> {

@@ -97,6 +97,33 @@ export const reworded = (statement: string) => statement.replaceAll(MARK, 'rewor
 export const tableDescription = (i: number) => `Table ${i}: it's ${MARK} \\ with "quotes"`;
 export const columnDescription = (i: number, c: number) => `Column ${c} of table ${i}: it's ${MARK} \\ "too"`;
 
+/** What a two-level bench found in the catalog after an apply (see expectLanded). */
+export interface Landed {
+  tables: number;
+  columns: number;
+  notInt: number;
+  tableText: string;
+  columnText: string;
+}
+
+/**
+ * Throws unless the comments carrying `word` are exactly those planned (the first `changes`
+ * tables, every column of the first `columnTables`), the last of each byte for byte, and no
+ * column changed type. Returns a summary line.
+ */
+export function expectLanded(found: Landed, options: BenchOptions, columnTables: number, word: string, after: string): string {
+  const lastTable = Math.min(options.changes, options.tables) - 1;
+  const expected: Landed = {
+    tables: lastTable + 1,
+    columns: columnTables * options.columnsPerTable,
+    notInt: 0,
+    tableText: lastTable < 0 ? '' : tableDescription(lastTable).replaceAll(MARK, word),
+    columnText: columnTables < 1 ? '' : columnDescription(columnTables - 1, options.columnsPerTable - 1).replaceAll(MARK, word),
+  };
+  if (JSON.stringify(found) !== JSON.stringify(expected)) throw new Error(`after ${after}: found ${JSON.stringify(found)}, expected ${JSON.stringify(expected)}`);
+  return `${found.tables} table and ${found.columns} column comments`;
+}
+
 /**
  * The YAML of a two-level engine (MySQL, ClickHouse): tables t00000.. with columns c00.. in one
  * engine database, every table listed; the first `changes` tables get a description and the first
