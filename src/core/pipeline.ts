@@ -6,6 +6,7 @@ import { diffService, type MissingObject } from './diff.js';
 import { ErrorList, formatLocation, MetaformError } from './errors.js';
 import { gitRevision } from './git.js';
 import { groupBy } from './group.js';
+import { runPool } from './pool.js';
 import { newRunId, writeRun, type JournalOperation, type JournalRun } from './journal.js';
 import { findLive, type CatalogSnapshot, type Change, type Operation, type OperationResult } from './model.js';
 import { assemblePlan, type Plan, type PlannedChange, type ServicePlanInput } from './plan.js';
@@ -297,12 +298,4 @@ async function refuseStalePlan(
     }
   }
   if (stale.length > 0) throw new StalePlanError(stale);
-}
-
-async function runPool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -1,4 +1,5 @@
 import type { Operation, OperationResult } from '../../core/model.js';
+import { runPool } from '../../core/pool.js';
 
 export interface RetryPolicy {
   /** Attempts per operation, the first included. */
@@ -49,26 +50,20 @@ export async function runEachOperation(
   concurrency = 1,
 ): Promise<OperationResult[]> {
   const results: OperationResult[] = new Array<OperationResult>(operations.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < operations.length) {
-      const index = next++;
-      const operation = operations[index] as Operation;
-      const started = performance.now();
-      const outcome = await withRetry(policy, async () => {
-        for (const sql of operation.statements) await runStatement(sql);
-      });
-      const result: OperationResult = {
-        operationId: operation.id,
-        outcome: outcome.error === undefined ? 'succeeded' : 'failed',
-        durationMs: performance.now() - started,
-        attempts: outcome.attempts,
-        ...(outcome.error === undefined ? {} : { error: errorMessage(outcome.error) }),
-      };
-      results[index] = result;
-      onResult?.(result);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, operations.length)) }, worker));
+  await runPool(operations, concurrency, async (operation, index) => {
+    const started = performance.now();
+    const outcome = await withRetry(policy, async () => {
+      for (const sql of operation.statements) await runStatement(sql);
+    });
+    const result: OperationResult = {
+      operationId: operation.id,
+      outcome: outcome.error === undefined ? 'succeeded' : 'failed',
+      durationMs: performance.now() - started,
+      attempts: outcome.attempts,
+      ...(outcome.error === undefined ? {} : { error: errorMessage(outcome.error) }),
+    };
+    results[index] = result;
+    onResult?.(result);
+  });
   return results;
 }
