@@ -1,7 +1,8 @@
 /** metaform as a library: the same pipeline the CLI runs. */
 export { loadProject, type Project, type LoadProjectOptions } from './core/project.js';
-export { createPlan, applyPlan, StalePlanError, type PlanOptions, type PlanOutcome, type ApplyOptions, type ApplyReport } from './core/pipeline.js';
+export { createPlan, applyPlan, type PlanOptions, type PlanOutcome, type ApplyOptions, type ApplyReport } from './core/pipeline.js';
 export { importService, type ImportedFile, type ImportOptions } from './core/import.js';
+export { StalePlanError, PlanMismatchError, verifyPlan } from './core/verify.js';
 export { diffService, type DiffResult, type MissingObject } from './core/diff.js';
 export { assemblePlan, type Plan, type PlannedChange, type PlanSummary } from './core/plan.js';
 export { readRuns, type JournalRun, type JournalOperation } from './core/journal.js';

@@ -101,12 +101,12 @@ describe('metaform CLI', () => {
     assert.equal((await metaform(project.dir, ['plan', '--out', planFile], env())).code, 0);
     const applied = await metaform(project.dir, ['apply', planFile], env());
     assert.equal(applied.code, 0, applied.stderr);
-    assert.match(applied.stdout, /Apply complete: 4 succeeded, 0 failed/);
+    assert.match(applied.stdout, /Apply complete: 4 operations: 4 succeeded, 0 failed/);
     const again = await metaform(project.dir, ['plan', '--detailed-exitcode'], env());
     assert.equal(again.code, 0);
     assert.match(again.stdout, /No changes/);
     const status = await metaform(project.dir, ['status'], env());
-    assert.match(status.stdout, /ok {2}4 succeeded, 0 failed/);
+    assert.match(status.stdout, /ok {2}operations: 4 succeeded, 0 failed/);
   });
 
   it('exits 2 from drift after an out-of-band edit', async () => {

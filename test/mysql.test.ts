@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { applyPlan, createPlan } from '../src/core/pipeline.js';
+import { PlanMismatchError } from '../src/core/verify.js';
 import { importService } from '../src/core/import.js';
 import { loadProject } from '../src/core/project.js';
 import { columnDefinitions, isStoredGenerated, modifiedColumns, restateWithComment, withJsonKeyword, withoutComment } from '../src/connectors/mysql/column-definition.js';
@@ -256,7 +257,7 @@ describe('MySQL connector on MariaDB', () => {
     }
   });
 
-  it('does not restate a column changed since the plan; the other operations still apply', async (t) => {
+  it('refuses a plan whose column was redefined since: restating it would undo that change', async (t) => {
     if (skip || !db) return t.skip(skip);
     const dir = await project({
       service: 'shop',
@@ -267,15 +268,19 @@ describe('MySQL connector on MariaDB', () => {
       const loaded = await loadProject(dir.dir);
       const { plan } = await createPlan(loaded);
       assert.equal(plan.operations.length, 2);
-      await db.query(`ALTER TABLE \`${db.database}\`.wide MODIFY COLUMN c0 bigint`);
-      const report = await applyPlan(loaded, plan);
-      assert.equal(report.succeeded, 1);
-      const failed = report.run.operations.find((operation) => operation.outcome === 'failed');
-      assert.match(failed?.error ?? '', /column c0 is no longer defined as when the plan was made \(now: `c0` bigint\(20\) DEFAULT NULL/);
+      // Same comment, new type: the values the plan read still hold, its MODIFY COLUMN does not.
+      const [[comment]] = (await db.query(`SELECT COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'wide' AND COLUMN_NAME = 'c0'`, [db.database])) as [[string]];
+      await db.query(`ALTER TABLE \`${db.database}\`.wide MODIFY COLUMN c0 bigint COMMENT ?`, [comment]);
+      await assert.rejects(applyPlan(loaded, plan), (error: unknown) => {
+        assert.ok(error instanceof PlanMismatchError, String(error));
+        assert.match(error.message, /wide#columns: its statements differ from what metaform renders/);
+        return true;
+      });
       const [[type]] = (await db.query(`SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'wide' AND COLUMN_NAME = 'c0'`, [db.database])) as [[string]];
       assert.equal(type, 'bigint(20)', 'the newer definition was kept');
       const { plan: left } = await createPlan(loaded);
-      assert.deepEqual(left.changes.map((change) => change.property + ':' + change.level), ['description:column']);
+      assert.equal(left.changes.length, 2, 'nothing of the refused plan ran');
+      assert.equal((await applyPlan(loaded, left)).failed, 0);
     } finally {
       await dir.remove();
     }

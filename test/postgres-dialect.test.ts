@@ -15,16 +15,18 @@ const change = (partial: Partial<Change> & Pick<Change, 'path' | 'level' | 'prop
 const table = (relkind: string): LiveObject => ({ level: 'table', name: 't', children: new Map(), facts: { relkind } });
 
 describe('PostgreSQL dialect', () => {
-  it('doubles quotes in identifiers and literals, and keeps backslashes literal by default', () => {
+  it('doubles quotes in identifiers and literals; plain literals only without a backslash', () => {
     const dialect = postgresDialect({ standardConformingStrings: true });
     assert.equal(dialect.quoteIdentifier('a "b".c'), '"a ""b"".c"');
-    assert.equal(dialect.quoteLiteral(`it's \\n`), `'it''s \\n'`);
+    assert.equal(dialect.quoteLiteral(`it's n`), `'it''s n'`);
+    assert.equal(dialect.quoteLiteral(`it's \\n`), `E'it''s \\\\n'`);
     assert.equal(dialect.quoteLiteral(null), 'NULL');
     assert.equal(dialect.qualifiedName(['s', 't', 'c']), '"s"."t"."c"');
   });
 
-  it('writes E-strings with doubled backslashes when standard_conforming_strings is off', () => {
-    assert.equal(postgresDialect({ standardConformingStrings: false }).quoteLiteral(`a\\b'c`), `E'a\\\\b''c'`);
+  it('writes a literal that reads the same whatever standard_conforming_strings says', () => {
+    for (const standardConformingStrings of [true, false])
+      assert.equal(postgresDialect({ standardConformingStrings }).quoteLiteral(`a\\b'c`), `E'a\\\\b''c'`);
   });
 
   it('uses the keyword of each relation kind', () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadProject } from '../src/core/project.js';
-import { applyPlan, createPlan, StalePlanError } from '../src/core/pipeline.js';
+import { applyPlan, createPlan } from '../src/core/pipeline.js';
+import { StalePlanError } from '../src/core/verify.js';
+import { statementsOf } from './support/plan.js';
 import { importService } from '../src/core/import.js';
 import { MetaformError, MetaformErrors } from '../src/core/errors.js';
 import { readRuns } from '../src/core/journal.js';
@@ -114,11 +116,11 @@ function engineSuite(name: string, start: () => Promise<TestPostgres | { skip: s
       const orders = plan.changes.find((change) => change.id === 'warehouse.' + live().connection.database + '.sales.orders#description');
       assert.equal(orders?.action, 'update');
       assert.equal(orders?.before, 'old description');
-      assert.deepEqual(orders?.statements, [`COMMENT ON TABLE "sales"."orders" IS 'One row per order'`]);
+      assert.deepEqual(statementsOf(plan, orders), [`COMMENT ON TABLE "sales"."orders" IS 'One row per order'`]);
       const view = plan.changes.find((change) => change.address.endsWith('.sales.big_orders'));
-      assert.match(view?.statements[0] ?? '', /^COMMENT ON VIEW "sales"."big_orders"/);
+      assert.match(statementsOf(plan, view)[0] ?? '', /^COMMENT ON VIEW "sales"."big_orders"/);
       const matview = plan.changes.find((change) => change.address.endsWith('.sales.daily') && change.property === 'description');
-      assert.match(matview?.statements[0] ?? '', /^COMMENT ON MATERIALIZED VIEW/);
+      assert.match(statementsOf(plan, matview)[0] ?? '', /^COMMENT ON MATERIALIZED VIEW/);
       const owner = plan.changes.find((change) => change.address.endsWith('.sales.orders') && change.property === 'owner');
       assert.equal(owner?.after, OWNER, 'owners are mapped from catalog principals to roles');
 
@@ -174,7 +176,7 @@ function engineSuite(name: string, start: () => Promise<TestPostgres | { skip: s
       const failed = report.run.operations.find((op) => op.outcome === 'failed');
       assert.match(failed?.error ?? '', /no_such_role_anywhere/);
       const runs = await readRuns(join(project.dir, '.metaform'), 5);
-      assert.equal(runs[0]?.summary.failed, 1);
+      assert.equal(runs.runs[0]?.summary.failed, 1);
       const left = await createPlan(loaded);
       assert.deepEqual(
         left.plan.changes.map((change) => change.id),
@@ -190,9 +192,9 @@ function engineSuite(name: string, start: () => Promise<TestPostgres | { skip: s
       const { plan } = await createPlan(loaded);
       assert.equal(plan.changes.length, 1);
       await live().query(`COMMENT ON TABLE sales.orders IS 'edited again'`);
-      await assert.rejects(applyPlan(loaded, JSON.parse(JSON.stringify(plan)), { checkStale: true }), StalePlanError);
+      await assert.rejects(applyPlan(loaded, JSON.parse(JSON.stringify(plan))), StalePlanError);
       const fresh = await createPlan(loaded);
-      const report = await applyPlan(loaded, fresh.plan, { checkStale: true });
+      const report = await applyPlan(loaded, fresh.plan);
       assert.equal(report.failed, 0);
     });
 
@@ -248,7 +250,7 @@ function engineSuite(name: string, start: () => Promise<TestPostgres | { skip: s
       try {
         const loaded = await loadProject(withTemplates.dir);
         const { plan } = await createPlan(loaded);
-        assert.deepEqual(plan.changes[0]?.statements, [`COMMENT ON TABLE "sales"."orders" IS 'it''s templated' /* orders */`]);
+        assert.deepEqual(statementsOf(plan, plan.changes[0]), [`COMMENT ON TABLE "sales"."orders" IS 'it''s templated' /* orders */`]);
         assert.equal((await applyPlan(loaded, plan)).failed, 0);
         assert.equal((await createPlan(loaded)).plan.changes.length, 0);
       } finally {

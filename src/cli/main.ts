@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../core/version.js';
 import { output, reportError, type GlobalOptions } from './context.js';
+import { installSignalHandlers } from './signals.js';
 import { applyCommand } from './commands/apply.js';
 import { demoCommand } from './commands/demo.js';
 import { driftCommand } from './commands/drift.js';
@@ -99,4 +100,5 @@ export function buildProgram(): Command {
   return program;
 }
 
+installSignalHandlers();
 await buildProgram().parseAsync(process.argv);

@@ -71,8 +71,16 @@ export interface ReadRequest {
 export interface ExecuteRequest {
   database: string;
   operations: Operation[];
-  /** Called once per operation as soon as its outcome is known. */
+  /**
+   * Called once per operation as soon as its outcome is final (on a transactional engine, after
+   * the commit that made it durable): what is printed and journaled never has to be taken back.
+   */
   onResult?: (result: OperationResult) => void;
+  /**
+   * When aborted, no new operation starts; operations in flight finish (or roll back); the rest
+   * are reported `not-run` with error 'interrupted'.
+   */
+  signal?: AbortSignal;
 }
 
 /** A live connection to one service (possibly several databases behind it). */
@@ -89,6 +97,11 @@ export interface ConnectorSession {
    * allows, each operation's outcome reported separately (a failure never hides the others).
    */
   execute(request: ExecuteRequest): Promise<OperationResult[]>;
+  /**
+   * The engine's per-database apply lock, on the connection execute() will use, held until
+   * close(); rejects when another apply holds it after timeoutMs. Engines without one omit it.
+   */
+  lock?(database: string, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -104,8 +117,11 @@ export interface Connector {
    * two YAML names with the same canonical name are a conflict.
    */
   canonicalName?(name: string, level: Level): string;
-  /** Pure: render statements for the changes of one database, given the live snapshot. */
-  render(changes: Change[], snapshot: CatalogSnapshot, service: ServiceConfig): RenderResult;
+  /**
+   * Pure: render statements for the changes of one database, given the live snapshot and the
+   * server facts of that database (see serverFactsOf).
+   */
+  render(changes: Change[], snapshot: CatalogSnapshot, service: ServiceConfig, server: Record<string, JsonValue>): RenderResult;
   /** A host description for error messages, never containing a password. */
   describeTarget(service: ServiceConfig): string;
   connect(service: ServiceConfig): Promise<ConnectorSession>;

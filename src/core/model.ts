@@ -38,10 +38,21 @@ export interface CatalogSnapshot {
   service: string;
   /** Databases that were read, by name. */
   databases: Map<string, LiveObject>;
-  /** Server facts the dialect depends on (version, sql_mode, current database...). */
+  /** Server facts the dialect depends on that hold for the whole service (version, sql_mode...). */
   server: Record<string, JsonValue>;
+  /**
+   * Facts that differ per database (PostgreSQL's standard_conforming_strings is a per-database
+   * setting): rendering a database's statements uses these over `server`.
+   */
+  databaseFacts?: Map<string, Record<string, JsonValue>>;
   /** Catalog queries issued to build this snapshot (the bench reports it). */
   queries: number;
+}
+
+/** The server facts statements for `database` are rendered under. */
+export function serverFactsOf(snapshot: CatalogSnapshot, database: string): Record<string, JsonValue> {
+  const own = snapshot.databaseFacts?.get(database);
+  return own ? { ...snapshot.server, ...own } : snapshot.server;
 }
 
 export type ChangeAction = 'add' | 'update' | 'remove';

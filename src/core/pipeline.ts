@@ -7,9 +7,10 @@ import { ErrorList, formatLocation, MetaformError } from './errors.js';
 import { gitRevision } from './git.js';
 import { groupBy } from './group.js';
 import { runPool } from './pool.js';
-import { newRunId, writeRun, type JournalOperation, type JournalRun } from './journal.js';
-import { findLive, type CatalogSnapshot, type Change, type Operation, type OperationResult } from './model.js';
+import { JournalWriter, newRunId, type JournalOperation, type JournalSummary } from './journal.js';
+import type { CatalogSnapshot, Operation, OperationResult } from './model.js';
 import { assemblePlan, type Plan, type PlannedChange, type ServicePlanInput } from './plan.js';
+import { verifyPlan } from './verify.js';
 import type { Project } from './project.js';
 import { VERSION } from './version.js';
 
@@ -119,7 +120,7 @@ export async function createPlan(project: Project, options: PlanOptions = {}): P
       await session.close();
     }
     queries += snapshot.queries;
-    missing.push(...diff.missing);
+    for (const object of diff.missing) missing.push(object);
     inputs.push({ connector: context.connector, service: context.service, changes: diff.changes, snapshot });
   }
   if (missing.length > 0 && !options.allowMissing) {
@@ -135,59 +136,51 @@ export async function createPlan(project: Project, options: PlanOptions = {}): P
 }
 
 export interface ApplyOptions {
-  /** Re-read every object the plan touches and refuse if any "before" no longer holds. */
-  checkStale?: boolean;
+  /** Aborting stops launching operations; those in flight finish; the rest are journaled not-run. */
+  signal?: AbortSignal;
+  /** Which signal the abort came from, for the journal. */
+  interruptedBy?: () => 'SIGINT' | 'SIGTERM' | undefined;
+  /** How long to wait for another apply's lock on a database (default 30 s). */
+  lockTimeoutMs?: number;
   /** Databases applied at once (default 4). */
   concurrency?: number;
   onResult?: (result: OperationResult, operation: Operation) => void;
+  /** Progress through the steps before anything runs (locking, checking the plan). */
+  onStage?: (stage: string) => void;
 }
 
 export interface ApplyReport {
-  run: JournalRun;
+  run: ApplyRun;
   journalPath: string;
   succeeded: number;
+  /** Failed and not run. */
   failed: number;
 }
 
-/** Thrown when a saved plan no longer describes the source. */
-export class StalePlanError extends MetaformError {
-  constructor(readonly stale: { change: PlannedChange; live: string | null }[]) {
-    super(
-      `the plan is stale: ${stale.length} object${stale.length > 1 ? 's' : ''} changed since it was made:\n` +
-        stale
-          .slice(0, 20)
-          .map(({ change, live }) => `  ${change.id}: plan expected ${JSON.stringify(change.before)}, found ${JSON.stringify(live)}`)
-          .join('\n'),
-      undefined,
-      'run `metaform plan` again and review the new plan',
-    );
-  }
+export interface ApplyRun {
+  id: string;
+  summary: JournalSummary;
+  interrupted?: 'SIGINT' | 'SIGTERM';
+  operations: JournalOperation[];
 }
 
-/** The live value a change's `before` describes. */
-export function liveValue(snapshot: CatalogSnapshot, change: Change): string | null | undefined {
-  const object = findLive(snapshot, change.path);
-  if (!object) return undefined;
-  switch (change.property) {
-    case 'description':
-      return object.description || null;
-    case 'owner':
-      return object.owner ?? null;
-    case 'tag':
-      return object.tags?.[change.key ?? ''] ?? null;
-  }
-}
-
+/**
+ * Applies a plan: connects, takes each database's apply lock, checks the plan against a fresh
+ * read under that lock (see verifyPlan), then runs the operations with bounded concurrency,
+ * journaling each outcome as it becomes final.
+ */
 export async function applyPlan(project: Project, plan: Plan, options: ApplyOptions = {}): Promise<ApplyReport> {
   const startedAt = new Date();
   const byService = groupBy(plan.operations, (operation) => operation.service);
-  const contexts = new Map(serviceContexts(project, [...byService.keys()]).map((context) => [context.service.name, context]));
-  const changeById = new Map(plan.changes.map((change) => [change.id, change]));
+  const serviceNames = new Set<string>(byService.keys());
+  for (const change of plan.changes) serviceNames.add(change.service);
+  const contexts = new Map(serviceContexts(project, [...serviceNames]).map((context) => [context.service.name, context]));
+  const changeById = new Map<string, PlannedChange>();
+  for (const change of plan.changes) changeById.set(change.id, change);
 
   const sessions = new Map<string, ConnectorSession>();
-  const results = new Map<string, OperationResult>();
+  const connectionErrors = new Map<string, string>();
   try {
-    const connectionErrors = new Map<string, string>();
     for (const [name, context] of contexts) {
       try {
         sessions.set(name, await connectService(context.entry, context.connector));
@@ -195,107 +188,104 @@ export async function applyPlan(project: Project, plan: Plan, options: ApplyOpti
         connectionErrors.set(name, error instanceof Error ? error.message : String(error));
       }
     }
-    if (options.checkStale) await refuseStalePlan(plan, sessions, changeById);
-
-    const groups: { service: string; database: string; operations: Operation[] }[] = [];
+    options.onStage?.('Locking');
     for (const [service, operations] of byService) {
-      const error = connectionErrors.get(service);
-      if (error !== undefined) {
-        for (const operation of operations) {
-          const result: OperationResult = { operationId: operation.id, outcome: 'not-run', error, durationMs: 0, attempts: 0 };
-          results.set(operation.id, result);
-          options.onResult?.(result, operation);
-        }
-        continue;
-      }
-      for (const [database, list] of groupBy(operations, (operation) => operation.database)) groups.push({ service, database, operations: list });
+      const session = sessions.get(service);
+      if (!session?.lock) continue;
+      for (const database of new Set(operations.map((operation) => operation.database))) await session.lock(database, options.lockTimeoutMs ?? 30_000);
     }
-    const operationById = new Map(plan.operations.map((operation) => [operation.id, operation]));
-    await runPool(groups, options.concurrency ?? 4, async (group) => {
-      const session = sessions.get(group.service);
-      if (!session) return;
-      try {
-        await session.execute({
-          database: group.database,
-          operations: group.operations,
-          onResult: (result) => {
-            results.set(result.operationId, result);
-            const operation = operationById.get(result.operationId);
-            if (operation) options.onResult?.(result, operation);
-          },
-        });
-      } catch (error) {
-        // A connector that failed outright: every operation it did not report is failed.
-        for (const operation of group.operations)
-          if (!results.has(operation.id))
-            results.set(operation.id, { operationId: operation.id, outcome: 'failed', error: String(error instanceof Error ? error.message : error), durationMs: 0, attempts: 0 });
-      }
+    options.onStage?.('Checking the plan against the sources');
+    const targets = [];
+    for (const [name, session] of sessions) {
+      const context = contexts.get(name);
+      if (context) targets.push({ session, connector: context.connector, service: context.service });
+    }
+    await verifyPlan(plan, targets);
+
+    const runId = newRunId(startedAt);
+    const journal = JournalWriter.open(join(project.config.root, project.config.stateDir), {
+      id: runId,
+      command: 'apply',
+      startedAt: startedAt.toISOString(),
+      planCreatedAt: plan.createdAt,
+      ...(plan.git ? { git: plan.git } : {}),
+      planned: { operations: plan.operations.length, changes: plan.changes.length },
     });
+    const kept: JournalOperation[] = [];
+    let run: ApplyRun;
+    const recorded = new Set<string>();
+    const record = (operation: Operation, result: OperationResult) => {
+      if (recorded.has(operation.id)) return;
+      recorded.add(operation.id);
+      const entry = journalOperation(operation, result, changeById);
+      kept.push(entry);
+      journal.operation(entry);
+      options.onResult?.(result, operation);
+    };
+    try {
+      for (const change of plan.changes)
+        if (change.skipped !== undefined) journal.skipped({ id: change.id, address: change.address, reason: change.skipped });
+      const groups: { service: string; database: string; operations: Operation[] }[] = [];
+      for (const [service, operations] of byService) {
+        const error = connectionErrors.get(service);
+        if (error !== undefined) {
+          for (const operation of operations) record(operation, { operationId: operation.id, outcome: 'not-run', error, durationMs: 0, attempts: 0 });
+          continue;
+        }
+        for (const [database, list] of groupBy(operations, (operation) => operation.database)) groups.push({ service, database, operations: list });
+      }
+      const operationById = new Map<string, Operation>();
+      for (const operation of plan.operations) operationById.set(operation.id, operation);
+      await runPool(groups, options.concurrency ?? 4, async (group) => {
+        const session = sessions.get(group.service);
+        if (!session) return;
+        try {
+          await session.execute({
+            database: group.database,
+            operations: group.operations,
+            ...(options.signal ? { signal: options.signal } : {}),
+            onResult: (result) => {
+              const operation = operationById.get(result.operationId);
+              if (operation) record(operation, result);
+            },
+          });
+        } catch (error) {
+          // A connector that failed outright: every operation it did not report failed.
+          const message = error instanceof Error ? error.message : String(error);
+          for (const operation of group.operations)
+            record(operation, { operationId: operation.id, outcome: 'failed', error: message, durationMs: 0, attempts: 0 });
+        }
+      });
+      // Whatever no connector reported (interrupted before its group started) did not run.
+      for (const operation of plan.operations)
+        record(operation, { operationId: operation.id, outcome: 'not-run', error: options.signal?.aborted ? 'interrupted' : 'not reported by the connector', durationMs: 0, attempts: 0 });
+    } finally {
+      const interrupted = options.signal?.aborted ? options.interruptedBy?.() : undefined;
+      const summary = journal.close({ finishedAt: new Date().toISOString(), ...(interrupted ? { interrupted } : {}) });
+      run = { id: runId, summary, ...(interrupted ? { interrupted } : {}), operations: kept };
+    }
+    return { run, journalPath: journal.path, succeeded: run.summary.succeeded, failed: run.summary.failed + run.summary.notRun };
   } finally {
     await Promise.all([...sessions.values()].map((session) => session.close().catch(() => undefined)));
   }
-
-  const operations: JournalOperation[] = plan.operations.map((operation) => {
-    const result = results.get(operation.id) ?? { operationId: operation.id, outcome: 'not-run' as const, durationMs: 0, attempts: 0 };
-    return {
-      id: operation.id,
-      service: operation.service,
-      database: operation.database,
-      statements: operation.statements,
-      changes: operation.changeIds.flatMap((id) => {
-        const change = changeById.get(id);
-        return change
-          ? [{ id, address: change.address, property: change.property, ...(change.key !== undefined ? { key: change.key } : {}), action: change.action, before: change.before, after: change.after }]
-          : [];
-      }),
-      outcome: result.outcome,
-      ...(result.error !== undefined ? { error: result.error } : {}),
-      durationMs: Math.round(result.durationMs * 1000) / 1000,
-      attempts: result.attempts,
-    };
-  });
-  const skipped = plan.changes
-    .filter((change) => change.skipped !== undefined)
-    .map((change) => ({ id: change.id, address: change.address, reason: change.skipped ?? '' }));
-  const count = (outcome: string) => operations.filter((operation) => operation.outcome === outcome).length;
-  const run: JournalRun = {
-    id: newRunId(startedAt),
-    command: 'apply',
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    planCreatedAt: plan.createdAt,
-    ...(plan.git ? { git: plan.git } : {}),
-    operations,
-    skipped,
-    summary: { succeeded: count('succeeded'), failed: count('failed'), notRun: count('not-run'), skipped: skipped.length },
-  };
-  const journalPath = await writeRun(join(project.config.root, project.config.stateDir), run);
-  return { run, journalPath, succeeded: run.summary.succeeded, failed: run.summary.failed + run.summary.notRun };
 }
 
-async function refuseStalePlan(
-  plan: Plan,
-  sessions: Map<string, ConnectorSession>,
-  changeById: Map<string, PlannedChange>,
-): Promise<void> {
-  const stale: { change: PlannedChange; live: string | null }[] = [];
-  for (const [service, session] of sessions) {
-    const changes = [...changeById.values()].filter((change) => change.service === service && change.skipped === undefined);
-    const schemas = new Map<string, Set<string>>();
-    for (const change of changes) {
-      const [database = '', schema] = change.path;
-      const set = schemas.get(database) ?? new Set<string>();
-      if (schema !== undefined) set.add(schema);
-      schemas.set(database, set);
-    }
-    const snapshot = await session.read({
-      databases: [...schemas.keys()],
-      schemas: new Map([...schemas].map(([database, set]) => [database, [...set]])),
-    });
-    for (const change of changes) {
-      const live = liveValue(snapshot, change);
-      if (live !== change.before) stale.push({ change, live: live ?? null });
-    }
+function journalOperation(operation: Operation, result: OperationResult, changeById: ReadonlyMap<string, PlannedChange>): JournalOperation {
+  const changes: JournalOperation['changes'] = [];
+  for (const id of operation.changeIds) {
+    const change = changeById.get(id);
+    if (change)
+      changes.push({ id, address: change.address, property: change.property, ...(change.key !== undefined ? { key: change.key } : {}), action: change.action, before: change.before, after: change.after });
   }
-  if (stale.length > 0) throw new StalePlanError(stale);
+  return {
+    id: operation.id,
+    service: operation.service,
+    database: operation.database,
+    statements: operation.statements,
+    changes,
+    outcome: result.outcome,
+    ...(result.error !== undefined ? { error: result.error } : {}),
+    durationMs: Math.round(result.durationMs * 1000) / 1000,
+    attempts: result.attempts,
+  };
 }

@@ -1,12 +1,16 @@
 import type { Connector, ServiceConfig } from '../connectors/types.js';
-import type { CatalogSnapshot, Change, Operation, SkippedChange } from './model.js';
+import { groupBy } from './group.js';
+import { serverFactsOf, type CatalogSnapshot, type Change, type JsonValue, type Operation, type SkippedChange } from './model.js';
 import { findTemplate, renderTemplate } from './templates.js';
 
-export const PLAN_FORMAT_VERSION = 1;
+/**
+ * 2: statements live on operations only (each once); changes name their operation; the server
+ * facts each database's statements were rendered under are recorded.
+ */
+export const PLAN_FORMAT_VERSION = 2;
 
 export interface PlannedChange extends Change {
-  /** The statements of the operation that applies this change (shared when batched). */
-  statements: string[];
+  /** The operation that applies this change (several changes may share one). */
   operation?: string;
   /** Why this change cannot be applied (it stays pending). */
   skipped?: string;
@@ -19,11 +23,16 @@ export interface PlanSummary {
   skipped: number;
 }
 
+/** service -> database -> the server facts its statements were rendered under. */
+export type RenderFacts = Record<string, Record<string, Record<string, JsonValue>>>;
+
 export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   createdAt: string;
   metaformVersion?: string;
   git?: { commit?: string; dirty?: boolean };
+  /** The facts quoting and rendering depended on; apply refuses the plan when they changed. */
+  server: RenderFacts;
   changes: PlannedChange[];
   operations: Operation[];
   warnings: string[];
@@ -37,36 +46,45 @@ export interface ServicePlanInput {
   snapshot: CatalogSnapshot;
 }
 
-/** Pure: statements for every change, by custom template where one applies, else by the connector. */
-export function renderService(input: ServicePlanInput): { operations: Operation[]; skipped: SkippedChange[] } {
+export interface RenderedService {
+  operations: Operation[];
+  skipped: SkippedChange[];
+  /** database -> facts, for the databases that have changes. */
+  facts: Record<string, Record<string, JsonValue>>;
+}
+
+/**
+ * Pure: statements for every change, by custom template where one applies, else by the connector,
+ * each database with its own server facts.
+ */
+export function renderService(input: ServicePlanInput): RenderedService {
   const { connector, service, snapshot } = input;
-  const dialect = connector.dialect(snapshot.server);
-  const operations: Operation[] = [];
-  const skipped: SkippedChange[] = [];
-  const byDatabase = new Map<string, Change[]>();
-  for (const change of input.changes) {
-    const template = findTemplate(service.templates, change);
-    if (template !== undefined) {
-      operations.push({
+  const result: RenderedService = { operations: [], skipped: [], facts: {} };
+  for (const [database, changes] of groupBy(input.changes, (change) => change.path[0] ?? '')) {
+    const server = serverFactsOf(snapshot, database);
+    result.facts[database] = server;
+    const dialect = connector.dialect(server);
+    const forConnector: Change[] = [];
+    for (const change of changes) {
+      const template = findTemplate(service.templates, change);
+      if (template === undefined) {
+        forConnector.push(change);
+        continue;
+      }
+      result.operations.push({
         id: change.id,
         service: service.name,
-        database: change.path[0] ?? '',
+        database,
         changeIds: [change.id],
         statements: [renderTemplate(template, change, dialect)],
       });
-      continue;
     }
-    const database = change.path[0] ?? '';
-    const list = byDatabase.get(database) ?? [];
-    list.push(change);
-    byDatabase.set(database, list);
+    if (forConnector.length === 0) continue;
+    const rendered = connector.render(forConnector, snapshot, service, server);
+    for (const operation of rendered.operations) result.operations.push(operation);
+    for (const skip of rendered.skipped) result.skipped.push(skip);
   }
-  for (const changes of byDatabase.values()) {
-    const rendered = connector.render(changes, snapshot, service);
-    operations.push(...rendered.operations);
-    skipped.push(...rendered.skipped);
-  }
-  return { operations, skipped };
+  return result;
 }
 
 export function assemblePlan(
@@ -75,29 +93,30 @@ export function assemblePlan(
 ): Plan {
   const changes: PlannedChange[] = [];
   const operations: Operation[] = [];
+  const server: RenderFacts = {};
   for (const input of services) {
     const rendered = renderService(input);
-    const operationOf = new Map<string, Operation>();
-    for (const operation of rendered.operations) for (const id of operation.changeIds) operationOf.set(id, operation);
-    const skipReason = new Map(rendered.skipped.map((skip) => [skip.changeId, skip.reason]));
+    const operationOf = new Map<string, string>();
+    for (const operation of rendered.operations) for (const id of operation.changeIds) operationOf.set(id, operation.id);
+    const skipReason = new Map<string, string>();
+    for (const skip of rendered.skipped) skipReason.set(skip.changeId, skip.reason);
     for (const change of input.changes) {
       const operation = operationOf.get(change.id);
-      const reason = skipReason.get(change.id);
-      changes.push({
-        ...change,
-        statements: operation?.statements ?? [],
-        ...(operation ? { operation: operation.id } : {}),
-        ...(reason !== undefined ? { skipped: reason } : {}),
-        ...(!operation && reason === undefined ? { skipped: 'the connector rendered no statement for this change' } : {}),
-      });
+      const reason = skipReason.get(change.id) ?? (operation === undefined ? 'the connector rendered no statement for this change' : undefined);
+      const planned: PlannedChange = { ...change };
+      if (operation !== undefined) planned.operation = operation;
+      if (reason !== undefined) planned.skipped = reason;
+      changes.push(planned);
     }
-    operations.push(...rendered.operations);
+    for (const operation of rendered.operations) operations.push(operation);
+    if (Object.keys(rendered.facts).length > 0) server[input.service.name] = rendered.facts;
   }
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     createdAt: meta.createdAt ?? new Date().toISOString(),
     ...(meta.metaformVersion ? { metaformVersion: meta.metaformVersion } : {}),
     ...(meta.git ? { git: meta.git } : {}),
+    server,
     changes,
     operations,
     warnings: meta.warnings ?? [],
@@ -116,4 +135,18 @@ export function summarize(changes: readonly PlannedChange[]): PlanSummary {
 
 export function hasChanges(plan: Plan): boolean {
   return plan.changes.length > 0;
+}
+
+/** The part of a plan that concerns these services (apply -s). */
+export function planForServices(plan: Plan, services: ReadonlySet<string>): Plan {
+  const changes = plan.changes.filter((change) => services.has(change.service));
+  const server: RenderFacts = {};
+  for (const [name, facts] of Object.entries(plan.server)) if (services.has(name)) server[name] = facts;
+  return {
+    ...plan,
+    server,
+    changes,
+    operations: plan.operations.filter((operation) => services.has(operation.service)),
+    summary: summarize(changes),
+  };
 }

@@ -15,7 +15,7 @@ function label(change: PlannedChange): string {
   return change.property === 'tag' ? `tag ${change.key ?? ''}` : change.property;
 }
 
-function describeChange(change: PlannedChange, colors: Colors, showStatements: boolean): string[] {
+function describeChange(change: PlannedChange, colors: Colors, statementsOf: ((change: PlannedChange) => string[]) | undefined): string[] {
   const lines: string[] = [];
   const head = `  ${symbol(change, colors)} ${label(change)}`;
   if (change.action === 'update' && change.before !== null && change.after !== null && (isLong(change.before) || isLong(change.after)))
@@ -24,7 +24,7 @@ function describeChange(change: PlannedChange, colors: Colors, showStatements: b
   else if (change.action === 'remove') lines.push(`${head}: ${show(change.before)} -> ${colors.dim('(none)')}`);
   else lines.push(`${head}: ${show(change.before)} -> ${show(change.after)}`);
   if (change.skipped !== undefined) lines.push(colors.yellow(`      skipped: ${change.skipped}`));
-  else if (showStatements) for (const statement of change.statements) lines.push(colors.dim(`      ${statement.replaceAll('\n', '\n      ')}`));
+  else if (statementsOf) for (const statement of statementsOf(change)) lines.push(colors.dim(`      ${statement.replaceAll('\n', '\n      ')}`));
   return lines;
 }
 
@@ -48,9 +48,18 @@ export function planText(plan: Plan, options: TextReportOptions): string {
     return lines.join('\n');
   }
   lines.push(kind === 'plan' ? 'metaform will make these changes:' : 'Drift: the sources differ from the YAML:', '');
+  const operations = new Map(plan.operations.map((operation) => [operation.id, operation]));
+  const printed = new Set<string>();
+  // Each operation's statements once, under the first change it applies.
+  const statementsOf = (change: PlannedChange): string[] => {
+    const operation = change.operation === undefined ? undefined : operations.get(change.operation);
+    if (!operation || printed.has(operation.id)) return [];
+    printed.add(operation.id);
+    return operation.statements;
+  };
   for (const [address, changes] of groupByAddress(plan.changes)) {
     lines.push(colors.bold(`# ${address}`) + colors.dim(` (${changes[0]?.level})`));
-    for (const change of changes) lines.push(...describeChange(change, colors, kind === 'plan'));
+    for (const change of changes) lines.push(...describeChange(change, colors, kind === 'plan' ? statementsOf : undefined));
     lines.push('');
   }
   lines.push(summaryLine(plan, kind));

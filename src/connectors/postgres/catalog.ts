@@ -105,7 +105,6 @@ export async function readPostgresDatabase(
   return {
     database,
     server: {
-      currentDatabase: text(databaseRow[0]),
       version: text(databaseRow[1]),
       standardConformingStrings: databaseRow[2] !== 'off',
     },

@@ -1,31 +1,56 @@
 import pg from 'pg';
-import type { CatalogSnapshot, JsonValue, Operation, OperationResult } from '../../core/model.js';
+import type { CatalogSnapshot, Operation, OperationResult } from '../../core/model.js';
 import { MetaformError } from '../../core/errors.js';
 import { errorMessage, withRetry, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
 import type { DatabaseRead } from './catalog.js';
 
-/** SQLSTATEs and socket errors worth another attempt: the same statement may well succeed. */
-const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300']);
-const TRANSIENT_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
+/** SQLSTATEs of a statement that may well succeed when sent again on the same connection. */
+const RETRY_SQLSTATES = new Set(['40001', '40P01', '55P03', '53300']);
+/** SQLSTATEs and socket errors after which the connection is gone: reconnect, then send again. */
+const LOST_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const LOST_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
+/** pg reports a socket closed under it with these messages and no code. */
+const LOST_MESSAGES = /Connection terminated|connection error|Client was closed|not queryable/i;
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+export function isConnectionLost(error: unknown): boolean {
+  const code = codeOf(error);
+  return LOST_SQLSTATES.has(code) || LOST_ERRNOS.has(code) || (!code && LOST_MESSAGES.test(errorMessage(error)));
+}
+
+/** The connection was lost and could not be opened again: not worth another attempt. */
+class ServerGone extends Error {
+  constructor(readonly reason: unknown) {
+    super(errorMessage(reason));
+  }
+}
 
 export const PG_RETRY: RetryPolicy = {
   attempts: 3,
   backoffMs: 200,
-  isTransient: (error) => {
-    const code = (error as { code?: unknown } | null)?.code;
-    return typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_ERRNOS.has(code));
-  },
+  isTransient: (error) => !(error instanceof ServerGone) && (RETRY_SQLSTATES.has(codeOf(error)) || isConnectionLost(error)),
 };
 
-/** Statements sent in one round trip; a failed batch is replayed statement by statement. */
+/** Connecting again after the connection was lost: a restart takes a few seconds. */
+const RECONNECT: RetryPolicy = { attempts: 6, backoffMs: 250, isTransient: (error) => isConnectionLost(error) || RETRY_SQLSTATES.has(codeOf(error)) };
+
+/** Statements sent in one round trip, committed together; a failed batch is replayed operation by operation. */
 const BATCH_SIZE = 500;
+
+/** The advisory lock key apply holds per database: 'meta', 'form' as two int4. */
+const APPLY_LOCK = [0x6d657461, 0x666f726d] as const;
+const LOCK_POLL_MS = 250;
 
 export interface PgFamilyOptions {
   displayName: string;
   readDatabase(client: pg.Client, schemas: readonly string[] | undefined): Promise<DatabaseRead>;
-  /** SAVEPOINT support: one transaction per database with a savepoint per batch. */
-  savepoints: boolean;
+  /** pg_try_advisory_lock exists (PostgreSQL; not Redshift). */
+  advisoryLocks: boolean;
   defaultPort: number;
 }
 
@@ -34,9 +59,14 @@ export function describePgTarget(service: ServiceConfig, defaultPort: number): s
   return `${host}:${port}${user ? ` as ${user}` : ''}`;
 }
 
-/** A session over the PostgreSQL wire protocol: one pg.Client per database, opened on demand. */
+/**
+ * A session over the PostgreSQL wire protocol: one pg.Client per database, opened on demand, and
+ * opened again when the connection is lost mid-apply (with the apply lock taken again).
+ */
 export class PgFamilySession implements ConnectorSession {
   private readonly clients = new Map<string, Promise<pg.Client>>();
+  /** Databases whose apply lock this session holds (taken again after a reconnect). */
+  private readonly locked = new Set<string>();
 
   constructor(
     private readonly service: ServiceConfig,
@@ -60,9 +90,9 @@ export class PgFamilySession implements ConnectorSession {
     return client;
   }
 
-  private async connect(database: string | undefined): Promise<pg.Client> {
+  private async connect(database: string | undefined, policy: RetryPolicy = PG_RETRY): Promise<pg.Client> {
     const config = { ...(this.service.connection as pg.ClientConfig), ...(database ? { database } : {}) };
-    const outcome = await withRetry(PG_RETRY, async () => {
+    const outcome = await withRetry(policy, async () => {
       const client = new pg.Client(config);
       client.on('error', () => undefined); // a dropped idle connection must not crash the process
       try {
@@ -82,69 +112,122 @@ export class PgFamilySession implements ConnectorSession {
     );
   }
 
+  /** Drops a lost connection and opens a new one, taking the apply lock again if it was held. */
+  private async reconnect(database: string, lost: pg.Client): Promise<pg.Client> {
+    if ((await this.clients.get(database)?.catch(() => undefined)) === lost) this.clients.delete(database);
+    await lost.end().catch(() => undefined);
+    let client = this.clients.get(database);
+    if (!client) {
+      client = this.connect(database, RECONNECT);
+      this.clients.set(database, client);
+      client.catch(() => this.clients.delete(database));
+    }
+    const fresh = await client;
+    if (this.locked.has(database) && !(await this.tryLock(fresh)))
+      throw new MetaformError(`reconnected to database ${database}, but another metaform apply took its lock meanwhile; the rest was not run`);
+    return fresh;
+  }
+
   async read(request: ReadRequest): Promise<CatalogSnapshot> {
-    const snapshot: CatalogSnapshot = { service: this.service.name, databases: new Map(), server: {}, queries: 0 };
+    const snapshot: CatalogSnapshot = { service: this.service.name, databases: new Map(), server: {}, databaseFacts: new Map(), queries: 0 };
     let done = 0;
     for (const database of request.databases) {
       request.onProgress?.(done, request.databases.length, database);
-      const client = await this.client(database);
-      const read = await this.options.readDatabase(client, request.schemas?.get(database));
+      const read = await this.withConnection(database, (client) => this.options.readDatabase(client, request.schemas?.get(database)));
       snapshot.databases.set(read.database.name, read.database);
       snapshot.queries += read.queries;
-      snapshot.server = mergeServerFacts(snapshot.server, read.server);
+      // Quoting settings are per database (ALTER DATABASE ... SET): each database keeps its own.
+      snapshot.databaseFacts?.set(read.database.name, read.server);
       request.onProgress?.(++done, request.databases.length, database);
     }
     return snapshot;
   }
 
+  /** Runs `work` on the database's connection; a lost connection is opened again and `work` retried. */
+  private async withConnection<T>(database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+    let client = await this.client(database);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work(client);
+      } catch (error) {
+        if (attempt >= PG_RETRY.attempts || !isConnectionLost(error)) throw error;
+        client = await this.reconnect(database, client);
+      }
+    }
+  }
+
+  private async tryLock(client: pg.Client): Promise<boolean> {
+    const result = await client.query({ text: 'SELECT pg_try_advisory_lock($1, $2)', values: [...APPLY_LOCK], rowMode: 'array' });
+    return result.rows[0]?.[0] === true;
+  }
+
+  async lock(database: string, timeoutMs: number): Promise<void> {
+    if (!this.options.advisoryLocks) return;
+    const deadline = Date.now() + timeoutMs;
+    const client = await this.client(database);
+    while (!(await this.tryLock(client))) {
+      if (Date.now() >= deadline)
+        throw new MetaformError(
+          `service ${this.service.name}: another metaform apply holds the lock on database ${database} (waited ${Math.round(timeoutMs / 1000)} s)`,
+          undefined,
+          'let it finish, then plan again: what it applied may change this plan',
+        );
+      await sleep(LOCK_POLL_MS);
+    }
+    this.locked.add(database);
+  }
+
   async execute(request: ExecuteRequest): Promise<OperationResult[]> {
-    const client = await this.client(request.database);
     const results: OperationResult[] = [];
     const report = (result: OperationResult) => {
       results.push(result);
       request.onResult?.(result);
     };
-    const transactional = this.options.savepoints;
-    if (transactional) await client.query('BEGIN');
-    try {
-      for (let start = 0; start < request.operations.length; start += BATCH_SIZE) {
-        await this.runBatch(client, request.operations.slice(start, start + BATCH_SIZE), transactional, report);
+    // Operations are reported in order, so what is left starts at results.length.
+    const notRun = (error: string) => {
+      for (let i = results.length; i < request.operations.length; i++) {
+        const operation = request.operations[i] as Operation;
+        report({ operationId: operation.id, outcome: 'not-run', error, durationMs: 0, attempts: 0 });
       }
-      if (transactional) await client.query('COMMIT');
-    } catch (error) {
-      if (transactional) await client.query('ROLLBACK').catch(() => undefined);
-      // The transaction is gone: what was reported succeeded did not persist.
-      const message = `transaction aborted: ${errorMessage(error)}`;
-      const reported = new Set(results.map((result) => result.operationId));
-      for (const result of results) if (result.outcome === 'succeeded') Object.assign(result, { outcome: 'failed', error: message });
-      for (const operation of request.operations)
-        if (!reported.has(operation.id)) report({ operationId: operation.id, outcome: 'failed', error: message, durationMs: 0, attempts: 0 });
+    };
+    let client = await this.client(request.database);
+    for (let start = 0; start < request.operations.length; start += BATCH_SIZE) {
+      if (request.signal?.aborted) {
+        notRun('interrupted');
+        break;
+      }
+      try {
+        client = await this.runBatch(request.database, client, request.operations.slice(start, start + BATCH_SIZE), report);
+      } catch (error) {
+        // The server is gone and could not be reached again: one reason for all that is left.
+        notRun(`not run: ${this.options.displayName} database ${request.database} is unreachable (${errorMessage(error)})`);
+        break;
+      }
     }
     return results;
   }
 
   /**
-   * One round trip for the whole batch; if it fails, it is undone and each operation is run on
-   * its own so that every failure is reported and every other operation still applies.
+   * One round trip for the whole batch, as one implicit transaction: results are reported only
+   * once it committed, so nothing printed or journaled is ever taken back. If it fails, it was
+   * rolled back whole, and each operation is sent on its own (its own transaction) so that every
+   * failure is reported and every other operation still applies. Returns the connection to go on
+   * with (a new one after a reconnect); throws when the server cannot be reached again.
    */
-  private async runBatch(
-    client: pg.Client,
-    batch: Operation[],
-    transactional: boolean,
-    report: (result: OperationResult) => void,
-  ): Promise<void> {
+  private async runBatch(database: string, client: pg.Client, batch: Operation[], report: (result: OperationResult) => void): Promise<pg.Client> {
     const started = performance.now();
-    const script = batch.flatMap((operation) => operation.statements).join(';\n');
-    const whole = await withRetry(PG_RETRY, () => this.guarded(client, script, transactional));
+    const script = batch.map((operation) => operation.statements.join(';\n')).join(';\n');
+    let whole: { error?: unknown; attempts: number };
+    ({ client, outcome: whole } = await this.send(database, client, script));
     if (whole.error === undefined) {
       const each = (performance.now() - started) / batch.length;
-      for (const operation of batch)
-        report({ operationId: operation.id, outcome: 'succeeded', durationMs: each, attempts: whole.attempts });
-      return;
+      for (const operation of batch) report({ operationId: operation.id, outcome: 'succeeded', durationMs: each, attempts: whole.attempts });
+      return client;
     }
     for (const operation of batch) {
       const opStarted = performance.now();
-      const outcome = await withRetry(PG_RETRY, () => this.guarded(client, operation.statements.join(';\n'), transactional));
+      let outcome: { error?: unknown; attempts: number };
+      ({ client, outcome } = await this.send(database, client, operation.statements.join(';\n')));
       report({
         operationId: operation.id,
         outcome: outcome.error === undefined ? 'succeeded' : 'failed',
@@ -153,36 +236,40 @@ export class PgFamilySession implements ConnectorSession {
         ...(outcome.error === undefined ? {} : { error: errorMessage(outcome.error) }),
       });
     }
+    return client;
   }
 
-  /** Runs SQL so that a failure leaves no partial effect (savepoint, or the implicit transaction of a multi-statement query). */
-  private async guarded(client: pg.Client, sql: string, transactional: boolean): Promise<void> {
-    if (!transactional) {
-      await client.query(sql);
-      return;
-    }
-    await client.query('SAVEPOINT metaform_batch');
-    try {
-      await client.query(sql);
-      await client.query('RELEASE SAVEPOINT metaform_batch');
-    } catch (error) {
-      await client.query('ROLLBACK TO SAVEPOINT metaform_batch');
-      throw error;
-    }
+  /**
+   * Sends SQL with retries of transient errors; a lost connection is opened again first (the
+   * implicit transaction died with it, so sending it again is safe). A reconnect that fails throws.
+   */
+  private async send(database: string, client: pg.Client, sql: string): Promise<{ client: pg.Client; outcome: { error?: unknown; attempts: number } }> {
+    let current = client;
+    let gone: unknown;
+    const outcome = await withRetry(PG_RETRY, async () => {
+      try {
+        await current.query(sql);
+      } catch (error) {
+        if (isConnectionLost(error))
+          current = await this.reconnect(database, current).catch((reconnectError: unknown) => {
+            gone = reconnectError;
+            return current;
+          });
+        if (gone !== undefined) throw new ServerGone(gone);
+        throw error;
+      }
+    });
+    if (gone !== undefined) throw gone;
+    return { client: current, outcome };
   }
 
   async close(): Promise<void> {
     const clients = await Promise.allSettled(this.clients.values());
     this.clients.clear();
+    this.locked.clear();
+    // Ending the connection releases its advisory lock.
     await Promise.all(clients.map((settled) => (settled.status === 'fulfilled' ? settled.value.end().catch(() => undefined) : undefined)));
   }
 }
 
-function mergeServerFacts(
-  current: Record<string, JsonValue>,
-  next: Record<string, JsonValue>,
-): Record<string, JsonValue> {
-  // Facts that describe the server (version, quoting mode) are the same for every database.
-  const { currentDatabase: _ignored, ...shared } = next;
-  return { ...current, ...shared };
-}
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -7,20 +7,26 @@ export function quotePgIdentifier(name: string): string {
 }
 
 /**
- * With standard_conforming_strings on (the default since 9.1) a backslash is literal in '...';
- * with it off, an E'...' literal with doubled backslashes reads the same whatever the setting.
+ * A literal that reads the same whatever standard_conforming_strings says (it is a per-database,
+ * per-role, per-session setting, so no single reading of it can be trusted for every statement):
+ * text without a backslash is plain '...' (a backslash is the only character the setting changes),
+ * text with one is an E'...' escape string with doubled backslashes, which always reads escapes.
  */
-export function postgresDialect(server: Record<string, JsonValue>): Dialect {
-  const standardStrings = server['standardConformingStrings'] !== false;
-  return {
-    quoteIdentifier: quotePgIdentifier,
-    quoteLiteral: (value) => {
-      if (value === null) return 'NULL';
-      const quoted = value.replaceAll("'", "''");
-      return standardStrings ? `'${quoted}'` : `E'${quoted.replaceAll('\\', '\\\\')}'`;
-    },
-    qualifiedName: (path) => path.map(quotePgIdentifier).join('.'),
-  };
+export function quotePgLiteral(value: string | null): string {
+  if (value === null) return 'NULL';
+  const quoted = value.replaceAll("'", "''");
+  return quoted.includes('\\') ? `E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
+}
+
+export const pgDialect: Dialect = {
+  quoteIdentifier: quotePgIdentifier,
+  quoteLiteral: quotePgLiteral,
+  qualifiedName: (path) => path.map(quotePgIdentifier).join('.'),
+};
+
+/** The dialect does not depend on server facts; the signature is the Connector's. */
+export function postgresDialect(_server: Record<string, JsonValue> = {}): Dialect {
+  return pgDialect;
 }
 
 /** pg_class.relkind -> the keyword COMMENT ON and ALTER ... OWNER TO take for it. */

@@ -24,8 +24,8 @@ export const postgresConnector: Connector = {
   displayName: 'PostgreSQL',
   capabilities: POSTGRES_CAPABILITIES,
   dialect: postgresDialect,
-  render(changes, snapshot) {
-    const dialect = postgresDialect(snapshot.server);
+  render(changes, snapshot, _service, server) {
+    const dialect = postgresDialect(server);
     return renderEachChange(changes, (change) => renderPostgresChange(change, dialect, tableOf(change, snapshot)));
   },
   describeTarget: (service) => describePgTarget(service, 5432),
@@ -33,7 +33,7 @@ export const postgresConnector: Connector = {
     const session = new PgFamilySession(service, {
       displayName: 'PostgreSQL',
       readDatabase: (client, schemas) => readPostgresDatabase(client, POSTGRES_CATALOG, schemas),
-      savepoints: true,
+      advisoryLocks: true,
       defaultPort: 5432,
     });
     await session.open();

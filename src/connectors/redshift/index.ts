@@ -19,9 +19,9 @@ export const redshiftConnector: Connector = {
     const session = new PgFamilySession(service, {
       displayName: 'Redshift',
       readDatabase: readRedshiftDatabase,
-      // Redshift runs DDL in transactions but has no SAVEPOINT: each batch is its own implicit
-      // transaction, replayed statement by statement when it fails.
-      savepoints: false,
+      // Redshift has no advisory locks: apply re-reads what it touches, but cannot keep a
+      // concurrent apply out.
+      advisoryLocks: false,
       defaultPort: 5439,
     });
     await session.open();
