@@ -63,9 +63,16 @@ export function wideInputs(shape: WideCatalog): { service: ServiceConfig; desire
   return { service: wideService(shape.type), desired, snapshot };
 }
 
-/** The plan that describes every column of a wide catalog, rendered by the real connector. */
-export function widePlan(shape: WideCatalog): Plan {
+/**
+ * The plan that describes every column of a wide catalog, rendered by the real connector; with
+ * `sliceChanges`, rendered that many changes at a time (the same plan, in smaller render calls).
+ */
+export function widePlan(shape: WideCatalog, sliceChanges?: number): Plan {
   const { service, desired, snapshot } = wideInputs(shape);
   const { changes } = diffService({ service, desired, snapshot });
-  return assemblePlan([{ connector: connector(shape.type), service, changes, snapshot }], { createdAt: '2026-01-01T00:00:00.000Z' });
+  const slice = sliceChanges ?? Math.max(1, changes.length);
+  const inputs = [];
+  for (let start = 0; start < changes.length; start += slice)
+    inputs.push({ connector: connector(shape.type), service, changes: changes.slice(start, start + slice), snapshot });
+  return assemblePlan(inputs, { createdAt: '2026-01-01T00:00:00.000Z' });
 }
