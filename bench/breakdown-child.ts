@@ -37,10 +37,14 @@ const clock = () => {
   };
 };
 const lap = clock();
+/** Peak RSS (MiB) reached by the end of each piece: where the memory goes. */
+const peakAfter: Record<string, number> = {};
+const peak = (piece: string) => (peakAfter[piece] = Math.round(process.resourceUsage().maxRSS / 1024));
 const started = performance.now();
 
 const project = await loadProject(dir);
 const loadMs = lap();
+peak('load');
 
 const [entry] = project.config.services.values();
 if (!entry) throw new Error('the bench project has no service');
@@ -53,16 +57,19 @@ const schemas = new Map<string, string[]>();
 for (const [name, database] of desired) schemas.set(name, [...database.children.keys()]);
 const snapshot = await session.read({ databases: [...desired.keys()], schemas });
 const readMs = lap();
+peak('read');
 const diff = diffService({ service, desired, snapshot, ...(connector.canonicalName ? { canonicalName: connector.canonicalName } : {}) });
 await session.prepare?.(diff.changes, snapshot);
 await session.close();
 const diffMs = lap();
+peak('diff');
 
 const inputs: ServicePlanInput[] = [];
 for (let start = 0; start < diff.changes.length; start += RENDER_SLICE)
   inputs.push({ connector, service, changes: diff.changes.slice(start, start + RENDER_SLICE), snapshot });
 const plan = assemblePlan(inputs);
 const renderMs = lap();
+peak('render');
 
 const reportFile = join(workDir, 'report.txt');
 const report = createWriteStream(reportFile);
@@ -70,9 +77,11 @@ await writeLines(planTextLines(plan, { colors: createColors(false), kind: 'plan'
 report.end();
 await finished(report);
 const reportMs = lap();
+peak('report');
 const planFile = join(workDir, 'plan.json');
 await savePlan(plan, planFile);
 const planFileMs = lap();
+peak('planFile');
 const planMs = performance.now() - started;
 
 if (statementsFile) await writeFile(statementsFile, JSON.stringify(plan.operations.flatMap((operation) => operation.statements)));
@@ -105,6 +114,7 @@ const result: BreakdownResult = {
   skipped: plan.summary.skipped,
   failed,
   ...(firstError !== undefined ? { firstError } : {}),
+  peakRssMiBAfter: peakAfter,
   maxRssKiB: process.resourceUsage().maxRSS,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -96,6 +96,7 @@ export async function benchPostgresColumns(options: BenchOptions): Promise<Bench
         planFileMs: round(result.planFileMs),
         reportBytes: result.reportBytes,
         planBytes: result.planBytes,
+        peakRssMiBAfter: result.peakRssMiBAfter,
       },
       notes:
         'plan = YAML loading + catalog read + diff + render + text report to a file + plan file (peak RSS of that process); ' +

@@ -68,7 +68,8 @@ for (const r of results)
     lines.push(
       '',
       `${r.engine}: plan ${r.planMs} ms = YAML loading ${b.loadMs} ms + catalog read ${b.readMs} ms + diff ${b.diffMs} ms + render ${b.renderMs} ms` +
-        ` + text report ${b.reportMs} ms (${kib(b.reportBytes)}) + plan file ${b.planFileMs} ms (${kib(b.planBytes)})`,
+        ` + text report ${b.reportMs} ms (${kib(b.reportBytes)}) + plan file ${b.planFileMs} ms (${kib(b.planBytes)});` +
+        ` peak RSS by the end of each: ${Object.entries(b.peakRssMiBAfter).map(([piece, mib]) => `${piece} ${mib} MiB`).join(', ')}`,
     );
   }
 process.stdout.write(`${lines.join('\n')}\n`);

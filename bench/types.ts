@@ -60,6 +60,8 @@ export interface BreakdownResult {
   skipped: number;
   failed: number;
   firstError?: string;
+  /** Peak RSS (MiB) by the end of each piece: load, read, diff, render, report, planFile. */
+  peakRssMiBAfter: Record<string, number>;
   maxRssKiB: number;
 }
 
@@ -74,4 +76,6 @@ export interface PlanBreakdown {
   /** Size of the text report and of the saved plan, bytes. */
   reportBytes: number;
   planBytes: number;
+  /** Peak RSS (MiB) of the plan process by the end of each piece. */
+  peakRssMiBAfter: Record<string, number>;
 }

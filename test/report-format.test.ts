@@ -52,6 +52,19 @@ describe('text report', () => {
     assert.equal(occurrences(text, '(in the statement under wh.db.s.t1.c0)'), 19);
   });
 
+  it('finds statements through the operations, as plans without statements on their changes have them', () => {
+    const plan = widePlan({ type: 'mysql', tables: 2, columns: 3 });
+    const changes = plan.changes.map((change) => {
+      const copy: Partial<typeof change> = { ...change };
+      delete copy.statements;
+      return copy as typeof change;
+    });
+    for (const kind of ['plan', 'drift'] as const) {
+      assert.equal(planText({ ...plan, changes }, { colors: plain, kind }), planText(plan, { colors: plain, kind }));
+      assert.equal(planMarkdown({ ...plan, changes }, kind), planMarkdown(plan, kind));
+    }
+  });
+
   it('counts changes in the summary and says how many operations and statements apply them', () => {
     const text = planText(widePlan({ type: 'mysql', tables: 3, columns: 4 }), { colors: plain, kind: 'plan' });
     assert.match(text, /Plan: 12 to add, 0 to change, 0 to remove\. 3 operations \(3 statements\)\./);
