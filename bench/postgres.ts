@@ -7,12 +7,12 @@ import { POSTGRES_CATALOG } from '../src/connectors/postgres/catalog.js';
 import type { BenchOptions, BenchResult } from './types.js';
 import { benchResult, round, runChild, timeCommand, type StepResult } from './support.js';
 
-const SERVER = { host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432), user: process.env['PGUSER'] ?? 'postgres' };
-const SCHEMAS = 10;
+export const SERVER = { host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432), user: process.env['PGUSER'] ?? 'postgres' };
+export const SCHEMAS = 10;
 
 
 /** 10 schemas of tables t00000.. with columns c00..; built server-side in one DO block per schema. */
-async function buildCatalog(client: pg.Client, options: BenchOptions): Promise<void> {
+export async function buildCatalog(client: pg.Client, options: BenchOptions): Promise<void> {
   const perSchema = Math.ceil(options.tables / SCHEMAS);
   const columns = Array.from({ length: options.columnsPerTable }, (_, i) => `c${String(i).padStart(2, '0')} int`).join(', ');
   for (let s = 0; s < SCHEMAS; s++) {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: builds large catalogs on each engine and measures plan and apply next to the
  * engine's own client. BENCH_TABLES / BENCH_COLUMNS / BENCH_CHANGES / BENCH_COLUMN_TABLES /
- * BENCH_ENGINES (postgres,mysql,clickhouse) override; BENCH_CLICKHOUSE_ENGINE picks the chDB table
+ * BENCH_ENGINES (postgres,postgres-columns,mysql,clickhouse) override; BENCH_CLICKHOUSE_ENGINE picks the chDB table
  * engine (Memory by default, or MergeTree). bench/results.json keeps the last result
  * of each engine: a run replaces the entries of the engines it ran and keeps the others.
  */
@@ -9,17 +9,21 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { benchClickhouse } from './clickhouse.js';
 import { benchMysql } from './mysql.js';
 import { benchPostgres } from './postgres.js';
+import { benchPostgresColumns } from './postgres-columns.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const numberFromEnv = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 const engines: Record<string, (options: BenchOptions) => Promise<BenchResult>> = {
   postgres: (options) => benchPostgres(options),
+  'postgres-columns': (options) => benchPostgresColumns(options),
   mysql: (options) => benchMysql(options),
   clickhouse: (options) => benchClickhouse(options),
 };
 const defaults: Record<string, BenchOptions> = {
   postgres: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
+  // Every column described in YAML, none at the source: 200,000 column comments to add.
+  'postgres-columns': { tables: 10_000, columnsPerTable: 20, changes: 0 },
   // Column comments are the costly path on MySQL (SHOW CREATE TABLE, then MODIFY COLUMN per table).
   mysql: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
   clickhouse: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
@@ -57,6 +61,17 @@ const lines = [
       `| ${r.engine} | ${r.tables} tables x ${r.columnsPerTable} columns | ${plan(r)} | ${r.catalogQueries} | ${r.peakRssMiB} MiB | ${r.baselineReadMs ?? 'n/a'} ms | ${ratio(r.planMs, r.baselineReadMs)} | ${apply(r)} | ${r.baselineApplyMs ?? 'n/a'} ms | ${ratio(r.applyMs, r.baselineApplyMs)} |`,
   ),
 ];
+const kib = (bytes: number) => `${Math.round(bytes / 1024).toLocaleString('en-US')} KiB`;
+for (const r of results)
+  if (r.breakdown) {
+    const b = r.breakdown;
+    lines.push(
+      '',
+      `${r.engine}: plan ${r.planMs} ms = YAML loading ${b.loadMs} ms + catalog read ${b.readMs} ms + diff ${b.diffMs} ms + render ${b.renderMs} ms` +
+        ` + text report ${b.reportMs} ms (${kib(b.reportBytes)}) + plan file ${b.planFileMs} ms (${kib(b.planBytes)});` +
+        ` peak RSS by the end of each: ${Object.entries(b.peakRssMiBAfter).map(([piece, mib]) => `${piece} ${mib} MiB`).join(', ')}`,
+    );
+  }
 process.stdout.write(`${lines.join('\n')}\n`);
 
 // Merge: entries of engines not run this time stay; older entries without an id match on engine.

@@ -25,6 +25,8 @@ export interface BenchResult {
   /** Time the engine's own client takes for the same statements as one script. */
   baselineApplyMs?: number;
   notes?: string;
+  /** Where the plan's time goes (cases run through bench/breakdown-child.ts). */
+  breakdown?: PlanBreakdown;
 }
 
 export interface BenchOptions {
@@ -34,4 +36,46 @@ export interface BenchOptions {
   changes: number;
   /** Tables all of whose column descriptions change too (engines that bench column comments). */
   columnTables?: number;
+}
+
+/** What bench/breakdown-child.ts prints: the plan's time piece by piece, and the apply. */
+export interface BreakdownResult {
+  /** YAML loading + catalog read + diff + render + report output. */
+  planMs: number;
+  loadMs: number;
+  readMs: number;
+  diffMs: number;
+  renderMs: number;
+  /** The text report, streamed to a file. */
+  reportMs: number;
+  /** The plan saved as JSON (as `plan --out`). */
+  planFileMs: number;
+  reportBytes: number;
+  planBytes: number;
+  applyMs: number;
+  queries: number;
+  changes: number;
+  operations: number;
+  statements: number;
+  skipped: number;
+  failed: number;
+  firstError?: string;
+  /** Peak RSS (MiB) by the end of each piece: load, read, diff, render, report, planFile. */
+  peakRssMiBAfter: Record<string, number>;
+  maxRssKiB: number;
+}
+
+/** The plan's time by piece, milliseconds (cases that measure it). */
+export interface PlanBreakdown {
+  loadMs: number;
+  readMs: number;
+  diffMs: number;
+  renderMs: number;
+  reportMs: number;
+  planFileMs: number;
+  /** Size of the text report and of the saved plan, bytes. */
+  reportBytes: number;
+  planBytes: number;
+  /** Peak RSS (MiB) of the plan process by the end of each piece. */
+  peakRssMiBAfter: Record<string, number>;
 }

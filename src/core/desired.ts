@@ -222,6 +222,8 @@ export function* walkDesired(databases: Map<string, DesiredObject>): Generator<D
   while (stack.length > 0) {
     const node = stack.pop() as DesiredObject;
     yield node;
-    stack.push(...[...node.children.values()].reverse());
+    // A loop, not push(...children): a schema may hold 130,000 tables.
+    const children = [...node.children.values()];
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as DesiredObject);
   }
 }

@@ -1,9 +1,12 @@
 import { groupBy } from '../core/group.js';
+import type { Operation } from '../core/model.js';
 import type { Plan, PlannedChange } from '../core/plan.js';
+import { operationOf, operationsById, plural, statementCount } from './operations.js';
 import type { Colors } from './style.js';
-import { isLong, show, wordDiff } from './values.js';
+import { escapeControls, isLong, show, wordDiff } from './values.js';
 
 const SYMBOL = { add: '+', update: '~', remove: '-' } as const;
+const INDENT = '      ';
 
 function symbol(change: PlannedChange, colors: Colors): string {
   if (change.skipped !== undefined) return colors.yellow('!');
@@ -12,20 +15,7 @@ function symbol(change: PlannedChange, colors: Colors): string {
 }
 
 function label(change: PlannedChange): string {
-  return change.property === 'tag' ? `tag ${change.key ?? ''}` : change.property;
-}
-
-function describeChange(change: PlannedChange, colors: Colors, statementsOf: ((change: PlannedChange) => string[]) | undefined): string[] {
-  const lines: string[] = [];
-  const head = `  ${symbol(change, colors)} ${label(change)}`;
-  if (change.action === 'update' && change.before !== null && change.after !== null && (isLong(change.before) || isLong(change.after)))
-    lines.push(`${head}:`, `      ${wordDiff(change.before, change.after, colors)}`);
-  else if (change.action === 'add') lines.push(`${head}: ${show(change.after)}`);
-  else if (change.action === 'remove') lines.push(`${head}: ${show(change.before)} -> ${colors.dim('(none)')}`);
-  else lines.push(`${head}: ${show(change.before)} -> ${show(change.after)}`);
-  if (change.skipped !== undefined) lines.push(colors.yellow(`      skipped: ${change.skipped}`));
-  else if (statementsOf) for (const statement of statementsOf(change)) lines.push(colors.dim(`      ${statement.replaceAll('\n', '\n      ')}`));
-  return lines;
+  return escapeControls(change.property === 'tag' ? `tag ${change.key ?? ''}` : change.property);
 }
 
 /** Changes grouped by object, in plan order. */
@@ -39,35 +29,81 @@ export interface TextReportOptions {
   kind: 'plan' | 'drift';
 }
 
-export function planText(plan: Plan, options: TextReportOptions): string {
-  const { colors, kind } = options;
-  const lines: string[] = [];
-  for (const warning of plan.warnings) lines.push(colors.yellow(`Warning: ${warning}`));
-  if (plan.changes.length === 0) {
-    lines.push(kind === 'plan' ? 'No changes. The sources match the YAML.' : 'No drift. The sources match the YAML.');
-    return lines.join('\n');
+/**
+ * Prints each operation's statements once, under the first change it applies; the other changes
+ * it applies point there (a MySQL or ClickHouse ALTER covers every column of its table).
+ */
+class StatementPrinter {
+  private readonly operations: Map<string, Operation>;
+  /** Operation id -> address of the change its statements were printed under. */
+  private readonly printedUnder = new Map<string, string>();
+
+  constructor(
+    plan: Plan,
+    private readonly colors: Colors,
+  ) {
+    this.operations = operationsById(plan);
   }
-  lines.push(kind === 'plan' ? 'metaform will make these changes:' : 'Drift: the sources differ from the YAML:', '');
-  const operations = new Map(plan.operations.map((operation) => [operation.id, operation]));
-  const printed = new Set<string>();
-  // Each operation's statements once, under the first change it applies.
-  const statementsOf = (change: PlannedChange): string[] => {
-    const operation = change.operation === undefined ? undefined : operations.get(change.operation);
-    if (!operation || printed.has(operation.id)) return [];
-    printed.add(operation.id);
-    return operation.statements;
-  };
-  for (const [address, changes] of groupByAddress(plan.changes)) {
-    lines.push(colors.bold(`# ${address}`) + colors.dim(` (${changes[0]?.level})`));
-    for (const change of changes) lines.push(...describeChange(change, colors, kind === 'plan' ? statementsOf : undefined));
-    lines.push('');
+
+  *lines(change: PlannedChange): Generator<string> {
+    const operation = operationOf(change, this.operations);
+    if (operation === undefined) return;
+    const shownAt = this.printedUnder.get(operation.id);
+    if (shownAt !== undefined) {
+      const noun = operation.statements.length === 1 ? 'statement' : 'statements';
+      yield this.colors.dim(`${INDENT}(in the ${noun} under ${escapeControls(shownAt)})`);
+      return;
+    }
+    this.printedUnder.set(operation.id, change.address);
+    const escape = (control: string) => this.colors.inverse(control);
+    for (const statement of operation.statements)
+      yield this.colors.dim(`${INDENT}${escapeControls(statement, escape).replaceAll('\n', `\n${INDENT}`)}`);
   }
-  lines.push(summaryLine(plan, kind));
-  return lines.join('\n');
 }
 
+function* describeChange(change: PlannedChange, colors: Colors, statements: StatementPrinter | undefined): Generator<string> {
+  const head = `  ${symbol(change, colors)} ${label(change)}`;
+  if (change.action === 'update' && change.before !== null && change.after !== null && (isLong(change.before) || isLong(change.after))) {
+    yield `${head}:`;
+    yield `${INDENT}${wordDiff(change.before, change.after, colors)}`;
+  } else if (change.action === 'add') yield `${head}: ${show(change.after)}`;
+  else if (change.action === 'remove') yield `${head}: ${show(change.before)} -> ${colors.dim('(none)')}`;
+  else yield `${head}: ${show(change.before)} -> ${show(change.after)}`;
+  if (change.skipped !== undefined) yield colors.yellow(`${INDENT}skipped: ${escapeControls(change.skipped)}`);
+  else if (statements) yield* statements.lines(change);
+}
+
+/** The text report, line by line (no newlines at the ends), for streaming to a terminal or a file. */
+export function* planTextLines(plan: Plan, options: TextReportOptions): Generator<string> {
+  const { colors, kind } = options;
+  for (const warning of plan.warnings) yield colors.yellow(`Warning: ${escapeControls(warning)}`);
+  if (plan.changes.length === 0) {
+    yield kind === 'plan' ? 'No changes. The sources match the YAML.' : 'No drift. The sources match the YAML.';
+    return;
+  }
+  yield kind === 'plan' ? 'metaform will make these changes:' : 'Drift: the sources differ from the YAML:';
+  yield '';
+  const statements = kind === 'plan' ? new StatementPrinter(plan, colors) : undefined;
+  for (const [address, changes] of groupByAddress(plan.changes)) {
+    yield colors.bold(`# ${escapeControls(address)}`) + colors.dim(` (${changes[0]?.level})`);
+    for (const change of changes) yield* describeChange(change, colors, statements);
+    yield '';
+  }
+  yield kind === 'plan' ? `${summaryLine(plan, kind)} ${operationsLine(plan)}` : summaryLine(plan, kind);
+}
+
+export function planText(plan: Plan, options: TextReportOptions): string {
+  return [...planTextLines(plan, options)].join('\n');
+}
+
+/** Counts changes (a batched ALTER applies many). */
 export function summaryLine(plan: Plan, kind: 'plan' | 'drift'): string {
   const { add, update, remove, skipped } = plan.summary;
   const verb = kind === 'plan' ? 'Plan' : 'Drift';
   return `${verb}: ${add} to add, ${update} to change, ${remove} to remove${skipped ? `, ${skipped} skipped` : ''}.`;
+}
+
+/** What will run: operations (each applied in one go) and the statements they hold. */
+export function operationsLine(plan: Plan): string {
+  return `${plural(plan.operations.length, 'operation')} (${plural(statementCount(plan), 'statement')}).`;
 }

@@ -5,6 +5,6 @@ import { planWithProgress, printPlan, type PlanCliOptions } from './plan.js';
 export async function driftCommand(options: PlanCliOptions): Promise<number> {
   const io = output(options);
   const { plan, missing } = await planWithProgress({ ...options, allowMissing: true });
-  printPlan(plan, options.format, io, 'drift');
+  await printPlan(plan, options.format, io, 'drift');
   return plan.changes.length > 0 || missing.length > 0 ? EXIT.changes : EXIT.ok;
 }

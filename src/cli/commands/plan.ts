@@ -1,8 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createPlan, type PlanOptions } from '../../core/pipeline.js';
 import { hasChanges, type Plan } from '../../core/plan.js';
-import { planMarkdown } from '../../report/markdown.js';
-import { planText } from '../../report/text.js';
+import { planJsonLines } from '../../report/json.js';
+import { planMarkdownLines } from '../../report/markdown.js';
+import { chunked, writeLines } from '../../report/stream.js';
+import { planTextLines } from '../../report/text.js';
 import { EXIT, load, output, type GlobalOptions, type Output } from '../context.js';
 import { progressBar } from '../progress.js';
 
@@ -16,10 +20,15 @@ export interface PlanCliOptions extends GlobalOptions {
   allowMissing?: boolean;
 }
 
-export function printPlan(plan: Plan, format: ReportFormat, io: Output, kind: 'plan' | 'drift'): void {
-  if (format === 'json') io.out(JSON.stringify(plan, null, 2));
-  else if (format === 'markdown') io.out(planMarkdown(plan, kind));
-  else io.out(planText(plan, { colors: io.colors, kind }));
+/** Streams the report to `stream` (standard output by default) as it is produced. */
+export function printPlan(plan: Plan, format: ReportFormat, io: Output, kind: 'plan' | 'drift', stream: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const lines = format === 'json' ? planJsonLines(plan) : format === 'markdown' ? planMarkdownLines(plan, kind) : planTextLines(plan, { colors: io.colors, kind });
+  return writeLines(lines, stream);
+}
+
+/** The plan file: the same JSON as `--format json`, written line by line. */
+export function savePlan(plan: Plan, path: string): Promise<void> {
+  return pipeline(Readable.from(chunked(planJsonLines(plan))), createWriteStream(path));
 }
 
 /** Reads live state with a progress bar on a terminal. */
@@ -43,9 +52,9 @@ export async function planCommand(options: PlanCliOptions): Promise<number> {
   const io = output(options);
   const { plan } = await planWithProgress(options);
   if (options.out) {
-    await writeFile(options.out, `${JSON.stringify(plan, null, 2)}\n`);
+    await savePlan(plan, options.out);
     io.err(`Saved the plan to ${options.out}; apply it with: metaform apply ${options.out}`);
   }
-  printPlan(plan, options.format, io, 'plan');
+  await printPlan(plan, options.format, io, 'plan');
   return options.detailedExitcode && hasChanges(plan) ? EXIT.changes : EXIT.ok;
 }
