@@ -73,6 +73,11 @@ export interface ExecuteRequest {
   operations: Operation[];
   /** Called once per operation as soon as its outcome is known. */
   onResult?: (result: OperationResult) => void;
+  /**
+   * When aborted, no new operation starts; operations in flight finish; the rest are reported
+   * `not-run` with error 'interrupted'.
+   */
+  signal?: AbortSignal;
 }
 
 /** A live connection to one service (possibly several databases behind it). */
@@ -89,6 +94,11 @@ export interface ConnectorSession {
    * allows, each operation's outcome reported separately (a failure never hides the others).
    */
   execute(request: ExecuteRequest): Promise<OperationResult[]>;
+  /**
+   * The engine's per-database apply lock, on the connection execute() will use, held until
+   * close(); rejects when another apply holds it after timeoutMs.
+   */
+  lock?(database: string, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -97,6 +107,8 @@ export interface Connector {
   type: string;
   displayName: string;
   capabilities: Capabilities;
+  /** JSON Schema of `services.<name>.options` (validated before anything connects). */
+  optionsSchema?: object;
   /** The dialect to quote with; server facts come from the snapshot (sql_mode, version...). */
   dialect(server: Record<string, JsonValue>): Dialect;
   /**

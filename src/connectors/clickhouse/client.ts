@@ -72,8 +72,12 @@ export class ClickhouseSession implements ConnectorSession {
       request.operations,
       (query) => this.client.command({ query, clickhouse_settings: { wait_end_of_query: 1 } }),
       CLICKHOUSE_RETRY,
-      request.onResult,
-      CLICKHOUSE_CONCURRENCY,
+      {
+        ...(request.onResult ? { onResult: request.onResult } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
+        concurrency: CLICKHOUSE_CONCURRENCY,
+        target: `ClickHouse at ${describeClickhouseTarget(this.service)}`,
+      },
     );
   }
 
