@@ -18,11 +18,7 @@ export const clickhouseConnector: Connector = {
   dialect: () => clickhouseDialect,
   render(changes, snapshot, service) {
     const cluster = service.options['cluster'];
-    const engineOf = (tablePath: readonly string[]) => {
-      const engine = findLive(snapshot, tablePath)?.facts?.['engine'];
-      return typeof engine === 'string' ? engine : undefined;
-    };
-    return renderClickhouse(changes, snapshot.server, typeof cluster === 'string' ? cluster : undefined, engineOf);
+    return renderClickhouse(changes, snapshot.server, typeof cluster === 'string' ? cluster : undefined, (path) => findLive(snapshot, path)?.facts);
   },
   describeTarget: describeClickhouseTarget,
   connect: (service) => ClickhouseSession.open(service),
