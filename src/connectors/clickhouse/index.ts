@@ -15,6 +15,13 @@ export const clickhouseConnector: Connector = {
     // A ClickHouse database is metaform's schema level; its comment needs ClickHouse 25.4+.
     serverDependent: { description: ['schema'] },
   },
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      cluster: { type: 'string', minLength: 1, description: 'Runs every ALTER ON CLUSTER this cluster (Replicated tables keep comments per replica).' },
+    },
+  },
   dialect: () => clickhouseDialect,
   render(changes, snapshot, service) {
     const cluster = service.options['cluster'];

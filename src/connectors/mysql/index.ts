@@ -14,6 +14,7 @@ export const mysqlConnector: Connector = {
     // A MySQL database is metaform's schema level; only MariaDB 10.5+ can comment it.
     serverDependent: { description: ['schema'] },
   },
+  optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
   dialect: mysqlDialect,
   render: (changes, snapshot) => renderMysql(changes, snapshot),
   describeTarget: describeMysqlTarget,
