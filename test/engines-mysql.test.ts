@@ -145,4 +145,45 @@ describe('MySQL sessions on MariaDB: lost connections, the apply lock', () => {
       await session.close().catch(() => undefined);
     }
   });
+
+  it('matches a YAML column name to the live column whatever its case, and keeps the live spelling', async (t) => {
+    if (skip || !db) return t.skip(skip);
+    await db.query(`CREATE TABLE \`${db.database}\`.Cased (Col int NOT NULL DEFAULT 3, other int) ENGINE=MEMORY`);
+    const dir = await tempProject(
+      { version: 1, services: { shop: { type: 'mysql', connection: connection() } } },
+      { 'metadata/shop.yaml': { service: 'shop', database: 'default', schemas: { [db.database]: { tables: { Cased: { columns: { col: 'lower-case in YAML' } } } } } } },
+    );
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      assert.deepEqual(plan.changes.map((change) => change.path.slice(2)), [['Cased', 'Col']]);
+      assert.equal((await applyPlan(loaded, plan)).failed, 0);
+      assert.deepEqual(await db.query(`SELECT COLUMN_NAME, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'Cased' ORDER BY ORDINAL_POSITION`, [db.database]), [
+        ['Col', 'lower-case in YAML'],
+        ['other', ''],
+      ]);
+      assert.deepEqual((await createPlan(loaded)).plan.changes, []);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
+describe('MySQL names in YAML', () => {
+  it('two spellings of one column are a conflict naming both places; table names keep their case', async () => {
+    const dir = await tempProject(
+      { version: 1, services: { shop: { type: 'mysql', connection: {} } } },
+      {
+        'metadata/a.yaml': { service: 'shop', database: 'default', schemas: { db: { tables: { t: { columns: { COL: 'upper' } }, T: 'another table' } } } },
+        'metadata/b.yaml': { service: 'shop', database: 'default', schemas: { db: { tables: { t: { columns: { col: 'lower' } } } } } },
+      },
+    );
+    try {
+      const message = await loadProject(dir.dir).then(() => '', (error: unknown) => String(error));
+      assert.match(message, /metadata\/b\.yaml:\d+:\d+: column "col" and "COL" resolve to the same object shop\.default\.db\.t\.COL; the other is at metadata\/a\.yaml:\d+:\d+/);
+      assert.doesNotMatch(message, /table "T"/, 'tables t and T are two tables (lower_case_table_names=0, the Linux default)');
+    } finally {
+      await dir.remove();
+    }
+  });
 });

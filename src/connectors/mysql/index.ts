@@ -1,6 +1,6 @@
 import type { Connector } from '../types.js';
 import { describeMysqlTarget, MysqlSession } from './client.js';
-import { mysqlDialect, renderMysql } from './dialect.js';
+import { mysqlCanonicalName, mysqlDialect, renderMysql } from './dialect.js';
 
 export const mysqlConnector: Connector = {
   type: 'mysql',
@@ -16,6 +16,7 @@ export const mysqlConnector: Connector = {
   },
   optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
   dialect: mysqlDialect,
+  canonicalName: mysqlCanonicalName,
   render: (changes, snapshot) => renderMysql(changes, snapshot),
   describeTarget: describeMysqlTarget,
   connect: (service) => MysqlSession.open(service),
