@@ -110,6 +110,8 @@ export interface Connector {
   type: string;
   displayName: string;
   capabilities: Capabilities;
+  /** JSON Schema of `services.<name>.options` (validated before anything connects). */
+  optionsSchema?: object;
   /** The dialect to quote with; server facts come from the snapshot (sql_mode, version...). */
   dialect(server: Record<string, JsonValue>): Dialect;
   /**

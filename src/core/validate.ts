@@ -1,8 +1,46 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Capabilities, Connector } from '../connectors/types.js';
 import type { ProjectConfig } from './config.js';
 import { walkDesired, type DesiredState } from './desired.js';
 import { ErrorList } from './errors.js';
 import { formatAddress, type Level } from './model.js';
+
+/** The options of a connector that declares none. */
+const NO_OPTIONS = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+// verbose: the errors carry their schema, which "did you mean" reads the allowed keys from.
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
+const optionValidators = new WeakMap<object, ValidateFunction>();
+
+function optionsValidator(schema: object): ValidateFunction {
+  let validate = optionValidators.get(schema);
+  if (!validate) optionValidators.set(schema, (validate = ajv.compile(schema)));
+  return validate;
+}
+
+const pointer = (segment: string) => segment.replaceAll('~', '~0').replaceAll('/', '~1');
+
+/** `services.<name>.options` against the connector's own schema, errors located in metaform.yaml. */
+function validateOptions(config: ProjectConfig, name: string, options: object, connector: Connector, errors: ErrorList): void {
+  const schema = connector.optionsSchema ?? NO_OPTIONS;
+  const validate = optionsValidator(schema);
+  if (validate(options)) return;
+  const base = `/services/${pointer(name)}/options`;
+  const takesNone = Object.keys((schema as { properties?: object }).properties ?? {}).length === 0;
+  for (const error of validate.errors ?? []) {
+    if (takesNone && error.keyword === 'additionalProperties') {
+      const key = String(error.params['additionalProperty']);
+      errors.add(
+        `unknown key "${key}" in services.${name}.options: ${connector.displayName} (${connector.type}) takes no options`,
+        config.file.locate(['services', name, 'options', key], true),
+        'remove it',
+      );
+      continue;
+    }
+    const located: ErrorObject = { ...error, instancePath: base + error.instancePath };
+    errors.errors.push(...config.file.schemaErrors([located]));
+  }
+}
 
 type CapabilityName = 'description' | 'owner' | 'tags';
 
@@ -16,7 +54,8 @@ function supportedLevels(capabilities: Capabilities, property: CapabilityName): 
 }
 
 /**
- * Checks what needs no connection: every service's type is known, and every property the YAML
+ * Checks what needs no connection: every service's type is known, its options are the ones its
+ * connector takes, and every property the YAML
  * sets is one its system supports at that level, with an owner count the engine allows.
  */
 export function validateCapabilities(
@@ -31,6 +70,7 @@ export function validateCapabilities(
       errors.add(`service ${name}: unknown type "${entry.config.type}"`, entry.location, 'see the capability table in the README for the supported systems');
       continue;
     }
+    validateOptions(config, name, entry.config.options, connector, errors);
     for (const object of walkDesired(desired.get(name) ?? new Map())) {
       const address = formatAddress(name, object.path);
       const system = `${connector.displayName} (${connector.type})`;

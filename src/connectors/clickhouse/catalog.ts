@@ -1,6 +1,6 @@
 import type { CatalogSnapshot } from '../../core/model.js';
 import { liveChild, newLiveObject } from '../../core/model.js';
-import { clickhouseDialect } from './dialect.js';
+import { clickhouseDialect, DEFAULT_MAX_QUERY_SIZE } from './dialect.js';
 
 /** ClickHouse has databases and tables only; metaform files them under this database name. */
 export const CLICKHOUSE_DATABASE = 'default';
@@ -15,18 +15,29 @@ function databaseFilter(column: string, schemas: readonly string[] | undefined):
   return `${column} NOT IN (${SYSTEM_DATABASES.map((name) => clickhouseDialect.quoteLiteral(name)).join(', ')})`;
 }
 
-export const CLICKHOUSE_VERSION_SQL = 'SELECT version()';
+/**
+ * Server facts: the version (which statements exist) and max_query_size (the longest statement
+ * the server parses, and the largest table metadata it accepts to write).
+ */
+export const CLICKHOUSE_VERSION_SQL = `SELECT version(), (SELECT value FROM system.settings WHERE name = 'max_query_size')`;
 
-/** The catalog queries after the version: system.databases, system.tables, system.columns of the managed databases. */
+/**
+ * A materialized view without TO keeps its rows in an inner table named `.inner.<view>` or
+ * `.inner_id.<uuid>`: an implementation detail, hidden. Other names starting with a dot are tables.
+ */
+const NOT_INNER_TABLE = `NOT (startsWith(name, '.inner.') OR startsWith(name, '.inner_id.'))`;
+
+/** The catalog queries after the server facts: system.databases, system.tables, system.columns of the managed databases. */
 export function clickhouseCatalogQueries(schemas: readonly string[] | undefined): { databases: string; tables: string; columns: string } {
   return {
-    databases: `SELECT name, comment FROM system.databases WHERE ${databaseFilter('name', schemas)}`,
-    tables: `SELECT database, name, engine, comment FROM system.tables WHERE ${databaseFilter('database', schemas)} AND NOT is_temporary AND NOT startsWith(name, '.inner')`,
+    databases: `SELECT name, comment, engine FROM system.databases WHERE ${databaseFilter('name', schemas)}`,
+    // length(create_table_query): the size of the metadata the server writes back after an ALTER.
+    tables: `SELECT database, name, engine, comment, length(create_table_query) FROM system.tables WHERE ${databaseFilter('database', schemas)} AND NOT is_temporary AND ${NOT_INNER_TABLE}`,
     columns: `SELECT database, table, name, comment FROM system.columns WHERE ${databaseFilter('database', schemas)} ORDER BY database, table, position`,
   };
 }
 
-/** Four queries whatever the number of tables: version, system.databases, system.tables, system.columns. */
+/** Four queries whatever the number of tables: server facts, system.databases, system.tables, system.columns. */
 export async function readClickhouseCatalog(
   service: string,
   read: RowReader,
@@ -34,8 +45,10 @@ export async function readClickhouseCatalog(
   schemas: readonly string[] | undefined,
 ): Promise<CatalogSnapshot> {
   const snapshot: CatalogSnapshot = { service, databases: new Map(), server: {}, queries: 0 };
-  const [[version] = []] = await read(CLICKHOUSE_VERSION_SQL);
+  const [[version, maxQuerySize] = []] = await read(CLICKHOUSE_VERSION_SQL);
   snapshot.server['version'] = String(version);
+  const limit = Number(maxQuerySize);
+  snapshot.server['maxQuerySize'] = Number.isFinite(limit) && limit > 0 ? limit : DEFAULT_MAX_QUERY_SIZE;
   snapshot.queries = 1;
   if (!databases.includes(CLICKHOUSE_DATABASE)) return snapshot;
   const root = newLiveObject('database', CLICKHOUSE_DATABASE);
@@ -43,11 +56,15 @@ export async function readClickhouseCatalog(
   const catalog = clickhouseCatalogQueries(schemas);
   const [databaseRows, tableRows, columnRows] = [await read(catalog.databases), await read(catalog.tables), await read(catalog.columns)];
   snapshot.queries += 3;
-  for (const [name, comment] of databaseRows) liveChild(root, 'schema', String(name)).description = String(comment) || null;
-  for (const [database, name, engine, comment] of tableRows) {
+  for (const [name, comment, engine] of databaseRows) {
+    const schema = liveChild(root, 'schema', String(name));
+    schema.description = String(comment) || null;
+    schema.facts = { engine: String(engine) };
+  }
+  for (const [database, name, engine, comment, metadataBytes] of tableRows) {
     const table = liveChild(liveChild(root, 'schema', String(database)), 'table', String(name));
     table.description = String(comment) || null;
-    table.facts = { engine: String(engine) };
+    table.facts = { engine: String(engine), metadataBytes: Number(metadataBytes) };
   }
   for (const [database, table, name, comment] of columnRows) {
     const parent = root.children.get(String(database))?.children.get(String(table));

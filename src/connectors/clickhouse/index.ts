@@ -15,14 +15,17 @@ export const clickhouseConnector: Connector = {
     // A ClickHouse database is metaform's schema level; its comment needs ClickHouse 25.4+.
     serverDependent: { description: ['schema'] },
   },
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      cluster: { type: 'string', minLength: 1, description: 'Runs every ALTER ON CLUSTER this cluster (Replicated tables keep comments per replica).' },
+    },
+  },
   dialect: () => clickhouseDialect,
   render(changes, snapshot, service) {
     const cluster = service.options['cluster'];
-    const engineOf = (tablePath: readonly string[]) => {
-      const engine = findLive(snapshot, tablePath)?.facts?.['engine'];
-      return typeof engine === 'string' ? engine : undefined;
-    };
-    return renderClickhouse(changes, snapshot.server, typeof cluster === 'string' ? cluster : undefined, engineOf);
+    return renderClickhouse(changes, snapshot.server, typeof cluster === 'string' ? cluster : undefined, (path) => findLive(snapshot, path)?.facts);
   },
   describeTarget: describeClickhouseTarget,
   connect: (service) => ClickhouseSession.open(service),

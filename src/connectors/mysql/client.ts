@@ -1,59 +1,171 @@
 import mysql from 'mysql2/promise';
 import type { CatalogSnapshot, Change, OperationResult } from '../../core/model.js';
 import { findLive } from '../../core/model.js';
-import { runEachOperation, type RetryPolicy } from '../shared/execute.js';
+import { CannotContinue, errorMessage, runEachOperation, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
 import { readMysqlCatalog, showCreateTableSql } from './catalog.js';
 import { columnDefinitions, modifiedColumns, withJsonKeyword, withoutComment } from './column-definition.js';
 
-/** Lost connections, lock wait timeouts and deadlocks: the same ALTER may well succeed next time. */
-const TRANSIENT = new Set(['ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ETIMEDOUT', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK', 'ER_LOCK_NOWAIT']);
+/**
+ * Lost connections (the session reconnects before the next attempt), lock wait timeouts and
+ * deadlocks: the same ALTER may well succeed next time. 1927 is MariaDB's "connection killed",
+ * 2006/2013 the client's "server gone away" / "lost connection".
+ */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'ETIMEDOUT',
+  'ER_CONNECTION_KILLED',
+  'ER_SERVER_SHUTDOWN',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_NOWAIT',
+]);
+const TRANSIENT_ERRNOS = new Set([1205, 1213, 1927, 2006, 2013]);
+/** Nothing answers at the address: the server is down or gone, not busy. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+interface DriverError {
+  code?: unknown;
+  errno?: unknown;
+  fatal?: unknown;
+  syscall?: unknown;
+}
+const driverError = (error: unknown): DriverError => (typeof error === 'object' && error !== null ? (error as DriverError) : {});
+
+/** The connection, not the statement, failed: mysql2 marks such errors fatal. */
+const isConnectionError = (error: unknown) => driverError(error).fatal === true;
+
+const isUnreachable = (error: unknown) => {
+  const { code, syscall } = driverError(error);
+  return typeof code === 'string' && (UNREACHABLE_CODES.has(code) || (code === 'ETIMEDOUT' && syscall === 'connect'));
+};
 
 export const MYSQL_RETRY: RetryPolicy = {
   attempts: 3,
   backoffMs: 300,
-  isTransient: (error) => TRANSIENT.has(String((error as { code?: unknown } | null)?.code)),
+  isTransient: (error) => {
+    if (error instanceof CannotContinue) return false;
+    const { code, errno } = driverError(error);
+    return isConnectionError(error) || TRANSIENT_CODES.has(String(code)) || TRANSIENT_ERRNOS.has(Number(errno)) || isUnreachable(error);
+  },
+  isUnreachable,
 };
 
 /** Modes that change how identifiers and literals are quoted. */
 const UNSAFE_MODES = new Set(['ANSI_QUOTES', 'NO_BACKSLASH_ESCAPES', 'ANSI']);
+
+/** GET_LOCK names are server-wide: one metaform apply at a time per server. */
+const APPLY_LOCK = 'metaform_apply';
 
 export function describeMysqlTarget(service: ServiceConfig): string {
   const { host = '127.0.0.1', port = 3306, user } = service.connection as { host?: string; port?: number; user?: string };
   return `${host}:${port}${user ? ` as ${user}` : ''}`;
 }
 
-/** A session whose quoting rules are known: ANSI_QUOTES and NO_BACKSLASH_ESCAPES are turned off. */
+function describeHost(service: ServiceConfig): string {
+  const { host = '127.0.0.1', port = 3306 } = service.connection as { host?: string; port?: number };
+  return `${host}:${port}`;
+}
+
+/**
+ * A connection whose quoting rules are known: ANSI_QUOTES and NO_BACKSLASH_ESCAPES are turned off,
+ * whatever the server's default, so that quoting, and SHOW CREATE TABLE lines restated verbatim,
+ * mean what they say. ANSI is a combination mode that includes ANSI_QUOTES, so it goes too.
+ */
+async function openConnection(service: ServiceConfig, onLost: () => void): Promise<mysql.Connection> {
+  const connection = await mysql.createConnection({
+    ...(service.connection as mysql.ConnectionOptions),
+    charset: 'utf8mb4',
+    multipleStatements: false,
+  });
+  // A lost connection is reported on the statement that finds it; the event itself needs a
+  // listener, or mysql2 rethrows it from the socket.
+  connection.on('error', onLost);
+  connection.on('end', onLost);
+  try {
+    const [[modes]] = (await connection.query({ sql: 'SELECT @@SESSION.sql_mode', rowsAsArray: true })) as unknown as [[[string]]];
+    const kept = String(modes[0] ?? '').split(',').filter((mode) => mode && !UNSAFE_MODES.has(mode));
+    await connection.query('SET SESSION sql_mode = ?', [kept.join(',')]);
+  } catch (error) {
+    await connection.end().catch(() => undefined);
+    throw error;
+  }
+  return connection;
+}
+
 export class MysqlSession implements ConnectorSession {
+  /** Set when the connection is lost: the next statement opens a new one first. */
+  private lost = false;
+  /** The apply lock's timeout, once lock() took it: taken again on every new connection. */
+  private lockTimeoutMs: number | undefined;
+  /** A reconnect in progress, shared by the statements that wait for it. */
+  private reconnecting: Promise<void> | undefined;
+
   private constructor(
     private readonly service: ServiceConfig,
-    private readonly connection: mysql.Connection,
+    private connection: mysql.Connection,
   ) {}
 
   static async open(service: ServiceConfig): Promise<MysqlSession> {
-    const connection = await mysql.createConnection({
-      ...(service.connection as mysql.ConnectionOptions),
-      charset: 'utf8mb4',
-      multipleStatements: false,
+    const opened: { session?: MysqlSession } = {};
+    const connection = await openConnection(service, () => opened.session?.markLost(connection));
+    opened.session = new MysqlSession(service, connection);
+    return opened.session;
+  }
+
+  private markLost(connection: mysql.Connection): void {
+    if (connection === this.connection) this.lost = true;
+  }
+
+  /** A new connection with the session's sql_mode, holding the apply lock again if the session held it. */
+  private reconnect(): Promise<void> {
+    this.reconnecting ??= (async () => {
+      const old = this.connection;
+      old.destroy();
+      const connection = await openConnection(this.service, () => this.markLost(connection));
+      this.connection = connection;
+      this.lost = false;
+      if (this.lockTimeoutMs !== undefined) {
+        try {
+          await this.acquireLock(this.lockTimeoutMs);
+        } catch (error) {
+          // Without the lock, another apply may be running: nothing more may run on this session.
+          this.lockTimeoutMs = undefined;
+          throw new CannotContinue(`the connection to ${describeHost(this.service)} was lost and the apply lock could not be taken again: ${errorMessage(error)}`);
+        }
+      }
+    })().finally(() => {
+      this.reconnecting = undefined;
     });
+    return this.reconnecting;
+  }
+
+  private stopped: CannotContinue | undefined;
+
+  /** Every statement goes through here: on a lost connection, reconnect first. */
+  private async query(options: mysql.QueryOptions): Promise<unknown> {
+    if (this.stopped) throw this.stopped;
+    if (this.lost) {
+      try {
+        await this.reconnect();
+      } catch (error) {
+        if (error instanceof CannotContinue) this.stopped = error;
+        throw error;
+      }
+    }
     try {
-      // Whatever the server's default: backticks for identifiers, backslash escapes in literals,
-      // so that quoting, and SHOW CREATE TABLE lines restated verbatim, mean what they say.
-      // ANSI is a combination mode that includes ANSI_QUOTES, so it goes too.
-      const [[modes]] = (await connection.query({ sql: 'SELECT @@SESSION.sql_mode', rowsAsArray: true })) as unknown as [[[string]]];
-      const kept = String(modes[0] ?? '').split(',').filter((mode) => mode && !UNSAFE_MODES.has(mode));
-      await connection.query('SET SESSION sql_mode = ?', [kept.join(',')]);
-      connection.on('error', () => undefined);
+      const [rows] = await this.connection.query(options);
+      return rows;
     } catch (error) {
-      await connection.end().catch(() => undefined);
+      if (isConnectionError(error)) this.lost = true;
       throw error;
     }
-    return new MysqlSession(service, connection);
   }
 
   private async rows(sql: string, values: unknown[]): Promise<unknown[][]> {
-    const [rows] = await this.connection.query({ sql, values, rowsAsArray: true });
-    return rows as unknown[][];
+    return (await this.query({ sql, values, rowsAsArray: true })) as unknown[][];
   }
 
   read(request: ReadRequest): Promise<CatalogSnapshot> {
@@ -79,9 +191,32 @@ export class MysqlSession implements ConnectorSession {
     }
   }
 
+  private async acquireLock(timeoutMs: number): Promise<void> {
+    // GET_LOCK takes seconds; MariaDB and MySQL accept fractions.
+    const [[granted] = []] = await this.rows('SELECT GET_LOCK(?, ?)', [APPLY_LOCK, timeoutMs / 1000]);
+    if (Number(granted) !== 1)
+      throw new Error(
+        `another metaform apply is running on ${describeHost(this.service)} (it holds the lock ${APPLY_LOCK}); ` +
+          `retry later, once it has finished`,
+      );
+  }
+
+  /**
+   * GET_LOCK on the session's connection: the server frees it when the connection closes or is
+   * lost, so a reconnect takes it again before any other statement.
+   */
+  async lock(_database: string, timeoutMs: number): Promise<void> {
+    await this.acquireLock(timeoutMs);
+    this.lockTimeoutMs = timeoutMs;
+  }
+
   execute(request: ExecuteRequest): Promise<OperationResult[]> {
     // DDL commits implicitly in MySQL: each ALTER is its own unit, reported on its own.
-    return runEachOperation(request.operations, (sql) => this.run(sql), MYSQL_RETRY, request.onResult);
+    return runEachOperation(request.operations, (sql) => this.run(sql), MYSQL_RETRY, {
+      ...(request.onResult ? { onResult: request.onResult } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
+      target: `MySQL/MariaDB at ${describeMysqlTarget(this.service)}`,
+    });
   }
 
   /**
@@ -105,9 +240,9 @@ export class MysqlSession implements ConnectorSession {
       }
     }
     try {
-      await this.connection.query(sql);
+      await this.query({ sql });
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
+      const code = driverError(error).code;
       if (code === 'ER_ALTER_OPERATION_NOT_SUPPORTED' || code === 'ER_ALTER_OPERATION_NOT_SUPPORTED_REASON')
         throw new Error(
           `${(error as Error).message}: the server would copy the whole table to change these comments, so metaform did not (ALGORITHM=INSTANT); ` +
@@ -118,7 +253,12 @@ export class MysqlSession implements ConnectorSession {
     }
   }
 
-  close(): Promise<void> {
-    return this.connection.end();
+  async close(): Promise<void> {
+    this.lockTimeoutMs = undefined;
+    if (this.lost) {
+      this.connection.destroy();
+      return;
+    }
+    await this.connection.end();
   }
 }

@@ -1,10 +1,21 @@
-import { findLive, formatAddress, type CatalogSnapshot, type Change, type JsonValue, type LiveObject, type RenderResult } from '../../core/model.js';
+import { findLive, formatAddress, type CatalogSnapshot, type Change, type JsonValue, type Level, type LiveObject, type RenderResult } from '../../core/model.js';
 import { groupBy } from '../../core/group.js';
 import type { Dialect } from '../types.js';
 import { columnDefinitions, isStoredGenerated, restateWithComment, withJsonKeyword } from './column-definition.js';
 
 export function quoteMysqlIdentifier(name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;
+}
+
+/**
+ * MySQL and MariaDB compare column names without regard to case, on every platform: `col` in
+ * YAML is the column `Col`. Table and database names follow the server's lower_case_table_names,
+ * which is not known without a connection, so they are kept as written: that matches the Linux
+ * default (0, case-sensitive, where `t` and `T` are two tables), and on a server that folds them
+ * a name of the wrong case is reported missing at plan time, never applied to the wrong object.
+ */
+export function mysqlCanonicalName(name: string, level: Level): string {
+  return level === 'column' ? name.toLowerCase() : name;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Connector } from '../types.js';
 import { describeMysqlTarget, MysqlSession } from './client.js';
-import { mysqlDialect, renderMysql } from './dialect.js';
+import { mysqlCanonicalName, mysqlDialect, renderMysql } from './dialect.js';
 
 export const mysqlConnector: Connector = {
   type: 'mysql',
@@ -14,7 +14,9 @@ export const mysqlConnector: Connector = {
     // A MySQL database is metaform's schema level; only MariaDB 10.5+ can comment it.
     serverDependent: { description: ['schema'] },
   },
+  optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
   dialect: mysqlDialect,
+  canonicalName: mysqlCanonicalName,
   render: (changes, snapshot) => renderMysql(changes, snapshot),
   describeTarget: describeMysqlTarget,
   connect: (service) => MysqlSession.open(service),

@@ -7,14 +7,32 @@ export interface RetryPolicy {
   /** Delay before the second attempt; doubles each time. */
   backoffMs: number;
   isTransient(error: unknown): boolean;
+  /**
+   * The server cannot be reached at all (refused, host gone, connection not re-established):
+   * once an operation ends so, the others would too, so they are not tried.
+   */
+  isUnreachable?(error: unknown): boolean;
+}
+
+/**
+ * The session cannot run anything more (e.g. it lost its apply lock with its connection): the
+ * operation that found out fails with this message, the rest are not run.
+ */
+export class CannotContinue extends Error {
+  override name = 'CannotContinue';
 }
 
 export const NO_RETRY: RetryPolicy = { attempts: 1, backoffMs: 0, isTransient: () => false };
 
+/** Messages are one statement of what went wrong: clients append stack traces that say where. */
+const STACK_START = /\n(?:\s*Stack trace:|\s+at\s|\s*\d+\.\s+\S+.*\bin\s\/)/;
+
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) {
+    const stack = STACK_START.exec(error.message);
+    const message = stack ? error.message.slice(0, stack.index).trimEnd() : error.message;
     const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+    return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
   }
   return String(error);
 }
@@ -36,34 +54,67 @@ export async function withRetry<T>(
   }
 }
 
+export interface RunOptions {
+  /** Hears each operation's result as soon as it is known, the ones not run included. */
+  onResult?: (result: OperationResult) => void;
+  /** Operations in flight at once (default 1). */
+  concurrency?: number;
+  /** See ExecuteRequest.signal. */
+  signal?: AbortSignal;
+  /** The server, for the message of operations not run when it is unreachable ("ClickHouse at http://host:8123"). */
+  target?: string;
+}
+
 /**
  * Runs operations, each statement of an operation in order, for engines without transactional
  * DDL: one at a time, or up to `concurrency` at once where the engine runs independent ALTERs side
- * by side. A failed operation is reported and the others still run. Results come back in the
- * operations' order; `onResult` hears each as soon as it is known.
+ * by side. A failed operation is reported and the others still run, unless the server is
+ * unreachable or the signal aborted: then nothing more starts and the rest are reported not-run.
+ * Results come back in the operations' order; `onResult` hears each as soon as it is known.
  */
 export async function runEachOperation(
   operations: readonly Operation[],
   runStatement: (sql: string) => Promise<unknown>,
   policy: RetryPolicy,
-  onResult?: (result: OperationResult) => void,
-  concurrency = 1,
+  options: RunOptions = {},
 ): Promise<OperationResult[]> {
   const results: OperationResult[] = new Array<OperationResult>(operations.length);
-  await runPool(operations, concurrency, async (operation, index) => {
-    const started = performance.now();
-    const outcome = await withRetry(policy, async () => {
-      for (const sql of operation.statements) await runStatement(sql);
-    });
-    const result: OperationResult = {
-      operationId: operation.id,
-      outcome: outcome.error === undefined ? 'succeeded' : 'failed',
-      durationMs: performance.now() - started,
-      attempts: outcome.attempts,
-      ...(outcome.error === undefined ? {} : { error: errorMessage(outcome.error) }),
-    };
+  const stop = new AbortController();
+  let stopReason = 'interrupted';
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const report = (index: number, result: OperationResult) => {
     results[index] = result;
-    onResult?.(result);
-  });
+    options.onResult?.(result);
+  };
+  await runPool(
+    operations,
+    options.concurrency ?? 1,
+    async (operation, index) => {
+      const started = performance.now();
+      const outcome = await withRetry(policy, async () => {
+        for (const sql of operation.statements) await runStatement(sql);
+      });
+      if (outcome.error !== undefined && !stop.signal.aborted) {
+        if (outcome.error instanceof CannotContinue) {
+          stopReason = `not run: ${outcome.error.message}`;
+          stop.abort();
+        } else if (policy.isUnreachable?.(outcome.error)) {
+          stopReason = `not run: ${options.target ?? 'the server'} is unreachable (${errorMessage(outcome.error)})`;
+          stop.abort();
+        }
+      }
+      report(index, {
+        operationId: operation.id,
+        outcome: outcome.error === undefined ? 'succeeded' : 'failed',
+        durationMs: performance.now() - started,
+        attempts: outcome.attempts,
+        ...(outcome.error === undefined ? {} : { error: errorMessage(outcome.error) }),
+      });
+    },
+    signal,
+  );
+  for (let index = 0; index < operations.length; index++)
+    if (results[index] === undefined)
+      report(index, { operationId: (operations[index] as Operation).id, outcome: 'not-run', error: stopReason, durationMs: 0, attempts: 0 });
   return results;
 }
