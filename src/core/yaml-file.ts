@@ -12,6 +12,7 @@ export class YamlFile {
     readonly displayPath: string,
     readonly document: Document.Parsed,
     private readonly lines: LineCounter,
+    private readonly text: string,
   ) {}
 
   static async read(path: string, root: string): Promise<YamlFile> {
@@ -29,7 +30,7 @@ export class YamlFile {
     const lines = new LineCounter();
     // Duplicate keys are found by buildIndex in one pass; yaml's uniqueKeys compares every pair.
     const document = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
-    const file = new YamlFile(path, displayPath(path, root), document, lines);
+    const file = new YamlFile(path, displayPath(path, root), document, lines, text);
     if (document.errors.length > 0) {
       throw new MetaformErrors(
         document.errors.map(
@@ -162,6 +163,23 @@ export class YamlFile {
       if (entry) return this.locationOfOffset(((key || !entry.value ? entry.key : entry.value).range ?? [0])[0]);
     }
     return this.locationOfOffset(this.document.contents?.range?.[0] ?? 0);
+  }
+
+  /**
+   * Where the `occurrence`-th `text` (0-based) is written inside the string value at `path`; the
+   * value's start when the source spells it otherwise (escapes).
+   */
+  locateInValue(path: readonly (string | number)[], text: string, occurrence = 0): SourceLocation {
+    const node = this.nodeAt(path);
+    const range = node?.range;
+    if (!range) return this.locate(path);
+    const source = this.text.slice(range[0], range[1]);
+    let index = -1;
+    for (let seen = 0; seen <= occurrence; seen++) {
+      index = source.indexOf(text, index + 1);
+      if (index < 0) return this.locate(path);
+    }
+    return this.locationOfOffset(range[0] + index);
   }
 
   /** Turns ajv errors into located, readable errors. */
