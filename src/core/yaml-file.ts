@@ -45,6 +45,7 @@ export class YamlFile {
 
   /** Duplicate keys, keys that are not text, lone surrogates: found while indexing. */
   private readonly problems: MetaformError[] = [];
+  private readonly duplicates: Node[] = [];
 
   /** The plain data; an alias bomb or a dangling alias is an error at the alias. */
   toJS(): unknown {
@@ -52,13 +53,21 @@ export class YamlFile {
       return this.document.toJS();
     } catch (error) {
       if (!(error instanceof Error)) throw error;
-      const excessive = /excessive alias count/i.test(error.message);
-      const alias = this.firstAlias(excessive ? undefined : /: (.*)$/.exec(error.message)?.[1]);
-      throw new MetaformError(
-        excessive ? 'invalid YAML: aliases expand to too many nodes (a "billion laughs" file)' : `invalid YAML: ${error.message}`,
-        this.locationOfOffset(alias?.range?.[0] ?? this.document.contents?.range?.[0] ?? 0),
-        excessive ? 'write the values out instead of nesting aliases' : 'set the anchor (&name) before its alias (*name)',
-      );
+      const start = this.document.contents?.range?.[0] ?? 0;
+      if (/excessive alias count/i.test(error.message))
+        throw new MetaformError(
+          'invalid YAML: aliases expand to too many nodes (a "billion laughs" file)',
+          this.locationOfOffset(this.firstAlias(undefined)?.range?.[0] ?? start),
+          'write the values out instead of nesting aliases',
+        );
+      const unresolved = /^Unresolved alias.*: (.*)$/.exec(error.message);
+      if (unresolved)
+        throw new MetaformError(
+          `invalid YAML: ${error.message}`,
+          this.locationOfOffset(this.firstAlias(unresolved[1])?.range?.[0] ?? start),
+          'set the anchor (&name) before its alias (*name)',
+        );
+      throw new MetaformError(`invalid YAML: ${error.message}`, this.locationOfOffset(start));
     }
   }
 
@@ -126,7 +135,7 @@ export class YamlFile {
       new MetaformError(
         `key ${source} is read by YAML as ${describeValue(key.value)}, not as a name`,
         this.locationOfOffset(key.range?.[0] ?? 0),
-        `quote it: ${quoted(source)}: (a key is always a name; YAML reads an unquoted ${source} otherwise)`,
+        `quote it: ${quoted(source)}:`,
       ),
     );
   }
@@ -152,8 +161,6 @@ export class YamlFile {
     if (path.length === 0) return this.document.contents;
     return this.index.get(path.map((segment) => `\u0000${segment}`).join(''))?.value;
   }
-
-  private duplicates: Node[] = [];
 
   /** Where the value at `path` starts (or its key, with `key`); the nearest ancestor if absent. */
   locate(path: readonly (string | number)[], key = false): SourceLocation {
