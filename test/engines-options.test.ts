@@ -22,8 +22,8 @@ async function optionsError(type: string, options: unknown): Promise<string> {
 describe('connector options are validated against each connector’s schema', () => {
   it('ClickHouse: cluster must be a name; a misspelt key is located, with a did-you-mean', async () => {
     assert.equal(await optionsError('clickhouse', { cluster: 'main' }), '');
-    assert.match(await optionsError('clickhouse', { cluster: 2024 }), /metaform\.yaml:\d+:\d+: services\.svc\.options\.cluster must be string/);
-    assert.match(await optionsError('clickhouse', { cluster: true }), /metaform\.yaml:\d+:\d+: services\.svc\.options\.cluster must be string/);
+    assert.match(await optionsError('clickhouse', { cluster: 2024 }), /metaform\.yaml:\d+:\d+: services\.svc\.options\.cluster must be (a )?string/);
+    assert.match(await optionsError('clickhouse', { cluster: true }), /metaform\.yaml:\d+:\d+: services\.svc\.options\.cluster must be (a )?string/);
     const misspelt = await optionsError('clickhouse', { clustr: 'main' });
     assert.match(misspelt, /metaform\.yaml:\d+:\d+: unknown key "clustr" in services\.svc\.options/);
     assert.match(misspelt, /did you mean "cluster"\?/);

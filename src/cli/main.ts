@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../core/version.js';
 import { output, reportError, type GlobalOptions } from './context.js';
 import { installSignalHandlers } from './signals.js';
@@ -88,7 +88,10 @@ export function buildProgram(): Command {
   program
     .command('status')
     .description('the last runs from the journal: succeeded, failed and pending operations')
-    .option('-n, --limit <count>', 'runs to show', (value) => Number.parseInt(value, 10), 10)
+    .option('-n, --limit <count>', 'runs to show', (value) => {
+      if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('a positive integer');
+      return Number(value);
+    }, 10)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(run(async (options) => statusCommand(merged(options))));
 

@@ -5,7 +5,7 @@ import type { ServiceConfig } from '../connectors/types.js';
 import { interpolate } from './env.js';
 import { MetaformError, MetaformErrors } from './errors.js';
 import { schemaValidator } from './schemas.js';
-import { YamlFile } from './yaml-file.js';
+import { readFailure, YamlFile } from './yaml-file.js';
 
 export const CONFIG_FILE = 'metaform.yaml';
 
@@ -47,7 +47,9 @@ export async function loadConfig(root: string, env: NodeJS.ProcessEnv = process.
   const path = join(resolve(root), CONFIG_FILE);
   try {
     await access(path);
-  } catch {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw readFailure(error, path);
     throw new MetaformError(`no ${CONFIG_FILE} in ${resolve(root)}`, undefined, 'run `metaform init` to create one, or pass --dir');
   }
   const file = await YamlFile.read(path, resolve(root));

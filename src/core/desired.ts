@@ -1,9 +1,9 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import { ErrorList, formatLocation, MetaformError, MetaformErrors } from './errors.js';
 import { formatAddress, type Level, type SourceLocation } from './model.js';
 import { schemaValidator } from './schemas.js';
-import { YamlFile } from './yaml-file.js';
+import { readFailure, YamlFile } from './yaml-file.js';
 
 /** A desired value and the place it was written. */
 export interface Managed<T> {
@@ -49,19 +49,95 @@ interface RawDatabase extends RawProperties {
   schemas?: Record<string, RawSchema | null>;
 }
 
-/** Every *.yaml / *.yml below the metadata folders, in a stable order. */
-export async function listMetadataFiles(root: string, dirs: readonly string[]): Promise<string[]> {
+export interface ListMetadataOptions {
+  /** metaform.yaml, to name where a missing folder is configured. */
+  configFile?: YamlFile;
+  /** A folder that does not exist holds nothing (import is about to create it). */
+  allowMissing?: boolean;
+}
+
+const YAML_NAME = /\.ya?ml$/;
+
+/**
+ * Every *.yaml / *.yml below the metadata folders, in a stable order. Symbolic links to files and
+ * folders are followed; each real folder is walked once (so a link loop ends) and each real file
+ * listed once. A folder that does not exist is an error naming where it is configured.
+ */
+export async function listMetadataFiles(root: string, dirs: readonly string[], options: ListMetadataOptions = {}): Promise<string[]> {
+  const errors = new ErrorList();
   const files: string[] = [];
-  for (const dir of dirs) {
-    const entries = await readdir(join(root, dir), { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [];
-      throw error;
-    });
+  const realFiles = new Set<string>();
+  const realDirs = new Set<string>();
+  const display = (path: string) => relative(root, path) || path;
+
+  const walk = async (dir: string, realDir: string): Promise<void> => {
+    if (realDirs.has(realDir)) return;
+    realDirs.add(realDir);
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
-      if (entry.isFile() && /\.ya?ml$/.test(entry.name)) files.push(join(entry.parentPath, entry.name));
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path, join(realDir, entry.name));
+      else if (entry.isFile()) {
+        if (YAML_NAME.test(entry.name)) addFile(path, join(realDir, entry.name));
+      } else if (entry.isSymbolicLink()) {
+        let target: string;
+        let isDirectory: boolean;
+        try {
+          isDirectory = (await stat(path)).isDirectory();
+          target = await realpath(path);
+        } catch (error) {
+          // A dangling link named like a metadata file is a file the user meant to load.
+          if (YAML_NAME.test(entry.name)) errors.errors.push(brokenLink(error, display(path)));
+          continue;
+        }
+        if (isDirectory) await walk(path, target);
+        else if (YAML_NAME.test(entry.name)) addFile(path, target);
+      }
     }
+  };
+  const addFile = (path: string, real: string) => {
+    if (realFiles.has(real)) return;
+    realFiles.add(real);
+    files.push(path);
+  };
+
+  for (const [i, dir] of dirs.entries()) {
+    const path = resolve(root, dir);
+    const configured = options.configFile?.locate(['metadata', i]);
+    const where = options.configFile?.document.has('metadata') ? 'in metaform.yaml' : 'by default (metaform.yaml has no `metadata:` list)';
+    let real: string;
+    try {
+      if (!(await stat(path)).isDirectory()) {
+        errors.add(`metadata folder "${dir}", configured ${where}, is not a folder`, configured, 'name a folder that holds the *.yaml files');
+        continue;
+      }
+      real = await realpath(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        if (!options.allowMissing)
+          errors.add(`metadata folder "${dir}" does not exist (configured ${where})`, configured, `fix the name, or create ${dir}/`);
+      } else errors.errors.push(readFailure(error, display(path)));
+      continue;
+    }
+    await walk(path, real);
   }
+  errors.throwIfAny();
   return files.sort();
+}
+
+function brokenLink(error: unknown, display: string): MetaformError {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT') return new MetaformError(`${display}: cannot read: the symbolic link points to nothing`, undefined, 'fix the link, or remove it');
+  return readFailure(error, display);
+}
+
+/** Metadata folders that exist but hold no YAML file (worth a warning: nothing there is managed). */
+export function emptyMetadataFolders(root: string, dirs: readonly string[], files: readonly string[]): string[] {
+  return dirs.filter((dir) => {
+    const prefix = resolve(root, dir) + sep;
+    return !files.some((file) => file.startsWith(prefix));
+  });
 }
 
 export interface LoadDesiredOptions {

@@ -1,11 +1,10 @@
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { stringify } from 'yaml';
 import type { Connector, ServiceConfig } from '../connectors/types.js';
 import { MetaformError } from './errors.js';
 import type { LiveObject } from './model.js';
 import { connectService } from './pipeline.js';
 import type { Project } from './project.js';
-import { SCHEMA_DIR } from './schemas.js';
 import { supports } from './validate.js';
 
 export interface ImportedFile {
@@ -36,7 +35,7 @@ export async function importService(project: Project, serviceName: string, optio
     const dir = project.config.metadataDirs[0] ?? 'metadata';
     return [...snapshot.databases.values()].map((database) => {
       const path = join(dir, serviceName, `${fileName(database.name)}.yaml`);
-      const schemaPath = relative(dirname(join(project.config.root, path)), join(SCHEMA_DIR, 'metadata.schema.json'));
+      const schemaPath = editorSchemaPath(project.config.root, path);
       const document = databaseDocument(serviceName, database, connector, entry.config);
       const header = `# yaml-language-server: $schema=${schemaPath}\n# Imported from ${serviceName} by metaform import.\n`;
       return { path, content: header + stringify(document, { lineWidth: 0 }) };
@@ -44,6 +43,16 @@ export async function importService(project: Project, serviceName: string, optio
   } finally {
     await session.close();
   }
+}
+
+/**
+ * What `init`'s scaffold writes: the schema in the project's own node_modules (metaform as a dev
+ * dependency), relative to the file. It holds in every teammate's checkout and in CI, unlike a
+ * path into wherever metaform happens to be installed on this machine.
+ */
+function editorSchemaPath(root: string, file: string): string {
+  const toRoot = relative(dirname(join(root, file)), root).split(sep).join('/');
+  return `${toRoot ? `${toRoot}/` : ''}node_modules/metaform/schemas/metadata.schema.json`;
 }
 
 function defaultDatabases(service: ServiceConfig, connector: Connector): string[] {
@@ -59,38 +68,45 @@ function fileName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]+/g, '_') || 'database';
 }
 
-type Node = Record<string, unknown>;
+/**
+ * YAML maps as JS Maps: a plain object would turn a name like `__proto__` into its prototype and
+ * drop it. `stringify` writes a Map as a YAML map, in insertion order.
+ */
+type Node = Map<string, unknown>;
 
 function databaseDocument(service: string, database: LiveObject, connector: Connector, config: ServiceConfig): Node {
   const reverseOwners = new Map(Object.entries(config.owners.map).map(([principal, role]) => [role, principal]));
   const properties = (object: LiveObject, parentOwner: string | null | undefined): Node => {
-    const node: Node = {};
+    const node: Node = new Map();
     const can = (property: 'description' | 'owner' | 'tags') => supports(connector.capabilities, property, object.level);
-    if (can('description') && object.description) node['description'] = object.description;
-    if (can('owner') && object.owner && object.owner !== parentOwner) node['owners'] = [reverseOwners.get(object.owner) ?? object.owner];
-    if (can('tags') && object.tags && Object.keys(object.tags).length > 0) node['tags'] = { ...object.tags };
+    if (can('description') && object.description) node.set('description', object.description);
+    if (can('owner') && object.owner && object.owner !== parentOwner) node.set('owners', [reverseOwners.get(object.owner) ?? object.owner]);
+    if (can('tags') && object.tags && Object.keys(object.tags).length > 0) node.set('tags', new Map(Object.entries(object.tags)));
     return node;
   };
-  const document: Node = { service, database: database.name, ...properties(database, undefined) };
-  const schemas: Node = {};
+  const document: Node = new Map<string, unknown>([
+    ['service', service],
+    ['database', database.name],
+  ]);
+  for (const [key, value] of properties(database, undefined)) document.set(key, value);
+  const schemas: Node = new Map();
   for (const schema of database.children.values()) {
     const schemaNode = properties(schema, database.owner);
-    const tables: Node = {};
+    const tables: Node = new Map();
     for (const table of schema.children.values()) {
       const tableNode = properties(table, schema.owner);
-      const columns: Node = {};
+      const columns: Node = new Map();
       for (const column of table.children.values()) {
         const columnNode = properties(column, undefined);
-        const keys = Object.keys(columnNode);
-        if (keys.length === 1 && keys[0] === 'description') columns[column.name] = columnNode['description'];
-        else if (keys.length > 0) columns[column.name] = columnNode;
+        if (columnNode.size === 1 && columnNode.has('description')) columns.set(column.name, columnNode.get('description'));
+        else if (columnNode.size > 0) columns.set(column.name, columnNode);
       }
-      if (Object.keys(columns).length > 0) tableNode['columns'] = columns;
-      if (Object.keys(tableNode).length > 0) tables[table.name] = tableNode;
+      if (columns.size > 0) tableNode.set('columns', columns);
+      if (tableNode.size > 0) tables.set(table.name, tableNode);
     }
-    if (Object.keys(tables).length > 0) schemaNode['tables'] = tables;
-    if (Object.keys(schemaNode).length > 0) schemas[schema.name] = schemaNode;
+    if (tables.size > 0) schemaNode.set('tables', tables);
+    if (schemaNode.size > 0) schemas.set(schema.name, schemaNode);
   }
-  if (Object.keys(schemas).length > 0) document['schemas'] = schemas;
+  if (schemas.size > 0) document.set('schemas', schemas);
   return document;
 }

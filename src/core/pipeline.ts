@@ -63,7 +63,7 @@ export async function connectService(entry: ServiceEntry, connector: Connector):
   try {
     return await connector.connect(entry.config);
   } catch (error) {
-    if (error instanceof MetaformError) throw error;
+    if (error instanceof MetaformError) throw error.location ? error : new MetaformError(error.message, entry.location, error.hint);
     throw new MetaformError(
       `service ${entry.config.name}: cannot connect to ${connector.displayName} at ${connector.describeTarget(entry.config)}: ${error instanceof Error ? error.message : String(error)}`,
       entry.location,

@@ -17,13 +17,15 @@ export interface LoadProjectOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides the registry (tests plug in extra connectors). */
   connectorFor?: (type: string) => Connector | undefined;
+  /** A metadata folder that does not exist holds nothing instead of being an error (import creates it). */
+  allowMissingMetadata?: boolean;
 }
 
 /** Loads metaform.yaml and the metadata files and validates both; no connection is made. */
 export async function loadProject(root: string, options: LoadProjectOptions = {}): Promise<Project> {
   const connectorFor = options.connectorFor ?? registeredConnector;
   const config = await loadConfig(root, options.env ?? process.env);
-  const files = await listMetadataFiles(config.root, config.metadataDirs);
+  const files = await listMetadataFiles(config.root, config.metadataDirs, { configFile: config.file, allowMissing: options.allowMissingMetadata ?? false });
   const canonicalName = (service: string, name: string, level: Level) => {
     const type = config.services.get(service)?.config.type;
     const connector = type ? connectorFor(type) : undefined;

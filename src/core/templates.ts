@@ -36,6 +36,15 @@ export function unknownPlaceholders(template: string): string[] {
     .map((match) => match[0]);
 }
 
+/**
+ * `{raw.*}` placeholders a template uses, in order (each occurrence). `validate` warns about them:
+ * their text reaches SQL unescaped, so a description with a quote breaks the statement, or runs
+ * SQL of its author's choosing.
+ */
+export function rawPlaceholders(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)].filter((match) => match[1] !== undefined).map((match) => match[0]);
+}
+
 export function renderTemplate(template: string, change: Change, dialect: Dialect): string {
   const [database = '', schema, table, column] = change.path;
   const raw: Record<PlaceholderName, string | null | undefined> = {

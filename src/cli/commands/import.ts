@@ -16,7 +16,8 @@ export async function importCommand(options: ImportCliOptions): Promise<number> 
   const io = output(options);
   if (options.from === 'openmetadata')
     throw new MetaformError('import --from openmetadata is not available yet', undefined, 'import from the source database with --from source');
-  const project = await load(options);
+  // The metadata folder may not exist yet: import is what fills it.
+  const project = await load(options, { allowMissingMetadata: true });
   const files = await importService(project, options.service, options.database ? { databases: options.database } : {});
   for (const file of files) {
     if (options.stdout) {

@@ -44,13 +44,16 @@ export const CLICKHOUSE_RETRY: RetryPolicy = {
 /** ALTERs in flight at once during apply (the client keeps up to 10 sockets open). */
 const CLICKHOUSE_CONCURRENCY = 4;
 
-/** The URL without credentials, for messages. */
+/**
+ * The URL without credentials, for messages, as the client resolves it: the deprecated `host`
+ * wins over `url`, and a user in the URL over `username` (ours maps `user` to `username`).
+ */
 export function describeClickhouseTarget(service: ServiceConfig): string {
   const { url, host, username, user } = service.connection as Record<string, string | undefined>;
   try {
-    const parsed = new URL(url ?? host ?? 'http://localhost:8123');
-    const who = username ?? user ?? (parsed.username || undefined);
-    return `${parsed.protocol}//${parsed.host}${who ? ` as ${decodeURIComponent(who)}` : ''}`;
+    const parsed = new URL(host ?? url ?? 'http://localhost:8123');
+    const who = (parsed.username ? decodeURIComponent(parsed.username) : undefined) ?? username ?? user;
+    return `${parsed.protocol}//${parsed.host}${who ? ` as ${who}` : ''}`;
   } catch {
     return '(invalid url)';
   }

@@ -59,9 +59,22 @@ const UNSAFE_MODES = new Set(['ANSI_QUOTES', 'NO_BACKSLASH_ESCAPES', 'ANSI']);
 /** GET_LOCK names are server-wide: one metaform apply at a time per server. */
 const APPLY_LOCK = 'metaform_apply';
 
+/**
+ * Host, port and user as mysql2 will use them, never the password: mysql2 fills the fields left
+ * unset from `uri` (set fields win), so the message names the server it really dialled.
+ */
 export function describeMysqlTarget(service: ServiceConfig): string {
-  const { host = '127.0.0.1', port = 3306, user } = service.connection as { host?: string; port?: number; user?: string };
-  return `${host}:${port}${user ? ` as ${user}` : ''}`;
+  const { host, port, user, uri } = service.connection as { host?: string; port?: number | string; user?: string; uri?: string };
+  let fromUri: URL | undefined;
+  try {
+    fromUri = typeof uri === 'string' ? new URL(uri) : undefined;
+  } catch {
+    fromUri = undefined;
+  }
+  const uriHost = fromUri ? decodeURIComponent(fromUri.hostname.replace(/^\[(.*)\]$/, '$1')) : '';
+  const uriUser = fromUri ? decodeURIComponent(fromUri.username) : '';
+  const who = user || uriUser;
+  return `${host || uriHost || '127.0.0.1'}:${port || fromUri?.port || 3306}${who ? ` as ${who}` : ''}`;
 }
 
 function describeHost(service: ServiceConfig): string {

@@ -54,9 +54,34 @@ export interface PgFamilyOptions {
   defaultPort: number;
 }
 
+/**
+ * Host, port and user as pg will use them, never the password: pg lets `connectionString` override
+ * the separate fields, so a message naming `host` while pg dialled the string's host would mislead.
+ */
 export function describePgTarget(service: ServiceConfig, defaultPort: number): string {
-  const { host = '127.0.0.1', port = defaultPort, user } = service.connection as { host?: string; port?: number; user?: string };
-  return `${host}:${port}${user ? ` as ${user}` : ''}`;
+  const { host, port, user, connectionString } = service.connection as { host?: string; port?: number | string; user?: string; connectionString?: string };
+  const fromString = typeof connectionString === 'string' ? connectionStringParts(connectionString) : {};
+  if (fromString === undefined) return '(a connectionString that is not a URL)';
+  const target = `${fromString.host ?? host ?? '127.0.0.1'}:${fromString.port ?? port ?? defaultPort}`;
+  const who = fromString.user ?? user;
+  return `${target}${who ? ` as ${who}` : ''}`;
+}
+
+/** The parts of a postgres:// URL that name the server; undefined when it is not a URL. */
+function connectionStringParts(text: string): { host?: string; port?: string; user?: string } | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  // A socket folder is written percent-encoded as the host, or as ?host=/path.
+  const host = decodeURIComponent(url.hostname) || url.searchParams.get('host') || undefined;
+  return {
+    ...(host ? { host } : {}),
+    ...(url.port ? { port: url.port } : {}),
+    ...(url.username ? { user: decodeURIComponent(url.username) } : {}),
+  };
 }
 
 /**
