@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { MetaformError } from '../../core/errors.js';
 import { createPlan, type PlanOptions } from '../../core/pipeline.js';
 import { hasChanges, type Plan } from '../../core/plan.js';
 import { planJsonLines } from '../../report/json.js';
@@ -27,8 +28,12 @@ export function printPlan(plan: Plan, format: ReportFormat, io: Output, kind: 'p
 }
 
 /** The plan file: the same JSON as `--format json`, written line by line. */
-export function savePlan(plan: Plan, path: string): Promise<void> {
-  return pipeline(Readable.from(chunked(planJsonLines(plan))), createWriteStream(path));
+export async function savePlan(plan: Plan, path: string): Promise<void> {
+  try {
+    await pipeline(Readable.from(chunked(planJsonLines(plan))), createWriteStream(path));
+  } catch (error) {
+    throw new MetaformError(`cannot write the plan to ${path}: ${error instanceof Error ? error.message : String(error)}`, undefined, 'give --out a path in an existing, writable directory');
+  }
 }
 
 /** Reads live state with a progress bar on a terminal. */
