@@ -23,7 +23,11 @@ export function buildProgram(): Command {
     .option('-C, --dir <path>', 'project directory (holding metaform.yaml)', '.')
     .option('--no-color', 'plain output even on a terminal')
     .showHelpAfterError()
-    .addHelpText('after', '\nExit codes: 0 ok or no changes, 1 error, 2 changes or drift (plan --detailed-exitcode, drift).');
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok or no changes (apply: also when every change of the plan is skipped, which it says), 1 error,\n' +
+        '2 changes or drift (plan --detailed-exitcode, drift; skipped changes count as changes), 130/143 apply stopped by SIGINT/SIGTERM.',
+    );
 
   /** Runs a command with the global options merged in, mapping its result to the exit code. */
   const run =

@@ -1,6 +1,6 @@
 import type { Plan, PlannedChange } from '../core/plan.js';
 import { plural, statementCount } from './operations.js';
-import { summaryLine } from './text.js';
+import { noChangesLine, summaryLine } from './text.js';
 import { escapeControls } from './values.js';
 
 /** Cell text is cut here: a pull-request comment is no place for a whole long description. */
@@ -56,7 +56,7 @@ export function* planMarkdownLines(plan: Plan, kind: 'plan' | 'drift'): Generato
   yield '';
   for (const warning of plan.warnings) yield* [`> ⚠️ ${cell(warning)}`, ''];
   if (plan.changes.length === 0) {
-    yield kind === 'plan' ? 'No changes. The sources match the YAML.' : 'No drift. The sources match the YAML.';
+    yield noChangesLine(plan, kind);
     return;
   }
   yield* [`**${summaryLine(plan, kind)}**`, '', '| | Object | Property | Before | After |', '|---|---|---|---|---|'];

@@ -78,7 +78,7 @@ export function* planTextLines(plan: Plan, options: TextReportOptions): Generato
   const { colors, kind } = options;
   for (const warning of plan.warnings) yield colors.yellow(`Warning: ${escapeControls(warning)}`);
   if (plan.changes.length === 0) {
-    yield kind === 'plan' ? 'No changes. The sources match the YAML.' : 'No drift. The sources match the YAML.';
+    yield noChangesLine(plan, kind);
     return;
   }
   yield kind === 'plan' ? 'metaform will make these changes:' : 'Drift: the sources differ from the YAML:';
@@ -106,4 +106,15 @@ export function summaryLine(plan: Plan, kind: 'plan' | 'drift'): string {
 /** What will run: operations (each applied in one go) and the statements they hold. */
 export function operationsLine(plan: Plan): string {
   return `${plural(plan.operations.length, 'operation')} (${plural(statementCount(plan), 'statement')}).`;
+}
+
+/**
+ * What a plan without changes says. Objects named in the YAML and missing at the source are its
+ * warnings: then the sources do not match, and the line must not say they do.
+ */
+export function noChangesLine(plan: Plan, kind: 'plan' | 'drift'): string {
+  const missing = plan.warnings.length;
+  if (missing === 0) return kind === 'plan' ? 'No changes. The sources match the YAML.' : 'No drift. The sources match the YAML.';
+  const objects = `${missing} object${missing === 1 ? '' : 's'} named in the YAML ${missing === 1 ? 'does' : 'do'} not exist at the source (listed above)`;
+  return kind === 'plan' ? `No changes to make, but ${objects}.` : `Drift: no property differs, but ${objects}.`;
 }

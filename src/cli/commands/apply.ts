@@ -74,7 +74,7 @@ export async function applyCommand(planFile: string | undefined, options: ApplyC
     plan = selectServices(plan, options.service, planFile);
   } else {
     ({ plan, project } = await planWithProgress(options));
-    printPlan(plan, 'text', io, 'plan');
+    await printPlan(plan, 'text', io, 'plan');
     if (plan.operations.length > 0 && !options.autoApprove && !(await confirm(plan))) {
       io.err('Apply cancelled.');
       return EXIT.ok;
