@@ -24,7 +24,7 @@ import type { BreakdownResult } from './types.js';
  * spreads the connector's operations into push(), which overflows the call stack at 200,000
  * operations; slices keep the same plan and the same rendering work.
  */
-const RENDER_SLICE = 10_000;
+const RENDER_SLICE = 1_000_000;
 
 const [dir = '.', step = 'plan', workDir = '.', statementsFile] = process.argv.slice(2);
 const clock = () => {

@@ -3,6 +3,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { ErrorList, formatLocation, MetaformError, MetaformErrors } from './errors.js';
 import { formatAddress, type Level, type SourceLocation } from './model.js';
 import { schemaValidator } from './schemas.js';
+import { isMap, isScalar, isSeq, type Node, type Scalar } from 'yaml';
 import { readFailure, YamlFile } from './yaml-file.js';
 
 /** A desired value and the place it was written. */
@@ -162,7 +163,7 @@ export async function loadDesired(options: LoadDesiredOptions): Promise<DesiredS
     const raw = file.toJS();
     if (raw === null || raw === undefined) continue; // an empty file declares nothing
     if (!validate(raw)) {
-      errors.errors.push(...file.schemaErrors(validate.errors ?? []));
+      for (const error of file.schemaErrors(validate.errors ?? [])) errors.errors.push(error);
       continue;
     }
     const doc = raw as RawDatabase;
@@ -174,19 +175,27 @@ export async function loadDesired(options: LoadDesiredOptions): Promise<DesiredS
       );
       continue;
     }
-    new FileMerger(file, doc.service, options.canonicalName, state, errors).mergeDatabase(doc);
+    // The plain data was for the schema; merging walks the YAML nodes, which know where they are.
+    new FileMerger(file, doc.service, options.canonicalName, state, errors).mergeDatabase();
   }
   errors.throwIfAny();
   return state;
 }
 
 function collect(errors: ErrorList, error: unknown): void {
-  if (error instanceof MetaformErrors) errors.errors.push(...error.errors);
+  if (error instanceof MetaformErrors) for (const each of error.errors) errors.errors.push(each);
   else if (error instanceof MetaformError) errors.errors.push(error);
   else throw error;
 }
 
-/** Merges one file into the desired state, reporting conflicts with the files merged before. */
+/** A map entry whose key is a name (the file was checked: every key is text). */
+type Entry = [key: Scalar, value: unknown];
+
+/**
+ * Merges one file into the desired state, reporting conflicts with the files merged before. It
+ * walks the YAML nodes (validated against the schema already): names come from the keys' text and
+ * every location from the node itself, so a file of 200,000 columns needs no index of paths.
+ */
 class FileMerger {
   constructor(
     private readonly file: YamlFile,
@@ -196,48 +205,67 @@ class FileMerger {
     private readonly errors: ErrorList,
   ) {}
 
-  mergeDatabase(doc: RawDatabase): void {
+  private *entries(node: unknown): Generator<Entry> {
+    const map = this.file.resolve(node);
+    if (!isMap(map)) return;
+    for (const pair of map.items) if (isScalar(pair.key)) yield [pair.key, this.file.resolve(pair.value)];
+  }
+
+  /** The entry `name` of a map of properties (a handful of keys: a scan is cheapest). */
+  private field(node: unknown, name: string): Entry | undefined {
+    for (const entry of this.entries(node)) if (entry[0].value === name) return entry;
+    return undefined;
+  }
+
+  private at(entry: Entry): SourceLocation {
+    const [key, value] = entry;
+    return this.file.locationOf(isNode(value) ? value : key);
+  }
+
+  mergeDatabase(): void {
+    const root = this.file.resolve(this.file.document.contents);
+    const databaseEntry = this.field(root, 'database');
+    if (!databaseEntry) return;
+    const databaseName = String(text(databaseEntry[1]));
     let databases = this.state.get(this.service);
     if (!databases) this.state.set(this.service, (databases = new Map()));
-    const database = this.object(databases, [doc.database], 'database', ['database']);
+    const database = this.object(databases, [databaseName], 'database', databaseEntry[0]);
     if (!database) return;
-    this.properties(database, doc, []);
-    for (const [schemaName, schema] of Object.entries(doc.schemas ?? {})) {
-      const schemaYaml = ['schemas', schemaName];
-      const schemaObject = this.object(database.children, [doc.database, schemaName], 'schema', schemaYaml);
-      if (!schemaObject || !schema) continue;
-      this.properties(schemaObject, schema, schemaYaml);
-      for (const [tableName, table] of Object.entries(schema.tables ?? {})) {
-        const tableYaml = [...schemaYaml, 'tables', tableName];
-        const tableObject = this.object(schemaObject.children, [doc.database, schemaName, tableName], 'table', tableYaml);
-        if (!tableObject || table === null) continue;
-        const tableProps: RawTable = typeof table === 'string' ? { description: table } : table;
-        this.properties(tableObject, tableProps, tableYaml, typeof table === 'string');
-        for (const [columnName, column] of Object.entries(tableProps.columns ?? {})) {
-          const columnYaml = [...tableYaml, 'columns', columnName];
-          const path = [doc.database, schemaName, tableName, columnName];
-          const columnObject = this.object(tableObject.children, path, 'column', columnYaml);
-          if (!columnObject) continue;
-          const shorthand = typeof column === 'string' || column === null;
-          this.properties(columnObject, shorthand ? { description: column } : column, columnYaml, shorthand);
+    this.properties(database, root);
+    for (const [schemaKey, schemaNode] of this.entries(this.field(root, 'schemas')?.[1])) {
+      const schemaName = String(schemaKey.value);
+      const schema = this.object(database.children, [databaseName, schemaName], 'schema', schemaKey);
+      if (!schema || !isMap(schemaNode)) continue;
+      this.properties(schema, schemaNode);
+      for (const [tableKey, tableNode] of this.entries(this.field(schemaNode, 'tables')?.[1])) {
+        const tableName = String(tableKey.value);
+        const table = this.object(schema.children, [databaseName, schemaName, tableName], 'table', tableKey);
+        if (!table) continue;
+        if (!isMap(tableNode)) {
+          // `orders: One row per order` is the description; `orders:` alone declares the table.
+          if (text(tableNode) !== null) this.description(table, [tableKey, tableNode]);
+          continue;
+        }
+        this.properties(table, tableNode);
+        for (const [columnKey, columnNode] of this.entries(this.field(tableNode, 'columns')?.[1])) {
+          const column = this.object(table.children, [databaseName, schemaName, tableName, String(columnKey.value)], 'column', columnKey);
+          if (!column) continue;
+          // `id: Primary key` and `id:` (no description) are shorthands for the description.
+          if (isMap(columnNode)) this.properties(column, columnNode);
+          else this.description(column, [columnKey, columnNode]);
         }
       }
     }
   }
 
   /** The object at `path`, created on first mention; two spellings of one object conflict. */
-  private object(
-    siblings: Map<string, DesiredObject>,
-    path: string[],
-    level: Level,
-    yamlPath: string[],
-  ): DesiredObject | undefined {
+  private object(siblings: Map<string, DesiredObject>, path: string[], level: Level, key: Scalar): DesiredObject | undefined {
     const name = path[path.length - 1] ?? '';
-    const at = this.file.locate(yamlPath, true);
+    const at = this.file.locationOf(key);
     const canonical = this.canonicalName(this.service, name, level);
     const existing = siblings.get(canonical);
     if (!existing) {
-      const created: DesiredObject = { level, path, declaredAt: at, children: new Map() };
+      const created: DesiredObject = { level, path, declaredAt: at, children: level === 'column' ? NO_CHILDREN : new Map() };
       siblings.set(canonical, created);
       return created;
     }
@@ -254,43 +282,69 @@ class FileMerger {
     return existing;
   }
 
-  private properties(target: DesiredObject, raw: RawProperties, yamlPath: string[], shorthand = false): void {
-    const address = formatAddress(this.service, target.path);
-    if (raw.description !== undefined) {
-      const at = this.file.locate(shorthand ? yamlPath : [...yamlPath, 'description']);
-      if (target.description) this.twice('description', address, target.description.at, at);
-      // "" and null both mean "no description": engines store an empty comment as none.
-      else target.description = { value: raw.description === '' ? null : raw.description, at };
-    }
-    if (raw.owners !== undefined) {
-      const at = this.file.locate([...yamlPath, 'owners']);
-      if (target.owners) this.twice('owners', address, target.owners.at, at);
-      else target.owners = { value: raw.owners, at };
-    }
-    if (raw.tags !== undefined) {
-      target.tags ??= new Map();
-      for (const [key, value] of Object.entries(raw.tags)) {
-        const at = this.file.locate([...yamlPath, 'tags', key]);
-        const existing = target.tags.get(key);
-        if (existing && existing.value !== value) {
-          this.errors.add(
-            `ambiguous tag ${key} on ${address}: "${existing.value}" (${formatLocation(existing.at)}) and "${value}"`,
-            at,
-            'a source key holds one value: keep one of them',
-          );
-        } else if (!existing) target.tags.set(key, { value, at });
+  private description(target: DesiredObject, entry: Entry): void {
+    const at = this.at(entry);
+    const value = text(entry[1]);
+    if (target.description) this.twice('description', target, target.description.at, at);
+    // "" and null both mean "no description": engines store an empty comment as none.
+    else target.description = { value: value === '' ? null : value, at };
+  }
+
+  private properties(target: DesiredObject, node: unknown): void {
+    for (const entry of this.entries(node)) {
+      const [key, value] = entry;
+      if (key.value === 'description') this.description(target, entry);
+      else if (key.value === 'owners') {
+        const at = this.at(entry);
+        const list = this.file.resolve(value);
+        const owners = isSeq(list) ? list.items.map((item) => String(text(this.file.resolve(item)))) : [];
+        if (target.owners) this.twice('owners', target, target.owners.at, at);
+        else target.owners = { value: owners, at };
+      } else if (key.value === 'tags') {
+        target.tags ??= new Map();
+        for (const tag of this.entries(value)) {
+          const name = String(tag[0].value);
+          const wanted = text(tag[1]);
+          const at = this.at(tag);
+          const existing = target.tags.get(name);
+          if (existing && existing.value !== wanted) {
+            this.errors.add(
+              `ambiguous tag ${name} on ${formatAddress(this.service, target.path)}: "${existing.value}" (${formatLocation(existing.at)}) and "${wanted}"`,
+              at,
+              'a source key holds one value: keep one of them',
+            );
+          } else if (!existing) target.tags.set(name, { value: wanted, at });
+        }
       }
     }
   }
 
-  private twice(property: string, address: string, first: SourceLocation, second: SourceLocation): void {
+  private twice(property: string, target: DesiredObject, first: SourceLocation, second: SourceLocation): void {
     this.errors.add(
-      `${property} of ${address} is defined twice: at ${formatLocation(first)} and here`,
+      `${property} of ${formatAddress(this.service, target.path)} is defined twice: at ${formatLocation(first)} and here`,
       second,
       'define each property in one file only',
     );
   }
 }
+
+function isNode(value: unknown): value is Node {
+  return isScalar(value) || isMap(value) || isSeq(value);
+}
+
+/** A scalar's text; null for an empty value or `~`/`null` (the schema admits nothing else here). */
+function text(node: unknown): string | null {
+  if (!isScalar(node) || node.value === null || node.value === undefined) return null;
+  return String(node.value);
+}
+
+/** Columns have no children: one shared empty map instead of one per column. */
+class NoChildren extends Map<string, DesiredObject> {
+  override set(): this {
+    throw new Error('a column has no children');
+  }
+}
+const NO_CHILDREN: Map<string, DesiredObject> = new NoChildren();
 
 /** Depth-first walk of every desired object of a service. */
 export function* walkDesired(databases: Map<string, DesiredObject>): Generator<DesiredObject> {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Scalar } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { MetaformError, MetaformErrors } from './errors.js';
 import type { SourceLocation } from './model.js';
@@ -38,7 +38,7 @@ export class YamlFile {
         ),
       );
     }
-    file.index = file.buildIndex();
+    file.check();
     if (file.problems.length > 0) throw new MetaformErrors(file.problems);
     return file;
   }
@@ -89,7 +89,20 @@ export class YamlFile {
     return { file: this.displayPath, line, col };
   }
 
-  /** Key and value node of every map entry and sequence item, by path: built once, on first use. */
+  /** The node a value starts at, as a location. */
+  locationOf(node: Node | null | undefined): SourceLocation {
+    return this.locationOfOffset(node?.range?.[0] ?? this.document.contents?.range?.[0] ?? 0);
+  }
+
+  /** The node itself, or what an alias stands for. */
+  resolve(node: unknown): unknown {
+    return isAlias(node) ? node.resolve(this.document) : node;
+  }
+
+  /**
+   * Key and value node of every map entry and sequence item, by path: built on first use, for
+   * locating errors (the loader walks the nodes themselves and never needs it).
+   */
   private index?: Map<string, { key: Node; value: Node | null }>;
 
   private buildIndex(): Map<string, { key: Node; value: Node | null }> {
@@ -97,14 +110,8 @@ export class YamlFile {
     const visitNode = (node: unknown, prefix: string) => {
       if (isMap(node)) {
         for (const pair of node.items) {
-          if (!isScalar(pair.key)) {
-            const at = (pair.key as Node | null)?.range?.[0] ?? (pair.value as Node | null)?.range?.[0] ?? node.range?.[0] ?? 0;
-            this.problems.push(new MetaformError('a key must be a name: this one is empty, a list or a map', this.locationOfOffset(at), 'write the name before the colon'));
-            continue;
-          }
-          this.checkKey(pair.key);
+          if (!isScalar(pair.key)) continue;
           const path = `${prefix}\u0000${String(pair.key.value)}`;
-          if (index.has(path)) this.duplicates.push(pair.key);
           index.set(path, { key: pair.key, value: (pair.value as Node | null) ?? null });
           visitNode(pair.value, path);
         }
@@ -114,14 +121,38 @@ export class YamlFile {
           index.set(path, { key: item as Node, value: item as Node });
           visitNode(item, path);
         });
-      } else if (isScalar(node)) this.checkText(node);
+      }
     };
     visitNode(this.document.contents, '');
+    return index;
+  }
+
+  /** Duplicate keys, keys that are not text, lone surrogates: one walk, no index. */
+  private check(): void {
+    const visitNode = (node: unknown) => {
+      if (isMap(node)) {
+        const seen = new Set<string>();
+        for (const pair of node.items) {
+          if (!isScalar(pair.key)) {
+            const at = (pair.key as Node | null)?.range?.[0] ?? (pair.value as Node | null)?.range?.[0] ?? node.range?.[0] ?? 0;
+            this.problems.push(new MetaformError('a key must be a name: this one is empty, a list or a map', this.locationOfOffset(at), 'write the name before the colon'));
+            continue;
+          }
+          this.checkKey(pair.key);
+          const name = String(pair.key.value);
+          if (seen.has(name)) this.duplicates.push(pair.key);
+          seen.add(name);
+          visitNode(pair.value);
+        }
+      } else if (isSeq(node)) {
+        for (const item of node.items) visitNode(item);
+      } else if (isScalar(node)) this.checkText(node);
+    };
+    visitNode(this.document.contents);
     for (const node of this.duplicates)
       this.problems.push(
         new MetaformError(`invalid YAML: duplicate key "${String(isScalar(node) ? node.value : '')}"`, this.locationOfOffset(node.range?.[0] ?? 0), 'a key may appear once per map'),
       );
-    return index;
   }
 
   /**
