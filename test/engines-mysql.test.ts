@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import mysql from 'mysql2/promise';
 import { after, before, describe, it } from 'node:test';
 import { mysqlConnector } from '../src/connectors/mysql/index.js';
 import type { ConnectorSession, ServiceConfig } from '../src/connectors/types.js';
@@ -49,13 +50,27 @@ describe('MySQL sessions on MariaDB: lost connections, the apply lock', () => {
       }
     }
   };
+  /** The sql_mode a fresh connection of the test user starts with. */
+  const mysqlConnectionMode = async () => {
+    const probe = await mysql.createConnection(connection());
+    try {
+      const [rows] = await probe.query({ sql: 'SELECT @@SESSION.sql_mode', rowsAsArray: true });
+      return rows as [[string]];
+    } finally {
+      await probe.end();
+    }
+  };
   const sessionIds = async () => (await db!.query(`SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?`, [user])).map(([id]) => Number(id));
 
   it('reconnects when its connection is killed mid-apply, re-applies its sql_mode, and everything lands', async (t) => {
     if (skip || !db) return t.skip(skip);
-    const [[globalMode]] = (await db.query('SELECT @@GLOBAL.sql_mode')) as [[string]];
-    // A new connection would quote differently if the session did not fix its sql_mode again.
-    await db.query(`SET GLOBAL sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES'`);
+    const [[initConnect]] = (await db.query('SELECT @@GLOBAL.init_connect')) as [[string]];
+    // A new connection would quote differently if the session did not fix its sql_mode again. Only
+    // this test's user gets the mode (init_connect skips SUPER users such as root), so that other
+    // runs on this server are not disturbed.
+    await db.query('SET GLOBAL init_connect = ?', [`SET SESSION sql_mode = IF(USER() LIKE '${user}@%', 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES', @@SESSION.sql_mode)`]);
+    const [[mode]] = await mysqlConnectionMode();
+    assert.equal(mode, 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES', 'a new connection of the test user starts in the unsafe modes');
     const text = (i: number) => `table ${i}: it's a \\ backslash`;
     const tables = Object.fromEntries(Array.from({ length: TABLES }, (_, i) => [`t${i}`, { description: text(i), columns: { a: `column ${text(i)}` } }]));
     const dir = await tempProject(
@@ -97,7 +112,7 @@ describe('MySQL sessions on MariaDB: lost connections, the apply lock', () => {
       for (const [name, comment] of columns) assert.equal(comment, `column ${text(Number(String(name).slice(1)))}`);
       assert.deepEqual((await createPlan(loaded)).plan.changes, [], 'converged');
     } finally {
-      await db.query('SET GLOBAL sql_mode = ?', [globalMode]);
+      await db.query('SET GLOBAL init_connect = ?', [initConnect]);
       await dir.remove();
     }
   });
