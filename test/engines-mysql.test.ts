@@ -64,7 +64,9 @@ describe('MySQL sessions on MariaDB: lost connections, the apply lock', () => {
 
   it('reconnects when its connection is killed mid-apply, re-applies its sql_mode, and everything lands', async (t) => {
     if (skip || !db) return t.skip(skip);
-    const [[initConnect]] = (await db.query('SELECT @@GLOBAL.init_connect')) as [[string]];
+    const [[current]] = (await db.query('SELECT @@GLOBAL.init_connect')) as [[string]];
+    // Another run of this test may be under way: its setting is not the server's to keep.
+    const initConnect = current.includes("USER() LIKE 'mf_") ? '' : current;
     // A new connection would quote differently if the session did not fix its sql_mode again. Only
     // this test's user gets the mode (init_connect skips SUPER users such as root), so that other
     // runs on this server are not disturbed.
