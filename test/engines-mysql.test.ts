@@ -186,6 +186,31 @@ describe('MySQL sessions on MariaDB: lost connections, the apply lock', () => {
     }
   });
 
+  it('reads the catalog again on a new connection after losing it; stops when the connection cannot be re-established', async (t) => {
+    if (skip || !db) return t.skip(skip);
+    const session = await mysqlConnector.connect(service());
+    try {
+      for (const id of await sessionIds()) await db.query(`KILL ${id}`);
+      const snapshot = await session.read({ databases: ['default'], schemas: new Map([['default', [db.database]]]) });
+      assert.equal(snapshot.databases.get('default')?.children.get(db.database)?.children.size, TABLES);
+      // The account changes meanwhile: the session cannot log in again.
+      await db.query(`ALTER USER '${user}'@'%' IDENTIFIED BY 'changed'`);
+      await db.query(`ALTER USER '${user}'@'localhost' IDENTIFIED BY 'changed'`);
+      for (const id of await sessionIds()) await db.query(`KILL ${id}`);
+      const operations = Array.from({ length: 200 }, (_, i) => ({ id: `op${i}`, service: 'shop', database: 'default', changeIds: [], statements: [`ALTER TABLE \`${db!.database}\`.t${i} COMMENT = 'y'`] }));
+      const results = await session.execute({ database: 'default', operations });
+      assert.equal(results[0]?.outcome, 'failed');
+      assert.match(results[0]?.error ?? '', /Access denied/);
+      assert.ok(results.slice(1).every((result) => result.outcome === 'not-run'));
+      assert.equal(new Set(results.slice(1).map((result) => result.error)).size, 1);
+      assert.match(results[1]?.error ?? '', /^not run: MySQL\/MariaDB at 127\.0\.0\.1:3306 as mf_\S+ is unreachable \(Access denied/);
+    } finally {
+      await db.query(`ALTER USER '${user}'@'%' IDENTIFIED BY 'pw'`);
+      await db.query(`ALTER USER '${user}'@'localhost' IDENTIFIED BY 'pw'`);
+      await session.close().catch(() => undefined);
+    }
+  });
+
   it('matches a YAML column name to the live column whatever its case, and keeps the live spelling', async (t) => {
     if (skip || !db) return t.skip(skip);
     await db.query(`CREATE TABLE \`${db.database}\`.Cased (Col int NOT NULL DEFAULT 3, other int) ENGINE=MEMORY`);
