@@ -3,6 +3,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { applyPlan, createPlan } from '../src/core/pipeline.js';
+import { importService } from '../src/core/import.js';
 import { loadProject } from '../src/core/project.js';
 import { chdbUnavailable, startChdbServer, type ChdbServer } from './support/chdb-server.js';
 import { tempProject } from './support/project.js';
@@ -234,6 +235,26 @@ describe('ClickHouse connector hardening (chDB behind HTTP, the real client)', (
       assert.equal((await applyPlan(loaded, plan)).failed, 0);
       const inner = rows(`SELECT toString(count()) FROM system.tables WHERE database = 'hard' AND startsWith(name, '.inner_id.')`);
       assert.deepEqual(inner, [['1']], 'the view has its inner table');
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('import -d names a ClickHouse database (metaform schema), and imports just that one', async (t) => {
+    if (unavailable || !server) return t.skip(unavailable);
+    server.query(`CREATE DATABASE other`);
+    server.query(`CREATE TABLE other.o (id UInt64 COMMENT 'other id') ENGINE = Memory COMMENT 'other table'`);
+    server.query(`ALTER TABLE hard.src MODIFY COMMENT 'the source'`);
+    const dir = await project(server.url, { hard: { tables: { src: 'the source' } } });
+    try {
+      const files = await importService(await loadProject(dir.dir), 'events', { databases: ['hard'] });
+      assert.equal(files.length, 1, 'a file, not nothing');
+      const content = files[0]?.content ?? '';
+      assert.match(content, /^database: default$/m);
+      assert.match(content, /^ {2}hard:$/m);
+      assert.match(content, /the source/);
+      assert.doesNotMatch(content, /other table/, 'only the database named');
+      await assert.rejects(importService(await loadProject(dir.dir), 'events', { databases: ['nowhere'] }), /ClickHouse has no database nowhere/);
     } finally {
       await dir.remove();
     }

@@ -237,7 +237,9 @@ describe('MySQL connector on MariaDB', () => {
 
   it('writes the same bytes whatever the server sql_mode (ANSI_QUOTES, NO_BACKSLASH_ESCAPES)', async (t) => {
     if (skip || !db) return t.skip(skip);
-    const [[globalMode]] = (await db.query('SELECT @@GLOBAL.sql_mode')) as [[string]];
+    const [[current]] = (await db.query('SELECT @@GLOBAL.sql_mode')) as [[string]];
+    // Another run of this test may be under way on this server: its modes are not the server's to keep.
+    const globalMode = /ANSI|NO_BACKSLASH_ESCAPES/.test(current) ? 'DEFAULT' : current;
     await db.query(`SET GLOBAL sql_mode = 'ANSI,NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES'`);
     const text = `back\\slash 'quote' "double" \`tick\` \\n`;
     const dir = await project({ service: 'shop', database: 'default', schemas: { [db.database]: { tables: { tricky: { description: text, columns: { n: text } } } } } });
@@ -252,7 +254,7 @@ describe('MySQL connector on MariaDB', () => {
       assert.deepEqual(rows, [[text, text]]);
       assert.deepEqual((await createPlan(loaded)).plan.changes, []);
     } finally {
-      await db.query('SET GLOBAL sql_mode = ?', [globalMode]);
+      await db.query(globalMode === 'DEFAULT' ? 'SET GLOBAL sql_mode = DEFAULT' : 'SET GLOBAL sql_mode = ?', globalMode === 'DEFAULT' ? [] : [globalMode]);
       await dir.remove();
     }
   });

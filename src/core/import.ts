@@ -2,7 +2,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { stringify } from 'yaml';
 import type { Connector, ServiceConfig } from '../connectors/types.js';
 import { MetaformError } from './errors.js';
-import type { LiveObject } from './model.js';
+import type { CatalogSnapshot, LiveObject } from './model.js';
 import { connectService } from './pipeline.js';
 import type { Project } from './project.js';
 import { supports } from './validate.js';
@@ -28,10 +28,12 @@ export async function importService(project: Project, serviceName: string, optio
   if (!entry) throw new MetaformError(`unknown service "${serviceName}"`, undefined, `services in metaform.yaml: ${[...project.config.services.keys()].join(', ')}`);
   const connector = project.connectorFor(entry.config.type);
   if (!connector) throw new MetaformError(`service ${serviceName}: unknown type "${entry.config.type}"`, entry.location);
-  const databases = options.databases ?? entry.config.databases ?? defaultDatabases(entry.config, connector);
+  const scope = options.databases && isTwoLevel(connector) ? engineDatabases(options.databases) : undefined;
+  const databases = scope?.databases ?? options.databases ?? entry.config.databases ?? defaultDatabases(entry.config, connector);
   const session = await connectService(entry, connector);
   try {
-    const snapshot = await session.read({ databases });
+    const snapshot = await session.read(scope ?? { databases });
+    if (scope) refuseUnknownEngineDatabases(snapshot, options.databases ?? [], connector, entry.config);
     const dir = project.config.metadataDirs[0] ?? 'metadata';
     return [...snapshot.databases.values()].map((database) => {
       const path = join(dir, serviceName, `${fileName(database.name)}.yaml`);
@@ -62,6 +64,27 @@ function defaultDatabases(service: ServiceConfig, connector: Connector): string[
   throw new MetaformError(
     `service ${service.name}: which databases to import? Set services.${service.name}.databases or connection.database`,
   );
+}
+
+/** MySQL, ClickHouse: no database level; metaform's database is `default`, the engine's databases are its schemas. */
+function isTwoLevel(connector: Connector): boolean {
+  return !supports(connector.capabilities, 'description', 'database') && !supports(connector.capabilities, 'owner', 'database');
+}
+
+/** On a two-level engine `-d shop` names the engine's database `shop`, which metaform files as a schema of `default`. */
+function engineDatabases(names: string[]): { databases: string[]; schemas: Map<string, string[]> } {
+  return { databases: ['default'], schemas: new Map([['default', names]]) };
+}
+
+function refuseUnknownEngineDatabases(snapshot: CatalogSnapshot, names: string[], connector: Connector, service: ServiceConfig): void {
+  const found = snapshot.databases.get('default')?.children;
+  const missing = names.filter((name) => !found?.has(name));
+  if (missing.length > 0)
+    throw new MetaformError(
+      `${connector.displayName} has no database ${missing.join(', ')} at ${connector.describeTarget(service)}`,
+      undefined,
+      `metaform files each ${connector.displayName} database as a schema under the database "default"; -d names ${connector.displayName} databases`,
+    );
 }
 
 function fileName(name: string): string {

@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
 import type { CatalogSnapshot, Change, OperationResult } from '../../core/model.js';
 import { findLive } from '../../core/model.js';
-import { CannotContinue, errorMessage, runEachOperation, type RetryPolicy } from '../shared/execute.js';
+import { CannotContinue, errorMessage, runEachOperation, withRetry, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
 import { readMysqlCatalog, showCreateTableSql } from './catalog.js';
 import { columnDefinitions, modifiedColumns, withJsonKeyword, withoutComment } from './column-definition.js';
@@ -37,8 +37,12 @@ const driverError = (error: unknown): DriverError => (typeof error === 'object' 
 /** The connection, not the statement, failed: mysql2 marks such errors fatal. */
 const isConnectionError = (error: unknown) => driverError(error).fatal === true;
 
+/** Errors of a failed reconnect: whatever their cause, the session has no connection to run on. */
+const reconnectFailures = new WeakSet<object>();
+
 const isUnreachable = (error: unknown) => {
   const { code, syscall } = driverError(error);
+  if (typeof error === 'object' && error !== null && reconnectFailures.has(error)) return true;
   return typeof code === 'string' && (UNREACHABLE_CODES.has(code) || (code === 'ETIMEDOUT' && syscall === 'connect'));
 };
 
@@ -137,7 +141,13 @@ export class MysqlSession implements ConnectorSession {
     this.reconnecting ??= (async () => {
       const old = this.connection;
       old.destroy();
-      const connection = await openConnection(this.service, () => this.markLost(connection));
+      let connection: mysql.Connection;
+      try {
+        connection = await openConnection(this.service, () => this.markLost(connection));
+      } catch (error) {
+        if (typeof error === 'object' && error !== null) reconnectFailures.add(error);
+        throw error;
+      }
       this.connection = connection;
       this.lost = false;
       if (this.lockTimeoutMs !== undefined) {
@@ -181,9 +191,20 @@ export class MysqlSession implements ConnectorSession {
     return (await this.query({ sql, values, rowsAsArray: true })) as unknown[][];
   }
 
+  /** Each catalog query is retried like an ALTER (on a new connection if it was lost); failing that, the error names the service and host. */
   read(request: ReadRequest): Promise<CatalogSnapshot> {
     const [database = ''] = request.databases;
-    return readMysqlCatalog(this.service.name, (sql, values) => this.rows(sql, values), request.databases, request.schemas?.get(database));
+    const rows = async (sql: string, values: unknown[]) => {
+      const outcome = await withRetry(MYSQL_RETRY, () => this.rows(sql, values));
+      if (outcome.error !== undefined)
+        throw new Error(
+          `service ${this.service.name}: cannot read the catalog of MySQL/MariaDB at ${describeMysqlTarget(this.service)} ` +
+            `(${outcome.attempts} attempt${outcome.attempts > 1 ? 's' : ''}): ${errorMessage(outcome.error)}`,
+          { cause: outcome.error },
+        );
+      return outcome.value ?? [];
+    };
+    return readMysqlCatalog(this.service.name, rows, request.databases, request.schemas?.get(database));
   }
 
   private async showCreateTable(schema: string, table: string): Promise<string> {
