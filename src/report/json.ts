@@ -17,6 +17,15 @@ export function* planJsonLines(plan: Plan): Generator<string> {
       yield `  ${name}: [`;
       for (let item = 0; item < value.length; item++) yield `    ${JSON.stringify(value[item])}${item < value.length - 1 ? ',' : ''}`;
       yield `  ]${comma}`;
+    } else if (key === 'server' && value && typeof value === 'object' && Object.keys(value).length > 0) {
+      // One line per service: its databases' facts.
+      const services = Object.entries(value);
+      yield `  ${name}: {`;
+      for (let item = 0; item < services.length; item++) {
+        const [service, facts] = services[item] as [string, unknown];
+        yield `    ${JSON.stringify(service)}: ${JSON.stringify(facts)}${item < services.length - 1 ? ',' : ''}`;
+      }
+      yield `  }${comma}`;
     } else yield `  ${name}: ${JSON.stringify(value, null, 2).replaceAll('\n', '\n  ')}${comma}`;
   }
   yield '}';
