@@ -1,34 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { metaform } from './support/cli.js';
 import { tempProject, type TempProject } from './support/project.js';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs the real CLI in a child process; `closeStdout` closes the reading end at once, as `| head -0` would. */
-function metaform(dir: string, args: string[], options: { closeStdout?: boolean } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--dir', dir, ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    if (options.closeStdout) child.stdout.destroy();
-    else child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 async function withProject(config: string, metadata: Record<string, string>, run: (project: TempProject) => Promise<void>): Promise<void> {
   const project = await tempProject({}, metadata);

@@ -1,32 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { schemaValidator } from '../src/core/schemas.js';
 import { startPglite, type TestPostgres } from './support/postgres.js';
+import { metaform } from './support/cli.js';
 import { tempProject, type TempProject } from './support/project.js';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function metaform(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--dir', dir, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 // eslint-disable-next-line no-control-regex
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
@@ -54,7 +36,7 @@ describe('plan and drift reports through the CLI', () => {
 
   it('saves the same compact JSON it prints: one change and one operation per line', async () => {
     const planFile = join(project.dir, 'plan.json');
-    const result = await metaform(project.dir, ['plan', '--out', planFile, '--format', 'json'], env());
+    const result = await metaform(project.dir, ['plan', '--out', planFile, '--format', 'json'], { env: env() });
     assert.equal(result.code, 0, result.stderr);
     const saved = await readFile(planFile, 'utf8');
     assert.equal(result.stdout, saved);
@@ -68,23 +50,23 @@ describe('plan and drift reports through the CLI', () => {
   });
 
   it('says where a plan file cannot be written', async () => {
-    const result = await metaform(project.dir, ['plan', '--out', join(project.dir, 'no', 'such', 'dir', 'plan.json')], env());
+    const result = await metaform(project.dir, ['plan', '--out', join(project.dir, 'no', 'such', 'dir', 'plan.json')], { env: env() });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /cannot write the plan to .*no\/such\/dir\/plan\.json/);
   });
 
   it('prints plan and drift with control characters escaped and long values shortened', async () => {
-    const plan = await metaform(project.dir, ['plan'], env());
+    const plan = await metaform(project.dir, ['plan'], { env: env() });
     assert.equal(plan.code, 0, plan.stderr);
     assert.doesNotMatch(plan.stdout, RAW_CONTROL);
     assert.match(plan.stdout, /\\u001b\[2J/);
     assert.match(plan.stdout, /\(3,000 characters\)/);
     assert.match(plan.stdout, /3 operations \(3 statements\)\./);
-    const drift = await metaform(project.dir, ['drift'], env());
+    const drift = await metaform(project.dir, ['drift'], { env: env() });
     assert.equal(drift.code, 2, drift.stderr);
     assert.doesNotMatch(drift.stdout, RAW_CONTROL);
     assert.match(drift.stdout, /\\u202egnp\.exe/);
-    const markdown = await metaform(project.dir, ['drift', '--format', 'markdown'], env());
+    const markdown = await metaform(project.dir, ['drift', '--format', 'markdown'], { env: env() });
     assert.doesNotMatch(markdown.stdout, RAW_CONTROL);
   });
 });
