@@ -8,7 +8,7 @@ import { runEachOperation, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
 import { assignTag, isMissingObject, readSnowflakeDatabase, realtimeTagsSql, type RealtimeTarget, type TagReading } from './catalog.js';
 import { quoteSnowflakeLiteral, quoteStoredIdentifier, TAG_OBJECT_CHANGE, tagObjectSql } from './dialect.js';
-import { resolveTagKey, spellName, storedName, tagSchemaOf } from './names.js';
+import { nameToRead, resolveTagKey, spellName, storedName, tagSchemaOf } from './names.js';
 
 type SnowflakeSdk = typeof import('snowflake-sdk');
 
@@ -98,9 +98,10 @@ export class SnowflakeSession implements ConnectorSession {
   async read(request: ReadRequest): Promise<CatalogSnapshot> {
     const databases: LiveObject[] = [];
     let queries = 0;
-    for (const [index, database] of request.databases.entries()) {
-      request.onProgress?.(index, request.databases.length, database);
-      const read = await readSnowflakeDatabase((sql) => this.query(sql), database, request.schemas?.get(database), this.tagReading);
+    for (const [index, name] of request.databases.entries()) {
+      request.onProgress?.(index, request.databases.length, name);
+      const schemas = request.schemas?.get(name)?.map(nameToRead);
+      const read = await readSnowflakeDatabase((sql) => this.query(sql), nameToRead(name), schemas, this.tagReading);
       queries += read.queries;
       if (read.database) databases.push(read.database);
     }

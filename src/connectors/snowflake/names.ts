@@ -78,3 +78,12 @@ export function tagKeyFor(tag: TagObjectName, tagSchema: [string, string] | unde
   if (tagSchema && tag[0] === tagSchema[0] && tag[1] === tagSchema[1]) return spellName(tag[2]);
   return tag.map(spellName).join('.');
 }
+
+/**
+ * A database or schema name handed to `read`: the core passes stored names when planning and the
+ * spelled names of a plan's paths when checking it for staleness; a quoted spelling is the
+ * stored name inside it (a stored name that itself starts and ends with a quote is misread).
+ */
+export function nameToRead(name: string): string {
+  return name.length >= 2 && name.startsWith('"') && name.endsWith('"') ? storedName(name) : name;
+}

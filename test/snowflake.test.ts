@@ -1,0 +1,344 @@
+/**
+ * The snowflake connector end to end: the unmodified snowflake-sdk against the Snowflake
+ * emulator, through plan -> apply -> plan.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { importService } from '../src/core/import.js';
+import { applyPlan, createPlan, StalePlanError } from '../src/core/pipeline.js';
+import { loadProject } from '../src/core/project.js';
+import { MetaformError, MetaformErrors } from '../src/core/errors.js';
+import { quoteSnowflakeLiteral, renderSnowflake } from '../src/connectors/snowflake/dialect.js';
+import { storedName, spellName } from '../src/connectors/snowflake/names.js';
+import type { CatalogNode } from './emulators/kit/catalog.js';
+import { startSnowflakeEmulator, type SnowflakeEmulator } from './emulators/snowflake/server.js';
+import { tempProject, type TempProject } from './support/project.js';
+import { generatedStrings, HOSTILE_DESCRIPTIONS, HOSTILE_IDENTIFIERS } from './support/strings.js';
+
+/** Tag values hold at most 256 characters: the hostile descriptions that fit. */
+const HOSTILE_TAG_VALUES = HOSTILE_DESCRIPTIONS.filter((text) => text.length <= 256);
+
+describe('Snowflake names and quoting', () => {
+  it('folds unquoted names to upper case, keeps "quoted" ones, and spells stored names back', () => {
+    assert.equal(storedName('orders'), 'ORDERS');
+    assert.equal(storedName('ORDERS'), 'ORDERS');
+    assert.equal(storedName('"Orders"'), 'Orders');
+    assert.equal(storedName('"say ""hi"""'), 'say "hi"');
+    assert.equal(storedName("Order's Items"), "Order's Items", 'not an identifier: taken as written');
+    for (const stored of ['ORDERS', 'Orders', 'say "hi"', "Order's Items", 'A$B', '"x"']) assert.equal(storedName(spellName(stored)), stored);
+  });
+
+  it('escapes backslashes and quotes in literals', () => {
+    assert.equal(quoteSnowflakeLiteral(`it's \\ \0`), `'it''s \\\\ \\x00'`);
+  });
+
+  it('renders removal with UNSET, owners with COPY CURRENT GRANTS, column tags with MODIFY COLUMN', () => {
+    const base = { service: 'wh', address: 'a', before: 'x' as string | null };
+    const rendered = renderSnowflake(
+      [
+        { ...base, id: '1', path: ['DB', 'S', 'V'], level: 'table', property: 'description', action: 'remove', after: null },
+        { ...base, id: '2', path: ['DB', 'S'], level: 'schema', property: 'owner', action: 'update', after: 'data_platform' },
+        { ...base, id: '3', path: ['DB', 'S', 'T', 'C'], level: 'column', property: 'tag', key: 'PII', action: 'update', after: "it's" },
+        { ...base, id: '4', path: ['DB', 'S', 'V', 'C'], level: 'column', property: 'description', action: 'remove', after: null },
+      ],
+      {
+        service: 'wh',
+        server: {},
+        queries: 0,
+        databases: new Map([
+          ['DB', { level: 'database', name: 'DB', children: new Map([['S', { level: 'schema', name: 'S', children: new Map([['V', { level: 'table', name: 'V', facts: { tableType: 'VIEW' }, children: new Map() }]]) }]]) }],
+        ]),
+      },
+      { name: 'wh', type: 'snowflake', connection: {}, tags: { prune: true }, owners: { map: {} }, templates: {}, options: { tagSchema: 'GOVERNANCE.TAGS' } },
+    );
+    assert.deepEqual(rendered.operations.map((operation) => operation.statements), [
+      ['ALTER VIEW "DB"."S"."V" UNSET COMMENT'],
+      ['GRANT OWNERSHIP ON SCHEMA "DB"."S" TO ROLE "DATA_PLATFORM" COPY CURRENT GRANTS'],
+      [`ALTER TABLE "DB"."S"."T" MODIFY COLUMN "C" SET TAG "GOVERNANCE"."TAGS"."PII" = 'it''s'`],
+      ['ALTER VIEW "DB"."S"."V" ALTER COLUMN "C" UNSET COMMENT'],
+    ]);
+  });
+});
+
+describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
+  let emulator: SnowflakeEmulator;
+  const { schema: oddSchema, table: oddTable, column: oddColumn } = HOSTILE_IDENTIFIERS;
+  const q = (stored: string) => `"${stored.replaceAll('"', '""')}"`;
+  const generated = generatedStrings(20, 7);
+
+  before(async () => {
+    emulator = await startSnowflakeEmulator({ chunkRows: 50 });
+    const run = (sql: string) => emulator.run(sql);
+    run('CREATE DATABASE governance');
+    run('CREATE SCHEMA governance.tags');
+    run('CREATE SCHEMA governance.other');
+    run('CREATE TAG governance.tags.pii');
+    run('CREATE TAG governance.tags.tier');
+    run("CREATE TAG governance.tags.cost_center ALLOWED_VALUES 'finance', 'engineering'");
+    run('CREATE TAG governance.other.pii');
+    run('CREATE TAG governance.other.region');
+    run('CREATE ROLE data_platform');
+    run('CREATE ROLE "Analysts"');
+    run('CREATE DATABASE analytics');
+    run('CREATE SCHEMA analytics.sales');
+    run('CREATE TABLE analytics.sales.orders (id NUMBER, email VARCHAR, amount NUMBER(12,2))');
+    run('CREATE TABLE analytics.sales."Orders" (id NUMBER, "Mixed Case" VARCHAR)');
+    run('CREATE VIEW analytics.sales.order_emails AS SELECT id, email FROM analytics.sales.orders');
+    run(`CREATE TABLE analytics.sales.wide (${generated.map((_, i) => `c${i} NUMBER`).join(', ')})`);
+    run(`CREATE SCHEMA analytics.${q(oddSchema)}`);
+    run(`CREATE TABLE analytics.${q(oddSchema)}.${q(oddTable)} (${q(oddColumn)} NUMBER)`);
+  });
+  after(() => emulator.close());
+
+  const service = (extra: object = {}) => ({
+    type: 'snowflake',
+    connection: { account: 'emulated', user: 'metaform', password: '${SF_TEST_PASSWORD:-secret}', accessUrl: emulator.url },
+    options: { tagSchema: 'GOVERNANCE.TAGS' },
+    ...extra,
+  });
+  const project = (metadata: object, extra: object = {}): Promise<TempProject> =>
+    tempProject({ version: 1, services: { wh: service(extra) } }, { 'metadata/wh.yaml': metadata });
+
+  const node = (...path: string[]): CatalogNode | undefined => {
+    const [db = '', schema, table, column] = path;
+    const database = emulator.engine.catalog.databases.get(db);
+    if (schema === undefined) return database;
+    const s = database?.schemas.get(schema);
+    if (table === undefined) return s;
+    const t = s?.tables.get(table);
+    return column === undefined ? t : t?.columns.get(column);
+  };
+  const tags = (...path: string[]) => Object.fromEntries([...(node(...path)?.tags.values() ?? [])].map(({ tag, value }) => [tag.name, value]));
+
+  async function converge(dir: TempProject): Promise<void> {
+    const loaded = await loadProject(dir.dir);
+    const { plan } = await createPlan(loaded);
+    assert.equal(plan.summary.skipped, 0, JSON.stringify(plan.changes.filter((change) => change.skipped)));
+    const report = await applyPlan(loaded, JSON.parse(JSON.stringify(plan)), { checkStale: true });
+    assert.equal(report.failed, 0, JSON.stringify(report.run.operations.map((operation) => operation.error).filter(Boolean)));
+    const again = await createPlan(loaded);
+    assert.deepEqual(again.plan.changes.map((change) => `${change.id}: ${JSON.stringify(change.before)} -> ${JSON.stringify(change.after)}`), []);
+  }
+
+  it('plans, applies and converges: hostile descriptions and tag values, folded and quoted names, owners', async () => {
+    const dir = await project({
+      service: 'wh',
+      database: 'analytics',
+      description: HOSTILE_DESCRIPTIONS[0],
+      owners: ['data_platform'],
+      tags: { TIER: 'gold' },
+      schemas: {
+        sales: {
+          description: 'Sales mart',
+          owners: ['"Analysts"'],
+          tags: { PII: HOSTILE_TAG_VALUES[1] ?? '', 'GOVERNANCE.OTHER.REGION': 'other schema, full name' },
+          tables: {
+            orders: {
+              description: HOSTILE_DESCRIPTIONS.join('|'),
+              owners: ['DATA_PLATFORM'],
+              tags: Object.fromEntries(HOSTILE_TAG_VALUES.slice(0, 1).map((value) => ['PII', value])),
+              columns: {
+                id: 'Order id',
+                email: { description: HOSTILE_DESCRIPTIONS[6], tags: { PII: HOSTILE_TAG_VALUES[4] ?? '', COST_CENTER: 'finance' } },
+                amount: { tags: { TIER: HOSTILE_TAG_VALUES[6] ?? '' } },
+              },
+            },
+            '"Orders"': { description: 'mixed case, quoted', columns: { '"Mixed Case"': HOSTILE_DESCRIPTIONS[3] } },
+            order_emails: { description: 'a view', tags: { TIER: 'view tag' }, columns: { email: { description: 'view column', tags: { PII: 'yes' } } } },
+            wide: { columns: Object.fromEntries(generated.map((text, i) => [`c${i}`, { description: text, tags: { PII: text } }])) },
+          },
+        },
+        [oddSchema]: { description: HOSTILE_DESCRIPTIONS[4], tables: { [oddTable]: { description: HOSTILE_DESCRIPTIONS[7], columns: { [oddColumn]: HOSTILE_DESCRIPTIONS[8] } } } },
+      },
+    });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan, queries } = await createPlan(loaded);
+      assert.equal(queries, 5 + 2 + 1, 'database, schemas, tables, columns, ACCOUNT_USAGE tags; SHOW TAGS in each of the 2 tag schemas; one real-time batch');
+      await converge(dir);
+      assert.equal(node('ANALYTICS')?.comment, HOSTILE_DESCRIPTIONS[0]);
+      assert.equal(node('ANALYTICS', 'SALES', 'ORDERS')?.comment, HOSTILE_DESCRIPTIONS.join('|'));
+      assert.equal(node('ANALYTICS', 'SALES', 'ORDERS', 'EMAIL')?.comment, HOSTILE_DESCRIPTIONS[6]);
+      assert.equal(node('ANALYTICS', 'SALES', 'Orders', 'Mixed Case')?.comment, HOSTILE_DESCRIPTIONS[3]);
+      assert.equal(node('ANALYTICS', 'SALES', 'ORDER_EMAILS', 'EMAIL')?.comment, 'view column');
+      assert.equal(node('ANALYTICS', oddSchema, oddTable, oddColumn)?.comment, HOSTILE_DESCRIPTIONS[8]);
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'ORDERS', 'EMAIL'), { PII: HOSTILE_TAG_VALUES[4], COST_CENTER: 'finance' });
+      assert.deepEqual(tags('ANALYTICS', 'SALES'), { PII: HOSTILE_TAG_VALUES[1], REGION: 'other schema, full name' });
+      assert.deepEqual(generated.map((text, i) => node('ANALYTICS', 'SALES', 'WIDE', `C${i}`)?.comment), generated);
+      assert.deepEqual(generated.map((text, i) => tags('ANALYTICS', 'SALES', 'WIDE', `C${i}`)['PII']), generated);
+      assert.equal(node('ANALYTICS')?.owner, 'DATA_PLATFORM');
+      assert.equal(node('ANALYTICS', 'SALES')?.owner, 'Analysts');
+      assert.ok(plan.changes.some((change) => change.statements.some((statement) => statement.includes('COPY CURRENT GRANTS'))));
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('changes, prunes and removes tags; removes descriptions with UNSET COMMENT', async () => {
+    emulator.run("ALTER TABLE analytics.sales.\"Orders\" SET TAG governance.tags.pii = 'a', governance.tags.tier = 'b'");
+    emulator.run("ALTER TABLE analytics.sales.\"Orders\" MODIFY COLUMN id SET TAG governance.tags.pii = 'c'");
+    emulator.run("COMMENT ON TABLE analytics.sales.\"Orders\" IS 'to remove'");
+    const metadata = () => ({
+      service: 'wh',
+      database: 'analytics',
+      schemas: { sales: { tables: { '"Orders"': { description: null, tags: { PII: 'changed' }, columns: { id: { tags: { PII: null } } } } } } },
+    });
+    const dir = await project(metadata(), { tags: { prune: false } });
+    try {
+      await converge(dir);
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'Orders'), { PII: 'changed', TIER: 'b' }, 'prune off: TIER stays');
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'Orders', 'ID'), {});
+      assert.equal(node('ANALYTICS', 'SALES', 'Orders')?.comment, null);
+      assert.ok(emulator.engine.statements.some((statement) => /UNSET TAG "GOVERNANCE"."TAGS"."PII"$/.test(statement)));
+      assert.ok(emulator.engine.statements.some((statement) => statement === 'ALTER TABLE "ANALYTICS"."SALES"."Orders" UNSET COMMENT'));
+    } finally {
+      await dir.remove();
+    }
+    const pruning = await project(metadata());
+    try {
+      await converge(pruning);
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'Orders'), { PII: 'changed' }, 'prune on: TIER goes');
+    } finally {
+      await pruning.remove();
+    }
+  });
+
+  it('confirms tags in real time before planning: a tag ACCOUNT_USAGE has not seen yet is not set again', async () => {
+    emulator.engine.freezeAccountUsage();
+    try {
+      emulator.run("ALTER TABLE analytics.sales.orders MODIFY COLUMN amount SET TAG governance.tags.pii = 'already'");
+      emulator.run("ALTER TABLE analytics.sales.orders MODIFY COLUMN id SET TAG governance.tags.pii = 'was x'");
+      const dir = await project({
+        service: 'wh',
+        database: 'analytics',
+        schemas: { sales: { tables: { orders: { columns: { amount: { tags: { PII: 'already' } }, id: { tags: { PII: 'y' } } } } } } },
+      }, { tags: { prune: false } });
+      try {
+        const { plan } = await createPlan(await loadProject(dir.dir));
+        assert.deepEqual(
+          plan.changes.map((change) => [change.address, change.key, change.action, change.before, change.after]),
+          [['wh.ANALYTICS.SALES.ORDERS.ID', 'PII', 'update', 'was x', 'y']],
+        );
+      } finally {
+        await dir.remove();
+      }
+    } finally {
+      emulator.engine.thawAccountUsage();
+    }
+  });
+
+  it('fails plan for a missing tag object, naming the CREATE TAG that fixes it; with createTags it is a change of its own', async () => {
+    const metadata = { service: 'wh', database: 'analytics', schemas: { sales: { tables: { orders: { tags: { OWNER_TEAM: 'growth', PII: 'p' } } } } } };
+    const dir = await project(metadata);
+    try {
+      await assert.rejects(createPlan(await loadProject(dir.dir)), (error: MetaformError) => {
+        assert.match(error.message, /tag object "GOVERNANCE"\."TAGS"\."OWNER_TEAM" does not exist \(tag OWNER_TEAM on wh\.ANALYTICS\.SALES\.ORDERS\)/);
+        assert.match(error.hint ?? '', /CREATE TAG IF NOT EXISTS "GOVERNANCE"\."TAGS"\."OWNER_TEAM"/);
+        assert.match(String(error), /wh\.yaml:\d+:\d+/);
+        return true;
+      });
+    } finally {
+      await dir.remove();
+    }
+    const creating = await project(metadata, { options: { tagSchema: 'GOVERNANCE.TAGS', createTags: true } });
+    try {
+      const { plan } = await createPlan(await loadProject(creating.dir));
+      const create = plan.changes.find((change) => change.id.includes('#tag-object:'));
+      assert.deepEqual(create?.statements, ['CREATE TAG IF NOT EXISTS "GOVERNANCE"."TAGS"."OWNER_TEAM"']);
+      await converge(creating);
+      assert.equal(tags('ANALYTICS', 'SALES', 'ORDERS')['OWNER_TEAM'], 'growth');
+    } finally {
+      await creating.remove();
+    }
+  });
+
+  it('fails plan for a value outside ALLOWED_VALUES, naming the allowed values', async () => {
+    const dir = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables: { orders: { tags: { COST_CENTER: 'marketing' } } } } } });
+    try {
+      await assert.rejects(createPlan(await loadProject(dir.dir)), /COST_CENTER = 'marketing' on wh\.ANALYTICS\.SALES\.ORDERS is not among the allowed values of "GOVERNANCE"\."TAGS"\."COST_CENTER": 'finance', 'engineering'/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('fails validation, before connecting, for 51 tags, a 257-character value, a key not spelled as Snowflake folds it, two spellings of one table', async () => {
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`T${i}`, 'v']));
+    const cases: [object, RegExp][] = [
+      [{ tables: { orders: { tags: many } } }, /has 51 tags; Snowflake allows at most 50 on one object/],
+      [{ tables: { orders: { tags: { PII: 'x'.repeat(257) } } } }, /tag PII on wh\.analytics\.sales\.orders is 257 characters long; Snowflake allows at most 256/],
+      [{ tables: { orders: { tags: { pii: 'x' } } } }, /tag key pii on wh\.analytics\.sales\.orders names the tag PII[\s\S]*write it as PII/],
+      [{ tables: { orders: 'a', ORDERS: 'b' } }, /table "ORDERS" and "orders" resolve to the same object/],
+    ];
+    for (const [sales, expected] of cases) {
+      const dir = await tempProject(
+        { version: 1, services: { wh: { ...service(), connection: { account: 'emulated', user: 'u', password: 'p', accessUrl: 'http://127.0.0.1:9' } } } },
+        { 'metadata/wh.yaml': { service: 'wh', database: 'analytics', schemas: { sales } } },
+      );
+      try {
+        await assert.rejects(loadProject(dir.dir), (error: Error) => {
+          const text = error instanceof MetaformErrors ? error.errors.map(String).join('\n') : String(error);
+          assert.match(text, expected);
+          assert.match(text, /wh\.yaml:\d+:\d+/);
+          return true;
+        });
+      } finally {
+        await dir.remove();
+      }
+    }
+  });
+
+  it('reports two tag objects of one name on one object as an ambiguous tag at read time', async () => {
+    emulator.run("ALTER VIEW analytics.sales.order_emails SET TAG governance.tags.pii = 'a', governance.other.pii = 'b'");
+    const dir = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables: { order_emails: { description: 'x' } } } } });
+    try {
+      await assert.rejects(createPlan(await loadProject(dir.dir)), /ambiguous tag PII on wh\.ANALYTICS\.SALES\.ORDER_EMAILS: tag objects GOVERNANCE\.OTHER\.PII and GOVERNANCE\.TAGS\.PII|ambiguous tag PII on wh\.ANALYTICS\.SALES\.ORDER_EMAILS: tag objects GOVERNANCE\.TAGS\.PII and GOVERNANCE\.OTHER\.PII/);
+    } finally {
+      emulator.run('ALTER VIEW analytics.sales.order_emails UNSET TAG governance.other.pii');
+      await dir.remove();
+    }
+  });
+
+  it('refuses a stale saved plan, retries a transient failure, and imports YAML that plans to no changes', async () => {
+    const dir = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables: { orders: { description: 'fresh', tags: { PII: 'stale?' } } } } } }, { tags: { prune: false } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      emulator.run("COMMENT ON TABLE analytics.sales.orders IS 'changed meanwhile'");
+      await assert.rejects(applyPlan(loaded, plan, { checkStale: true }), StalePlanError);
+      const fresh = await createPlan(loaded);
+      const statement = fresh.plan.operations.find((operation) => operation.statements[0]?.startsWith('COMMENT ON TABLE'))?.statements[0] ?? '';
+      emulator.failOnce.add(statement);
+      const report = await applyPlan(loaded, fresh.plan, { checkStale: true });
+      assert.equal(report.failed, 0);
+      assert.equal(report.run.operations.find((operation) => operation.statements[0] === statement)?.attempts, 2);
+    } finally {
+      await dir.remove();
+    }
+    const importing = await project({ service: 'wh', database: 'analytics' }, { databases: ['ANALYTICS'] });
+    try {
+      const files = await importService(await loadProject(importing.dir), 'wh');
+      for (const file of files) await importing.write(file.path, file.content);
+      await importing.write('metadata/wh.yaml', '');
+      const content = files.map((file) => file.content).join('\n');
+      assert.match(content, /'"Orders"':/);
+      assert.match(content, /PII:/);
+      const { plan } = await createPlan(await loadProject(importing.dir));
+      assert.deepEqual(plan.changes.map((change) => change.id), []);
+    } finally {
+      await importing.remove();
+    }
+  });
+
+  it('names the service, account and user when login fails, never the password', async () => {
+    const dir = await project({ service: 'wh', database: 'analytics', description: 'x' }, { connection: { account: 'emulated', user: 'metaform', password: 'not-the-password', accessUrl: emulator.url } });
+    try {
+      await assert.rejects(createPlan(await loadProject(dir.dir)), (error: Error) => {
+        assert.match(error.message, /service wh: cannot connect to Snowflake at account emulated as metaform: Incorrect username or password/);
+        assert.doesNotMatch(error.message, /not-the-password/);
+        return true;
+      });
+    } finally {
+      await dir.remove();
+    }
+  });
+});
