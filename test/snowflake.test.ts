@@ -3,6 +3,8 @@
  * emulator, through plan -> apply -> plan.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { importService } from '../src/core/import.js';
 import { applyPlan, createPlan, StalePlanError } from '../src/core/pipeline.js';
@@ -57,6 +59,28 @@ describe('Snowflake names and quoting', () => {
       [`ALTER TABLE "DB"."S"."T" MODIFY COLUMN "C" SET TAG "GOVERNANCE"."TAGS"."PII" = 'it''s'`],
       ['ALTER VIEW "DB"."S"."V" ALTER COLUMN "C" UNSET COMMENT'],
     ]);
+  });
+});
+
+describe('Snowflake driver loading', () => {
+  it('loads snowflake-sdk only when a Snowflake service connects: loading and validating a project loads none of it', async () => {
+    const dir = await tempProject(
+      { version: 1, services: { wh: { type: 'snowflake', connection: { account: 'a', user: 'u', password: 'p' }, options: { tagSchema: 'G.T' } } } },
+      { 'metadata/wh.yaml': { service: 'wh', database: 'analytics', tags: { PII: 'x' } } },
+    );
+    try {
+      const script = `
+        import { createRequire } from 'node:module';
+        const { loadProject } = await import(${JSON.stringify(new URL('../src/core/project.ts', import.meta.url).href)});
+        await loadProject(${JSON.stringify(dir.dir)});
+        const cache = createRequire(import.meta.url)('node:module')._cache;
+        const loaded = Object.keys(cache).filter((path) => path.includes('snowflake-sdk')).length;
+        console.log(JSON.stringify({ loaded, detection: process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION ?? null }));`;
+      const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+      assert.deepEqual(JSON.parse(output.trim().split('\n').pop() ?? ''), { loaded: 0, detection: null });
+    } finally {
+      await dir.remove();
+    }
   });
 });
 
@@ -326,6 +350,40 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
       assert.deepEqual(plan.changes.map((change) => change.id), []);
     } finally {
       await importing.remove();
+    }
+  });
+
+  it('renders tag templates with the tag object quoted as an identifier and the value as a literal', async () => {
+    const dir = await project(
+      { service: 'wh', database: 'analytics', schemas: { sales: { tables: { wide: { tags: { TIER: "it's \\ $$ templated" } } } } } },
+      { templates: { 'table.tag.set': 'ALTER TABLE {database}.{object} SET TAG {tag_key} = {tag_value} /* {raw.table} */' }, tags: { prune: false } },
+    );
+    try {
+      const { plan } = await createPlan(await loadProject(dir.dir));
+      assert.deepEqual(plan.changes.flatMap((change) => change.statements), [`ALTER TABLE "ANALYTICS"."SALES"."WIDE" SET TAG "GOVERNANCE"."TAGS"."TIER" = 'it''s \\\\ $$ templated' /* WIDE */`]);
+      await converge(dir);
+      assert.equal(tags('ANALYTICS', 'SALES', 'WIDE')['TIER'], "it's \\ $$ templated");
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('logs in with a key pair (encrypted private key, passphrase) and with an OAuth token', async () => {
+    const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    emulator.users.set('KEYED', { publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    emulator.users.set('OAUTHED', { oauthToken: 'oauth-token-1' });
+    const privateKey = keys.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'open sesame' }).toString();
+    for (const connection of [
+      { account: 'emulated', user: 'keyed', privateKey, privateKeyPass: 'open sesame', accessUrl: emulator.url },
+      { account: 'emulated', user: 'oauthed', token: 'oauth-token-1', accessUrl: emulator.url },
+    ]) {
+      const dir = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables: { wide: { description: null } } } } }, { connection });
+      try {
+        const { plan } = await createPlan(await loadProject(dir.dir));
+        assert.deepEqual(plan.changes, []);
+      } finally {
+        await dir.remove();
+      }
     }
   });
 

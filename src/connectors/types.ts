@@ -48,6 +48,8 @@ export interface Dialect {
   quoteLiteral(value: string | null): string;
   /** The qualified name of an object from its path below the database (schema, table, column). */
   qualifiedName(path: readonly string[]): string;
+  /** Where a tag key names an object (Snowflake tag objects): the key as SQL names that object. */
+  quoteTagKey?(key: string): string;
 }
 
 /** A service as configured in metaform.yaml, after ${VAR} interpolation. */

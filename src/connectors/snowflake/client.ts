@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection, ConnectionOptions } from 'snowflake-sdk';
 import { ErrorList, MetaformError } from '../../core/errors.js';
-import { findLive, formatAddress, type CatalogSnapshot, type Change, type LiveObject, type OperationResult } from '../../core/model.js';
+import { findLive, formatAddress, type CatalogSnapshot, type Change, type JsonValue, type LiveObject, type OperationResult } from '../../core/model.js';
 import { runEachOperation, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
 import { assignTag, isMissingObject, readSnowflakeDatabase, realtimeTagsSql, type RealtimeTarget, type TagReading } from './catalog.js';
@@ -105,7 +105,13 @@ export class SnowflakeSession implements ConnectorSession {
       queries += read.queries;
       if (read.database) databases.push(read.database);
     }
-    return { service: this.service.name, databases: new Map(databases.map((database) => [database.name, database])), server: { tagRead: 'ACCOUNT_USAGE' }, queries };
+    return { service: this.service.name, databases: new Map(databases.map((database) => [database.name, database])), server: this.serverFacts(), queries };
+  }
+
+  /** What rendering depends on: the tag schema that short tag keys name (templates quote keys by it). */
+  private serverFacts(): Record<string, JsonValue> {
+    const tagSchema = this.service.options['tagSchema'];
+    return { tagRead: 'ACCOUNT_USAGE', ...(typeof tagSchema === 'string' ? { tagSchema } : {}) };
   }
 
   /**

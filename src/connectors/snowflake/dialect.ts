@@ -1,4 +1,5 @@
 import { findLive, type CatalogSnapshot, type Change, type JsonValue, type RenderResult } from '../../core/model.js';
+import { MetaformError } from '../../core/errors.js';
 import { renderEachChange, type RenderedChange } from '../shared/render.js';
 import type { Dialect, ServiceConfig } from '../types.js';
 import { resolveTagKey, storedName, tagSchemaOf, type TagObjectName } from './names.js';
@@ -28,8 +29,17 @@ export const snowflakeDialect: Dialect = {
   qualifiedName: (path) => path.map(quoteSnowflakeIdentifier).join('.'),
 };
 
-export function snowflakeDialectFor(_server: Record<string, JsonValue>): Dialect {
-  return snowflakeDialect;
+/** The dialect, with tag keys resolved in the service's tag schema (read into the server facts). */
+export function snowflakeDialectFor(server: Record<string, JsonValue>): Dialect {
+  const tagSchema = tagSchemaOf(server);
+  return {
+    ...snowflakeDialect,
+    quoteTagKey: (key) => {
+      const tag = resolveTagKey(key, tagSchema);
+      if ('error' in tag) throw new MetaformError(tag.error, undefined, 'set options.tagSchema on the service, or write the key as DATABASE.SCHEMA.TAG');
+      return tagObjectSql(tag);
+    },
+  };
 }
 
 /** Marks the change that creates a missing tag object (options.createTags). */
