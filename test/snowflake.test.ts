@@ -12,6 +12,8 @@ import { loadProject } from '../src/core/project.js';
 import { MetaformError, MetaformErrors } from '../src/core/errors.js';
 import { quoteSnowflakeLiteral, renderSnowflake } from '../src/connectors/snowflake/dialect.js';
 import { storedName, spellName } from '../src/connectors/snowflake/names.js';
+import { SnowflakeSession } from '../src/connectors/snowflake/client.js';
+import { findLive } from '../src/core/model.js';
 import type { CatalogNode } from './emulators/kit/catalog.js';
 import { startSnowflakeEmulator, type SnowflakeEmulator } from './emulators/snowflake/server.js';
 import { tempProject, type TempProject } from './support/project.js';
@@ -248,6 +250,31 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
       }
     } finally {
       emulator.engine.thawAccountUsage();
+    }
+  });
+
+  it('reads in real time the objects a read names as `current` (a saved plan checked for staleness), whatever ACCOUNT_USAGE still shows', async () => {
+    emulator.engine.freezeAccountUsage();
+    const session = await SnowflakeSession.open({
+      name: 'wh',
+      type: 'snowflake',
+      connection: { account: 'emulated', user: 'metaform', password: 'secret', accessUrl: emulator.url },
+      tags: { prune: true },
+      owners: { map: {} },
+      templates: {},
+      options: { tagSchema: 'GOVERNANCE.TAGS' },
+    });
+    try {
+      emulator.run("ALTER TABLE analytics.sales.orders MODIFY COLUMN amount SET TAG governance.tags.tier = 'fresh'");
+      const scope = { databases: ['ANALYTICS'], schemas: new Map([['ANALYTICS', ['SALES']]]) };
+      const amount = ['ANALYTICS', 'SALES', 'ORDERS', 'AMOUNT'];
+      assert.notEqual(findLive(await session.read(scope), amount)?.tags?.['TIER'], 'fresh', 'ACCOUNT_USAGE has not seen it yet');
+      const current = await session.read({ ...scope, current: [amount] });
+      assert.equal(findLive(current, amount)?.tags?.['TIER'], 'fresh');
+      assert.equal(current.queries, 5 + 1);
+    } finally {
+      emulator.engine.thawAccountUsage();
+      await session.close();
     }
   });
 

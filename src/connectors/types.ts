@@ -73,6 +73,12 @@ export interface ReadRequest {
   /** Restrict to these schemas per database (undefined = every schema). */
   schemas?: Map<string, string[]>;
   onProgress?: (done: number, total: number, label: string) => void;
+  /**
+   * Objects (paths as in changes) whose values must be current, such as those a saved plan
+   * changes when apply checks it for staleness: a connector whose bulk read lags (Snowflake's
+   * ACCOUNT_USAGE tags) reads these again in real time.
+   */
+  current?: readonly (readonly string[])[];
 }
 
 export interface ExecuteRequest {

@@ -105,7 +105,9 @@ export class SnowflakeSession implements ConnectorSession {
       queries += read.queries;
       if (read.database) databases.push(read.database);
     }
-    return { service: this.service.name, databases: new Map(databases.map((database) => [database.name, database])), server: this.serverFacts(), queries };
+    const snapshot: CatalogSnapshot = { service: this.service.name, databases: new Map(databases.map((database) => [database.name, database])), server: this.serverFacts(), queries };
+    if (request.current?.length) await this.readTagsInRealTime(snapshot, request.current);
+    return snapshot;
   }
 
   /** What rendering depends on: the tag schema that short tag keys name (templates quote keys by it). */
@@ -203,44 +205,9 @@ export class SnowflakeSession implements ConnectorSession {
   }
 
   private async confirmTagsInRealTime(changes: Change[], snapshot: CatalogSnapshot): Promise<void> {
-    const targets = new Map<string, RealtimeTarget>();
-    for (const change of changes) {
-      if (change.property !== 'tag' || change.id.includes(TAG_OBJECT_CHANGE)) continue;
-      const path = change.path.slice(0, Math.min(change.path.length, 3)).map(storedName);
-      const domain = (['DATABASE', 'SCHEMA', 'TABLE'] as const)[path.length - 1] ?? 'TABLE';
-      targets.set(JSON.stringify(path), { domain, path });
-    }
-    if (targets.size === 0) return;
-    const list = [...targets.values()];
-    // Real-time tags, by object path (spelled as in the snapshot).
-    const realtime = new Map<string, LiveObject>();
-    for (const target of list) {
-      const live = findLive(snapshot, target.path.map(spellName));
-      if (!live) continue;
-      live.tags = {};
-      if (live.facts?.['tagObjects']) live.facts = { ...live.facts, tagObjects: {} };
-      realtime.set(JSON.stringify(target.path), live);
-      if (target.domain === 'TABLE')
-        for (const column of live.children.values()) {
-          column.tags = {};
-          if (column.facts?.['tagObjects']) column.facts = { ...column.facts, tagObjects: {} };
-        }
-    }
-    for (let start = 0; start < list.length; start += REALTIME_BATCH) {
-      const batch = list.slice(start, start + REALTIME_BATCH);
-      const rows = await this.query(realtimeTagsSql(batch));
-      snapshot.queries++;
-      for (const [index, tagDatabase, tagSchema, tagName, value, columnName] of rows) {
-        const target = batch[Number(index)];
-        if (!target) continue;
-        let object = realtime.get(JSON.stringify(target.path));
-        if (object && columnName !== null && columnName !== undefined) object = object.children.get(spellName(String(columnName)));
-        if (!object) continue;
-        const path = [...target.path, ...(columnName ? [String(columnName)] : [])].map(spellName);
-        assignTag(object, [String(tagDatabase), String(tagSchema), String(tagName)], String(value), this.tagReading, () => formatAddress(this.service.name, path));
-      }
-    }
-    snapshot.server['tagRead'] = 'ACCOUNT_USAGE, confirmed in real time for the objects whose tags change';
+    const paths = changes.filter((change) => change.property === 'tag' && !change.id.includes(TAG_OBJECT_CHANGE)).map((change) => change.path);
+    if (paths.length === 0) return;
+    await this.readTagsInRealTime(snapshot, paths);
     keepOnly(changes, (change) => {
       if (change.property !== 'tag' || change.id.includes(TAG_OBJECT_CHANGE)) return true;
       const live = findLive(snapshot, change.path);
@@ -250,6 +217,43 @@ export class SnowflakeSession implements ConnectorSession {
       change.action = now === null ? 'add' : change.after === null ? 'remove' : 'update';
       return true;
     });
+  }
+
+  /**
+   * Replaces the snapshot's tags of these objects (spelled paths; a column's table is read with
+   * all its columns) by what the real-time TAG_REFERENCES functions answer, many objects a query.
+   */
+  private async readTagsInRealTime(snapshot: CatalogSnapshot, paths: readonly (readonly string[])[]): Promise<void> {
+    const targets = new Map<string, { target: RealtimeTarget; live: LiveObject }>();
+    for (const spelled of paths) {
+      const objectPath = spelled.slice(0, Math.min(spelled.length, 3));
+      const key = JSON.stringify(objectPath);
+      if (targets.has(key)) continue;
+      const live = findLive(snapshot, objectPath);
+      if (!live) continue;
+      const domain = (['DATABASE', 'SCHEMA', 'TABLE'] as const)[objectPath.length - 1] ?? 'TABLE';
+      targets.set(key, { target: { domain, path: objectPath.map(storedName) }, live });
+      for (const object of domain === 'TABLE' ? [live, ...live.children.values()] : [live]) {
+        object.tags = {};
+        if (object.facts?.['tagObjects']) object.facts = { ...object.facts, tagObjects: {} };
+      }
+    }
+    const list = [...targets.values()];
+    for (let start = 0; start < list.length; start += REALTIME_BATCH) {
+      const batch = list.slice(start, start + REALTIME_BATCH);
+      const rows = await this.query(realtimeTagsSql(batch.map(({ target }) => target)));
+      snapshot.queries++;
+      for (const [index, tagDatabase, tagSchema, tagName, value, columnName] of rows) {
+        const entry = batch[Number(index)];
+        if (!entry) continue;
+        const column = columnName === null || columnName === undefined ? undefined : spellName(String(columnName));
+        const object = column === undefined ? entry.live : entry.live.children.get(column);
+        if (!object) continue;
+        const path = [...entry.target.path.map(spellName), ...(column === undefined ? [] : [column])];
+        assignTag(object, [String(tagDatabase), String(tagSchema), String(tagName)], String(value), this.tagReading, () => formatAddress(this.service.name, path));
+      }
+    }
+    snapshot.server['tagRead'] = 'ACCOUNT_USAGE, confirmed in real time for the objects whose tags change';
   }
 
   execute(request: ExecuteRequest): Promise<OperationResult[]> {
