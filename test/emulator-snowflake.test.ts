@@ -131,6 +131,13 @@ describe('Snowflake emulator: statements', () => {
     rejects(() => run("ALTER TABLE analytics.sales.orders SET TAG governance.tags.pii = 'one too many'"), '003167', /maximum of 50/);
   });
 
+  it('CREATE DYNAMIC TABLE needs TARGET_LAG and WAREHOUSE; its TABLE_TYPE is BASE TABLE with IS_DYNAMIC', () => {
+    const { run } = account();
+    rejects(() => run('CREATE DYNAMIC TABLE analytics.sales.feed AS SELECT id FROM analytics.sales.orders'), '001003', /syntax error/);
+    run("CREATE DYNAMIC TABLE analytics.sales.feed TARGET_LAG = '5 minutes' WAREHOUSE = wh AS SELECT id FROM analytics.sales.orders");
+    assert.deepEqual(run("SELECT table_type, is_dynamic FROM analytics.information_schema.tables WHERE table_name = 'FEED'"), [['BASE TABLE', 'YES']]);
+  });
+
   it('CREATE TAG IF NOT EXISTS is idempotent; CREATE TAG of an existing one fails', () => {
     const { run } = account();
     run('CREATE TAG IF NOT EXISTS governance.tags.pii');

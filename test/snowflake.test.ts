@@ -200,6 +200,41 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     }
   });
 
+  it('describes, tags and owns materialized views, dynamic and external tables, with the keyword of their kind', async () => {
+    emulator.run('CREATE MATERIALIZED VIEW analytics.sales.order_totals AS SELECT id, amount FROM analytics.sales.orders');
+    emulator.run("CREATE DYNAMIC TABLE analytics.sales.order_feed TARGET_LAG = '1 minute' WAREHOUSE = wh AS SELECT id FROM analytics.sales.orders");
+    emulator.run('CREATE EXTERNAL TABLE analytics.sales.order_files (id NUMBER)');
+    emulator.run("COMMENT ON COLUMN analytics.sales.order_feed.id IS 'to remove'");
+    const table = (description: string) => ({ description, owners: ['data_platform'], tags: { TIER: description } });
+    const dir = await project({
+      service: 'wh',
+      database: 'analytics',
+      schemas: {
+        sales: {
+          tables: {
+            order_totals: { ...table('materialized'), columns: { amount: { description: 'mv column', tags: { PII: 'no' } } } },
+            order_feed: { ...table('dynamic'), columns: { id: null } },
+            order_files: { ...table('external'), columns: { id: 'external column' } },
+          },
+        },
+      },
+    });
+    try {
+      await converge(dir);
+      for (const [name, kind, text] of [['ORDER_TOTALS', 'MATERIALIZED VIEW', 'materialized'], ['ORDER_FEED', 'DYNAMIC TABLE', 'dynamic'], ['ORDER_FILES', 'EXTERNAL TABLE', 'external']] as const) {
+        assert.equal(node('ANALYTICS', 'SALES', name)?.comment, text);
+        assert.equal(node('ANALYTICS', 'SALES', name)?.owner, 'DATA_PLATFORM');
+        assert.deepEqual(tags('ANALYTICS', 'SALES', name), { TIER: text });
+        assert.ok(emulator.engine.statements.includes(`COMMENT ON ${kind} "ANALYTICS"."SALES"."${name}" IS '${text}'`));
+      }
+      assert.equal(node('ANALYTICS', 'SALES', 'ORDER_TOTALS', 'AMOUNT')?.comment, 'mv column');
+      assert.equal(node('ANALYTICS', 'SALES', 'ORDER_FEED', 'ID')?.comment, '');
+      assert.equal(node('ANALYTICS', 'SALES', 'ORDER_FILES', 'ID')?.comment, 'external column');
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('changes, prunes and removes tags; removes descriptions with UNSET COMMENT', async () => {
     emulator.run("ALTER TABLE analytics.sales.\"Orders\" SET TAG governance.tags.pii = 'a', governance.tags.tier = 'b'");
     emulator.run("ALTER TABLE analytics.sales.\"Orders\" MODIFY COLUMN id SET TAG governance.tags.pii = 'c'");

@@ -265,10 +265,20 @@ export class SnowflakeEngine {
       };
     }
     const materialized = stream.acceptKeyword('MATERIALIZED');
-    if (materialized || stream.isKeyword('VIEW')) {
-      stream.expectKeyword('VIEW');
+    const dynamic = !materialized && stream.acceptKeyword('DYNAMIC');
+    if (materialized || dynamic || stream.isKeyword('VIEW')) {
+      stream.expectKeyword(dynamic ? 'TABLE' : 'VIEW');
       const ifNotExists = stream.acceptKeyword('IF', 'NOT', 'EXISTS');
       const parts = stream.qualifiedName();
+      // A dynamic table's required properties: TARGET_LAG = '<lag>' | DOWNSTREAM, WAREHOUSE = <name>.
+      if (dynamic) {
+        stream.expectKeyword('TARGET_LAG');
+        stream.expectSymbol('=');
+        if (!stream.acceptKeyword('DOWNSTREAM')) stream.expectString();
+        stream.expectKeyword('WAREHOUSE');
+        stream.expectSymbol('=');
+        stream.expectIdentifier();
+      }
       let names: string[] | undefined;
       if (stream.acceptSymbol('(')) {
         names = [];
@@ -290,7 +300,8 @@ export class SnowflakeEngine {
           resolve: (source, args) => this.resolveSource(source, args, session),
           unknownColumn: (name) => new EngineError('000904', '42000', `SQL compilation error:\ninvalid identifier '${name}'`),
         });
-        const view = this.catalog.addTable(schema, path[2], materialized ? 'MATERIALIZED VIEW' : 'VIEW', session.role, (names ?? columns).map((name) => ({ name, dataType: 'TEXT' })));
+        const kind = materialized ? 'MATERIALIZED VIEW' : dynamic ? 'DYNAMIC TABLE' : 'VIEW';
+        const view = this.catalog.addTable(schema, path[2], kind, session.role, (names ?? columns).map((name) => ({ name, dataType: 'TEXT' })));
         view.comment = comment ?? null;
         return done(`View ${path[2]} successfully created.`);
       };
