@@ -44,6 +44,8 @@ describe('Snowflake names and quoting', () => {
         { ...base, id: '2', path: ['DB', 'S'], level: 'schema', property: 'owner', action: 'update', after: 'data_platform' },
         { ...base, id: '3', path: ['DB', 'S', 'T', 'C'], level: 'column', property: 'tag', key: 'PII', action: 'update', after: "it's" },
         { ...base, id: '4', path: ['DB', 'S', 'V', 'C'], level: 'column', property: 'description', action: 'remove', after: null },
+        { ...base, id: '5', path: ['DB', 'S', 'T', 'C'], level: 'column', property: 'tag', key: 'OTHER.TAGS.TIER', action: 'add', before: null, after: 'gold' },
+        { ...base, id: '6', path: ['DB', 'S', 'T', 'C'], level: 'column', property: 'tag', key: '"Mixed"', action: 'remove', after: null },
       ],
       {
         service: 'wh',
@@ -58,9 +60,11 @@ describe('Snowflake names and quoting', () => {
     assert.deepEqual(rendered.operations.map((operation) => operation.statements), [
       ['ALTER VIEW "DB"."S"."V" UNSET COMMENT'],
       ['GRANT OWNERSHIP ON SCHEMA "DB"."S" TO ROLE "DATA_PLATFORM" COPY CURRENT GRANTS'],
-      [`ALTER TABLE "DB"."S"."T" MODIFY COLUMN "C" SET TAG "GOVERNANCE"."TAGS"."PII" = 'it''s'`],
       ['ALTER VIEW "DB"."S"."V" ALTER COLUMN "C" UNSET COMMENT'],
+      [`ALTER TABLE "DB"."S"."T" MODIFY COLUMN "C" SET TAG "GOVERNANCE"."TAGS"."PII" = 'it''s', "OTHER"."TAGS"."TIER" = 'gold'`],
+      ['ALTER TABLE "DB"."S"."T" MODIFY COLUMN "C" UNSET TAG "GOVERNANCE"."TAGS"."Mixed"'],
     ]);
+    assert.deepEqual(rendered.operations[3]?.changeIds, ['3', '5'], 'the tags set on one object are one statement');
   });
 });
 
@@ -400,7 +404,8 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     } finally {
       await dir.remove();
     }
-    const importing = await project({ service: 'wh', database: 'analytics' }, { databases: ['ANALYTICS'] });
+    // import reads connection.database, written as in SQL: analytics is ANALYTICS.
+    const importing = await project({ service: 'wh', database: 'analytics' }, { connection: { account: 'emulated', user: 'metaform', password: 'secret', accessUrl: emulator.url, database: 'analytics' } });
     try {
       const files = await importService(await loadProject(importing.dir), 'wh');
       for (const file of files) await importing.write(file.path, file.content);
@@ -446,6 +451,30 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
       } finally {
         await dir.remove();
       }
+    }
+  });
+
+  it('reports an operation the role may not run (insufficient privileges) and still applies the others', async () => {
+    emulator.run('CREATE ROLE limited');
+    emulator.run('CREATE TABLE analytics.sales.limited_owned (id NUMBER)');
+    emulator.run('GRANT OWNERSHIP ON TABLE analytics.sales.limited_owned TO ROLE limited COPY CURRENT GRANTS');
+    const dir = await project(
+      { service: 'wh', database: 'analytics', schemas: { sales: { tables: { limited_owned: 'may change', orders: 'may not change' } } } },
+      { connection: { account: 'emulated', user: 'metaform', password: 'secret', role: 'limited', accessUrl: emulator.url } },
+    );
+    try {
+      const loaded = await loadProject(dir.dir);
+      const report = await applyPlan(loaded, (await createPlan(loaded)).plan);
+      assert.deepEqual(
+        report.run.operations.map((operation) => [operation.id, operation.outcome, operation.error ?? '']),
+        [
+          ['wh.ANALYTICS.SALES.LIMITED_OWNED#description', 'succeeded', ''],
+          ['wh.ANALYTICS.SALES.ORDERS#description', 'failed', "SQL access control error:\nInsufficient privileges to operate on table 'ANALYTICS.SALES.ORDERS' (003001)"],
+        ],
+      );
+      assert.equal(node('ANALYTICS', 'SALES', 'LIMITED_OWNED')?.comment, 'may change');
+    } finally {
+      await dir.remove();
     }
   });
 

@@ -61,6 +61,7 @@ export function connectionOptions(service: ServiceConfig): ConnectionOptions {
     if (options['privateKey'] !== undefined || options['privateKeyPath'] !== undefined) options['authenticator'] = 'SNOWFLAKE_JWT';
     else if (options['token'] !== undefined) options['authenticator'] = 'OAUTH';
   }
+  // A PEM passed through an environment variable often arrives with its newlines written as \n.
   if (typeof options['privateKey'] === 'string') options['privateKey'] = (options['privateKey'] as string).replaceAll('\\n', '\n');
   if (options['account'] === undefined) throw new MetaformError(`service ${service.name}: connection.account is required for Snowflake`);
   return options as unknown as ConnectionOptions;
@@ -101,8 +102,15 @@ export class SnowflakeSession implements ConnectorSession {
     for (const [index, name] of request.databases.entries()) {
       request.onProgress?.(index, request.databases.length, name);
       const schemas = request.schemas?.get(name)?.map(nameToRead);
-      const read = await readSnowflakeDatabase((sql) => this.query(sql), nameToRead(name), schemas, this.tagReading);
+      let read = await readSnowflakeDatabase((sql) => this.query(sql), nameToRead(name), schemas, this.tagReading);
       queries += read.queries;
+      // Names come stored from a plan; from import's configuration they may be written as in SQL
+      // (`analytics` for ANALYTICS): the folded name is tried when the exact one does not exist.
+      const folded = storedName(name);
+      if (!read.database && folded !== nameToRead(name)) {
+        read = await readSnowflakeDatabase((sql) => this.query(sql), folded, schemas, this.tagReading);
+        queries += read.queries;
+      }
       if (read.database) databases.push(read.database);
     }
     const snapshot: CatalogSnapshot = { service: this.service.name, databases: new Map(databases.map((database) => [database.name, database])), server: this.serverFacts(), queries };

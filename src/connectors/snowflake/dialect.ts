@@ -1,5 +1,6 @@
 import { findLive, type CatalogSnapshot, type Change, type JsonValue, type RenderResult } from '../../core/model.js';
 import { MetaformError } from '../../core/errors.js';
+import { groupBy } from '../../core/group.js';
 import { renderEachChange, type RenderedChange } from '../shared/render.js';
 import type { Dialect, ServiceConfig } from '../types.js';
 import { resolveTagKey, storedName, tagSchemaOf, type TagObjectName } from './names.js';
@@ -70,36 +71,68 @@ export function tagObjectSql(tag: TagObjectName): string {
 }
 
 /**
- * Pure: one operation per change, each a statement Snowflake commits on its own. Removal uses
- * UNSET COMMENT / UNSET TAG; owners are roles, given with GRANT OWNERSHIP ... COPY CURRENT GRANTS
- * so that the object's other grants survive the transfer.
+ * Pure: one operation per description or owner change, and per object one operation setting its
+ * tags and one unsetting them (SET TAG and UNSET TAG take several tags at once); each statement
+ * Snowflake commits on its own. Removal uses UNSET COMMENT / UNSET TAG; owners are roles, given
+ * with GRANT OWNERSHIP ... COPY CURRENT GRANTS so that the object's other grants survive.
  */
 export function renderSnowflake(changes: readonly Change[], snapshot: CatalogSnapshot, service: ServiceConfig): RenderResult {
   const tagSchema = tagSchemaOf(service.options);
   const created = new Set((snapshot.server['createdTags'] as string[] | undefined) ?? []);
-  return renderEachChange(changes, (change) => renderChange(change, snapshot, tagSchema, created));
+  const tagChanges: Change[] = [];
+  const others: Change[] = [];
+  for (const change of changes) (change.property === 'tag' && !isTagObjectChange(change) ? tagChanges : others).push(change);
+  const result = renderEachChange(others, (change) => renderChange(change, snapshot));
+  for (const group of groupBy(tagChanges, (change) => `${JSON.stringify(change.path)}${change.after === null ? ' unset' : ' set'}`).values()) {
+    const [first] = group;
+    if (!first) continue;
+    const clauses: string[] = [];
+    const creates: string[] = [];
+    const covered: Change[] = [];
+    for (const change of group) {
+      const tag = resolveTagKey(change.key ?? '', tagSchema);
+      if ('error' in tag) {
+        result.skipped.push({ changeId: change.id, reason: tag.error });
+        continue;
+      }
+      const tagName = tagObjectSql(tag);
+      clauses.push(change.after === null ? tagName : `${tagName} = ${quoteSnowflakeLiteral(change.after)}`);
+      // The plan also creates this tag object; repeating the idempotent CREATE keeps this
+      // operation correct whichever runs first.
+      if (change.after !== null && created.has(tagName)) creates.push(`CREATE TAG IF NOT EXISTS ${tagName}`);
+      covered.push(change);
+    }
+    if (covered.length === 0) continue;
+    const { target, columnClause } = alterTarget(first, snapshot);
+    const verb = first.after === null ? 'UNSET TAG' : 'SET TAG';
+    result.operations.push({
+      id: covered.length === 1 ? first.id : `${first.address}#tags:${first.after === null ? 'unset' : 'set'}`,
+      service: first.service,
+      database: first.path[0] ?? '',
+      changeIds: covered.map((change) => change.id),
+      statements: [...creates, `ALTER ${target}${columnClause} ${verb} ${clauses.join(', ')}`],
+    });
+  }
+  return result;
 }
 
-function renderChange(change: Change, snapshot: CatalogSnapshot, tagSchema: [string, string] | undefined, created: ReadonlySet<string>): RenderedChange {
+/** The object an ALTER names (with the keyword of its kind), and the clause that reaches a column of it. */
+function alterTarget(change: Change, snapshot: CatalogSnapshot): { target: string; columnClause: string; keyword: string; tableName: string } {
   const q = quoteSnowflakeIdentifier;
-  const literal = quoteSnowflakeLiteral;
   const [database = '', schema = '', table = '', column = ''] = change.path;
-  if (isTagObjectChange(change)) {
-    const name = change.key ?? '';
-    return { statements: [`CREATE TAG IF NOT EXISTS ${q(database)}.${q(schema)}.${q(name)}`] };
-  }
   const tableType = change.path.length >= 3 ? findLive(snapshot, change.path.slice(0, 3))?.facts?.['tableType'] : undefined;
   const keyword = tableKeyword(tableType);
   const tableName = `${q(database)}.${q(schema)}.${q(table)}`;
-  // The object an ALTER names, and the clause that reaches a column of it.
-  const target =
-    change.level === 'database'
-      ? `DATABASE ${q(database)}`
-      : change.level === 'schema'
-        ? `SCHEMA ${q(database)}.${q(schema)}`
-        : `${keyword} ${tableName}`;
-  const columnClause = change.level === 'column' ? ` MODIFY COLUMN ${q(column)}` : '';
+  const target = change.level === 'database' ? `DATABASE ${q(database)}` : change.level === 'schema' ? `SCHEMA ${q(database)}.${q(schema)}` : `${keyword} ${tableName}`;
+  return { target, columnClause: change.level === 'column' ? ` MODIFY COLUMN ${q(column)}` : '', keyword, tableName };
+}
 
+function renderChange(change: Change, snapshot: CatalogSnapshot): RenderedChange {
+  const q = quoteSnowflakeIdentifier;
+  const literal = quoteSnowflakeLiteral;
+  const [database = '', schema = '', , column = ''] = change.path;
+  if (isTagObjectChange(change)) return { statements: [`CREATE TAG IF NOT EXISTS ${q(database)}.${q(schema)}.${q(change.key ?? '')}`] };
+  const { target, keyword, tableName } = alterTarget(change, snapshot);
   switch (change.property) {
     case 'description': {
       if (change.level === 'column') {
@@ -116,15 +149,7 @@ function renderChange(change: Change, snapshot: CatalogSnapshot, tagSchema: [str
       if (change.after === null) return { skip: 'Snowflake objects always have an owner role: ownership can be transferred, not removed' };
       return { statements: [`GRANT OWNERSHIP ON ${target} TO ROLE ${q(change.after)} COPY CURRENT GRANTS`] };
     }
-    case 'tag': {
-      const tag = resolveTagKey(change.key ?? '', tagSchema);
-      if ('error' in tag) return { skip: tag.error };
-      const tagName = tagObjectSql(tag);
-      if (change.after === null) return { statements: [`ALTER ${target}${columnClause} UNSET TAG ${tagName}`] };
-      const set = `ALTER ${target}${columnClause} SET TAG ${tagName} = ${literal(change.after)}`;
-      // The plan also creates this tag object; repeating the idempotent CREATE keeps this
-      // operation correct whichever runs first.
-      return { statements: created.has(tagName) ? [`CREATE TAG IF NOT EXISTS ${tagName}`, set] : [set] };
-    }
+    case 'tag':
+      return { skip: 'tag changes are rendered per object' };
   }
 }
