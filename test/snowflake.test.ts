@@ -292,6 +292,31 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     }
   });
 
+  it('with prune on, a tag set in real time on an object whose tags change is removed, though ACCOUNT_USAGE has not seen it', async () => {
+    emulator.run("ALTER TABLE analytics.sales.wide SET TAG governance.tags.pii = 'kept'");
+    emulator.engine.freezeAccountUsage();
+    try {
+      emulator.run("ALTER TABLE analytics.sales.wide SET TAG governance.tags.cost_center = 'finance'");
+      const dir = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables: { wide: { tags: { PII: 'kept', TIER: 'new' } } } } } });
+      try {
+        const { plan } = await createPlan(await loadProject(dir.dir));
+        assert.deepEqual(
+          plan.changes.map((change) => [change.key, change.action, change.before, change.after]),
+          [['TIER', 'add', null, 'new'], ['COST_CENTER', 'remove', 'finance', null]],
+        );
+        assert.deepEqual(plan.operations.flatMap((operation) => operation.statements), [
+          `ALTER TABLE "ANALYTICS"."SALES"."WIDE" SET TAG "GOVERNANCE"."TAGS"."TIER" = 'new'`,
+          'ALTER TABLE "ANALYTICS"."SALES"."WIDE" UNSET TAG "GOVERNANCE"."TAGS"."COST_CENTER"',
+        ]);
+      } finally {
+        await dir.remove();
+      }
+    } finally {
+      emulator.engine.thawAccountUsage();
+      emulator.run('ALTER TABLE analytics.sales.wide UNSET TAG governance.tags.cost_center, governance.tags.pii');
+    }
+  });
+
   it('reads in real time the objects a read names as `current` (a saved plan checked for staleness), whatever ACCOUNT_USAGE still shows', async () => {
     emulator.engine.freezeAccountUsage();
     const session = await SnowflakeSession.open({

@@ -213,18 +213,45 @@ export class SnowflakeSession implements ConnectorSession {
   }
 
   private async confirmTagsInRealTime(changes: Change[], snapshot: CatalogSnapshot): Promise<void> {
-    const paths = changes.filter((change) => change.property === 'tag' && !change.id.includes(TAG_OBJECT_CHANGE)).map((change) => change.path);
-    if (paths.length === 0) return;
-    await this.readTagsInRealTime(snapshot, paths);
+    // The objects whose tags change, with what ACCOUNT_USAGE said and the keys that change.
+    const managed = new Map<string, { path: string[]; lagging: Record<string, string>; keys: Set<string>; first: Change }>();
+    for (const change of changes) {
+      if (change.property !== 'tag' || change.id.includes(TAG_OBJECT_CHANGE)) continue;
+      const key = JSON.stringify(change.path);
+      let entry = managed.get(key);
+      if (!entry) managed.set(key, (entry = { path: change.path, lagging: { ...findLive(snapshot, change.path)?.tags }, keys: new Set(), first: change }));
+      entry.keys.add(change.key ?? '');
+    }
+    if (managed.size === 0) return;
+    await this.readTagsInRealTime(snapshot, [...managed.values()].map(({ path }) => path));
     keepOnly(changes, (change) => {
       if (change.property !== 'tag' || change.id.includes(TAG_OBJECT_CHANGE)) return true;
-      const live = findLive(snapshot, change.path);
-      const now = live?.tags?.[change.key ?? ''] ?? null;
+      const now = findLive(snapshot, change.path)?.tags?.[change.key ?? ''] ?? null;
       if (now === change.after) return false;
       change.before = now;
       change.action = now === null ? 'add' : change.after === null ? 'remove' : 'update';
       return true;
     });
+    if (!this.service.tags.prune) return;
+    // With prune on, a key the diff left alone had its desired value in ACCOUNT_USAGE (or was
+    // absent from both): where the real-time value differs, it is put back as the YAML has it.
+    for (const { path, lagging, keys, first } of managed.values()) {
+      const current = findLive(snapshot, path)?.tags ?? {};
+      for (const key of new Set([...Object.keys(lagging), ...Object.keys(current)])) {
+        if (keys.has(key)) continue;
+        const before = current[key] ?? null;
+        const after = lagging[key] ?? null;
+        if (before === after) continue;
+        changes.push({
+          ...first,
+          id: `${first.address}#tag:${key}`,
+          key,
+          action: before === null ? 'add' : after === null ? 'remove' : 'update',
+          before,
+          after,
+        });
+      }
+    }
   }
 
   /**
