@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { importService } from '../src/core/import.js';
 import { applyPlan, createPlan, StalePlanError } from '../src/core/pipeline.js';
@@ -69,6 +72,21 @@ describe('Snowflake names and quoting', () => {
 });
 
 describe('Snowflake driver loading', () => {
+  it('loads the driver without creating ~/.cache/snowflake (its OCSP cache goes to a temporary folder)', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'metaform-home-'));
+    try {
+      const script = `
+        const { loadSnowflakeDriver } = await import(${JSON.stringify(new URL('../src/connectors/snowflake/client.ts', import.meta.url).href)});
+        await loadSnowflakeDriver();
+        console.log(JSON.stringify({ detection: process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION, telemetry: process.env.SF_TELEMETRY_DISABLE_CONNECTION_SHAPE }));`;
+      const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, HOME: home } });
+      assert.deepEqual(JSON.parse(output.trim().split('\n').pop() ?? ''), { detection: 'true', telemetry: '1' });
+      assert.deepEqual(await readdir(home), []);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   it('loads snowflake-sdk only when a Snowflake service connects: loading and validating a project loads none of it', async () => {
     const dir = await tempProject(
       { version: 1, services: { wh: { type: 'snowflake', connection: { account: 'a', user: 'u', password: 'p' }, options: { tagSchema: 'G.T' } } } },

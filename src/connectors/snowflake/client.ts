@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection, ConnectionOptions } from 'snowflake-sdk';
@@ -40,7 +40,11 @@ export function loadSnowflakeDriver(): Promise<SnowflakeSdk> {
   driver ??= (async () => {
     process.env['SNOWFLAKE_DISABLE_PLATFORM_DETECTION'] ??= 'true';
     process.env['SF_TELEMETRY_DISABLE_CONNECTION_SHAPE'] ??= '1';
-    process.env['SF_OCSP_RESPONSE_CACHE_DIR'] ??= mkdtempSync(join(tmpdir(), 'metaform-snowflake-'));
+    if (process.env['SF_OCSP_RESPONSE_CACHE_DIR'] === undefined) {
+      const cache = join(tmpdir(), 'metaform-snowflake-cache');
+      mkdirSync(cache, { recursive: true });
+      process.env['SF_OCSP_RESPONSE_CACHE_DIR'] = cache;
+    }
     const module = (await import('snowflake-sdk')) as SnowflakeSdk & { default?: SnowflakeSdk };
     const sdk = module.default ?? module;
     sdk.configure({ logLevel: 'OFF', useEnvProxy: false, additionalLogToConsole: false });
