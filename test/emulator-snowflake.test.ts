@@ -155,6 +155,11 @@ describe('Snowflake emulator: statements', () => {
     rejects(() => run('GRANT OWNERSHIP ON TABLE analytics.sales.orders TO ROLE data_platform COPY GRANTS'), '001003', /syntax error/);
     session.role = 'PUBLIC';
     rejects(() => run("COMMENT ON TABLE analytics.sales.\"Orders\" IS 'x'"), '003001', /Insufficient privileges to operate on table/);
+    rejects(() => run('SELECT tag_name FROM snowflake.account_usage.tag_references'), '002003', /Database 'SNOWFLAKE' does not exist or not authorized/);
+    session.role = 'ACCOUNTADMIN';
+    run('GRANT IMPORTED PRIVILEGES ON DATABASE snowflake TO ROLE public');
+    session.role = 'PUBLIC';
+    assert.deepEqual(run('SELECT tag_name FROM snowflake.account_usage.tag_references'), []);
   });
 });
 

@@ -497,7 +497,7 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     }
   });
 
-  it('reports an operation the role may not run (insufficient privileges) and still applies the others', async () => {
+  it('says which grant reading tags needs; reports an operation the role may not run and still applies the others', async () => {
     emulator.run('CREATE ROLE limited');
     emulator.run('CREATE TABLE analytics.sales.limited_owned (id NUMBER)');
     emulator.run('GRANT OWNERSHIP ON TABLE analytics.sales.limited_owned TO ROLE limited COPY CURRENT GRANTS');
@@ -507,6 +507,12 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     );
     try {
       const loaded = await loadProject(dir.dir);
+      await assert.rejects(createPlan(loaded), (error: MetaformError) => {
+        assert.match(error.message, /service wh: the role cannot read SNOWFLAKE\.ACCOUNT_USAGE\.TAG_REFERENCES/);
+        assert.match(error.hint ?? '', /GRANT IMPORTED PRIVILEGES ON DATABASE SNOWFLAKE TO ROLE/);
+        return true;
+      });
+      emulator.run('GRANT IMPORTED PRIVILEGES ON DATABASE snowflake TO ROLE limited');
       const report = await applyPlan(loaded, (await createPlan(loaded)).plan);
       assert.deepEqual(
         report.run.operations.map((operation) => [operation.id, operation.outcome, operation.error ?? '']),

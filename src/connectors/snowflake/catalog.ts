@@ -84,7 +84,15 @@ export async function readSnowflakeDatabase(
   const live = newLiveObject('database', spellName(text(databaseRow[0])));
   live.owner = nullableText(databaseRow[1]) === null ? null : spellName(text(databaseRow[1]));
   live.description = comment(databaseRow[2]);
-  const [schemaRows, tableRows, columnRows, tagRows] = [await run(sql.schemas), await run(sql.tables), await run(sql.columns), await run(sql.tags)];
+  const [schemaRows, tableRows, columnRows] = [await run(sql.schemas), await run(sql.tables), await run(sql.columns)];
+  const tagRows = await run(sql.tags).catch((error: unknown) => {
+    if (!isMissingObject(error)) throw error;
+    throw new MetaformError(
+      `service ${reading.service}: the role cannot read SNOWFLAKE.ACCOUNT_USAGE.TAG_REFERENCES, where metaform reads tags in bulk (${(error as Error).message.replaceAll('\n', ' ')})`,
+      undefined,
+      'GRANT IMPORTED PRIVILEGES ON DATABASE SNOWFLAKE TO ROLE <the service\'s role> (or a database role with USAGE_VIEWER)',
+    );
+  });
 
   const schemaOf = (name: unknown) => liveChild(live, 'schema', spellName(text(name)));
   for (const [name, owner, text_] of schemaRows) {

@@ -50,6 +50,8 @@ export class SnowflakeEngine {
   readonly statements: string[] = [];
   /** When set, ACCOUNT_USAGE.TAG_REFERENCES answers from this copy: the view's lag, made explicit. */
   private frozenTagReferences: TagReferenceRow[] | undefined;
+  /** Roles granted IMPORTED PRIVILEGES on the SNOWFLAKE database, besides ACCOUNTADMIN. */
+  private readonly accountUsageRoles = new Set<string>();
 
   constructor() {
     for (const role of ['ACCOUNTADMIN', 'SYSADMIN', 'PUBLIC']) this.catalog.roles.add(role);
@@ -527,6 +529,22 @@ export class SnowflakeEngine {
   // ---------------------------------------------------------------- GRANT OWNERSHIP
 
   private parseGrant(stream: TokenStream, session: SessionContext): () => StatementResult {
+    // The SNOWFLAKE database's views (ACCOUNT_USAGE) are readable by ACCOUNTADMIN and the roles
+    // granted IMPORTED PRIVILEGES on it.
+    if (stream.acceptKeyword('IMPORTED')) {
+      stream.expectKeyword('PRIVILEGES', 'ON', 'DATABASE');
+      const database = stream.expectIdentifier().value;
+      stream.expectKeyword('TO');
+      stream.expectKeyword('ROLE');
+      const role = stream.expectIdentifier().value;
+      return () => {
+        if (database !== 'SNOWFLAKE') throw new EngineError('003011', '42501', `SQL compilation error:\nImported privileges can only be granted on a shared database.`);
+        if (session.role !== 'ACCOUNTADMIN') throw insufficient('Database', database);
+        if (!this.catalog.roles.has(role)) throw notExists('Role', role);
+        this.accountUsageRoles.add(role);
+        return done();
+      };
+    }
     stream.expectKeyword('OWNERSHIP', 'ON');
     const kind = this.objectKind(stream, false);
     const parts = stream.qualifiedName();
@@ -558,6 +576,7 @@ export class SnowflakeEngine {
       throw unknown();
     }
     if (name.length === 3 && name[0] === 'SNOWFLAKE' && name[1] === 'ACCOUNT_USAGE') {
+      if (session.role !== 'ACCOUNTADMIN' && !this.accountUsageRoles.has(session.role)) throw notExists('Database', 'SNOWFLAKE');
       if (name[2] === 'TAG_REFERENCES') return this.accountUsageTagReferences();
       throw unknown();
     }
