@@ -198,6 +198,25 @@ describe('Snowflake emulator: catalog SELECTs evaluated over its state', () => {
     rejects(() => run("SELECT * FROM TABLE(analytics.information_schema.tag_references_all_columns('analytics.sales.orders', 'column'))"), '001044', /Only TABLE/);
   });
 
+  it('the kit evaluator: LEFT JOIN, NOT IN, three-valued NULL logic, DISTINCT, LIMIT, UNION ALL', () => {
+    const { run } = account();
+    run("COMMENT ON COLUMN analytics.sales.orders.email IS 'e'");
+    assert.deepEqual(
+      run(
+        "SELECT t.table_name, c.column_name FROM analytics.information_schema.tables t LEFT JOIN analytics.information_schema.columns c ON c.table_name = t.table_name AND c.comment IS NOT NULL WHERE t.table_schema = 'SALES' ORDER BY t.table_name",
+      ),
+      [['ORDERS', 'EMAIL'], ['ORDER_EMAILS', null], ['Orders', null]],
+    );
+    assert.deepEqual(run("SELECT column_name FROM analytics.information_schema.columns WHERE comment <> 'e' OR NOT comment = 'e'"), [], 'NULL <> e is unknown, not true');
+    assert.deepEqual(run("SELECT DISTINCT column_name FROM analytics.information_schema.columns WHERE table_name NOT IN ('ORDER_EMAILS') ORDER BY column_name LIMIT 1"), [['EMAIL']]);
+    assert.deepEqual(
+      run("SELECT 'a' AS k FROM analytics.information_schema.databases WHERE database_name = 'ANALYTICS' UNION ALL SELECT 'b' FROM analytics.information_schema.databases WHERE database_name = 'GOVERNANCE'"),
+      [['a'], ['b']],
+    );
+    rejects(() => run('SELECT nope FROM analytics.information_schema.tables'), '000904', /invalid identifier 'NOPE'/);
+    rejects(() => run('SELECT * FROM analytics.information_schema.nope'), '002003', /does not exist or not authorized/);
+  });
+
   it('SHOW TAGS IN SCHEMA lists tag objects with their allowed values', () => {
     const { run } = account();
     assert.deepEqual(
