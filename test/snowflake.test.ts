@@ -378,6 +378,7 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
       const { plan } = await createPlan(await loadProject(creating.dir));
       const create = plan.changes.find((change) => change.id.includes('#tag-object:'));
       assert.deepEqual(create?.statements, ['CREATE TAG IF NOT EXISTS "GOVERNANCE"."TAGS"."OWNER_TEAM"']);
+      assert.deepEqual([create?.address, create?.action, create?.after], ['wh.GOVERNANCE.TAGS', 'add', 'tag object GOVERNANCE.TAGS.OWNER_TEAM']);
       await converge(creating);
       assert.equal(tags('ANALYTICS', 'SALES', 'ORDERS')['OWNER_TEAM'], 'growth');
     } finally {

@@ -68,7 +68,7 @@ export async function checkTagObjects(context: TagContext, changes: Change[], sn
             key: name,
             action: 'add',
             before: null,
-            after: `tag object ${full}`,
+            after: `tag object ${[schema[0], schema[1], name].map(spellName).join('.')}`,
             ...(first.source ? { source: first.source } : {}),
           });
         } else
