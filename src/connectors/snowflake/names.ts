@@ -69,7 +69,7 @@ export function resolveTagKey(key: string, tagSchema: [string, string] | undefin
   if (!parts || (parts.length !== 1 && parts.length !== 3))
     return { error: `tag key ${key} is neither a tag name nor DATABASE.SCHEMA.TAG` };
   if (parts.length === 3) return parts.map(storedName) as TagObjectName;
-  if (!tagSchema) return { error: `tag key ${key} names no schema, and the service sets no options.tagSchema` };
+  if (!tagSchema) return { error: `tag key ${key} names no schema, and the service has no options.tagSchema of the form DATABASE.SCHEMA` };
   return [tagSchema[0], tagSchema[1], storedName(parts[0] as string)];
 }
 
