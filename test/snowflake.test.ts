@@ -421,6 +421,18 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     }
   });
 
+  it('fails validation for a bare tag key when the service names no tag schema', async () => {
+    const dir = await tempProject(
+      { version: 1, services: { wh: { type: 'snowflake', connection: { account: 'emulated', user: 'u', password: 'p' } } } },
+      { 'metadata/wh.yaml': { service: 'wh', database: 'analytics', tags: { PII: 'x', 'GOVERNANCE.TAGS.TIER': 'y' } } },
+    );
+    try {
+      await assert.rejects(loadProject(dir.dir), /wh\.yaml:\d+:\d+: tag key PII names no schema, and the service has no options\.tagSchema of the form DATABASE\.SCHEMA \(on wh\.analytics\)/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('reports two tag objects of one name on one object as an ambiguous tag at read time', async () => {
     emulator.run("ALTER VIEW analytics.sales.order_emails SET TAG governance.tags.pii = 'a', governance.other.pii = 'b'");
     const dir = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables: { order_emails: { description: 'x' } } } } });
