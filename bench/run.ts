@@ -10,6 +10,7 @@ import { benchClickhouse } from './clickhouse.js';
 import { benchMysql } from './mysql.js';
 import { benchPostgres } from './postgres.js';
 import { benchPostgresColumns } from './postgres-columns.js';
+import { benchSnowflake } from './snowflake.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const numberFromEnv = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -19,6 +20,7 @@ const engines: Record<string, (options: BenchOptions) => Promise<BenchResult>> =
   'postgres-columns': (options) => benchPostgresColumns(options),
   mysql: (options) => benchMysql(options),
   clickhouse: (options) => benchClickhouse(options),
+  snowflake: (options) => benchSnowflake(options),
 };
 const defaults: Record<string, BenchOptions> = {
   postgres: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
@@ -27,6 +29,7 @@ const defaults: Record<string, BenchOptions> = {
   // Column comments are the costly path on MySQL (SHOW CREATE TABLE, then MODIFY COLUMN per table).
   mysql: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
   clickhouse: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
+  snowflake: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
 };
 
 const selected = (process.env['BENCH_ENGINES'] ?? Object.keys(engines).join(',')).split(',');

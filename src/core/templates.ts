@@ -7,7 +7,8 @@ import type { Change } from './model.js';
  * Placeholders are quoted by the service's dialect:
  *   {database} {schema} {table} {column}  quoted identifiers
  *   {object}                              the object's qualified name
- *   {value} {tag_key} {tag_value}         string literals (NULL when removing)
+ *   {value} {tag_key} {tag_value}         string literals (NULL when removing); {tag_key} is the tag
+ *                                         object's qualified name where tags are objects (Snowflake)
  *   {owner}                               the owner, quoted as an identifier (roles are identifiers in SQL)
  *   {raw.<name>}                          the unquoted text: only for the rare case a template
  *                                         needs it, since user text then reaches SQL unescaped.
@@ -70,6 +71,7 @@ export function renderTemplate(template: string, change: Change, dialect: Dialec
     if (value === undefined)
       throw new MetaformError(`template for ${change.id} uses ${whole}, which a ${change.level} ${change.property} change does not have`);
     if (rawPrefix) return value ?? '';
+    if (key === 'tag_key' && value !== null && dialect.quoteTagKey) return dialect.quoteTagKey(value);
     if (key === 'value' || key === 'tag_key' || key === 'tag_value') return dialect.quoteLiteral(value);
     if (value === null) return 'NULL';
     return dialect.quoteIdentifier(value);

@@ -79,17 +79,23 @@ export async function verifyPlan(plan: Plan, targets: readonly VerifyTarget[]): 
   for (const target of targets) {
     const changes = byService.get(target.service.name) ?? [];
     if (changes.length === 0) continue;
-    const snapshot = await target.session.read(readScope(changes));
-    checkFacts(plan, target.service.name, snapshot);
+    // The diff's changes; the rest are changes a connector added while preparing (Snowflake's
+    // CREATE TAG), which preparing again adds again if they are still needed.
+    const diffChanges = changes.filter((change) => change.id === changeId(change));
+    const snapshot = await target.session.read({ ...readScope(changes), current: diffChanges.map((change) => change.path) });
     const stale: { change: PlannedChange; live: string | null | undefined }[] = [];
-    for (const change of changes) {
+    for (const change of diffChanges) {
       if (change.skipped !== undefined) continue;
       const live = liveValue(snapshot, change);
       if (live !== change.before) stale.push({ change, live });
     }
     if (stale.length > 0) throw new StalePlanError(stale);
-    await target.session.prepare?.(changes, snapshot);
-    const rendered = renderService({ connector: target.connector, service: target.service, changes, snapshot });
+    // Copies: preparing may correct, drop or add changes, and the plan must stay as reviewed.
+    const fresh: Change[] = diffChanges.map(asChange);
+    await target.session.prepare?.(fresh, snapshot);
+    // After preparing, which may record facts of its own (as it did when the plan was made).
+    checkFacts(plan, target.service.name, snapshot);
+    const rendered = renderService({ connector: target.connector, service: target.service, changes: fresh, snapshot });
     compareOperations(
       plan.operations.filter((operation) => operation.service === target.service.name),
       rendered.operations,
@@ -98,14 +104,24 @@ export async function verifyPlan(plan: Plan, targets: readonly VerifyTarget[]): 
   }
 }
 
+/** The id the diff gives a change: `<address>#<property>[:<key>]`. */
+function changeId(change: Change): string {
+  return `${change.address}#${change.property}${change.key === undefined ? '' : `:${change.key}`}`;
+}
+
+/** A change as the diff made it, without what planning added. */
+function asChange(change: PlannedChange): Change {
+  const { operation: _operation, skipped: _skipped, ...rest } = change;
+  return { ...rest, path: [...change.path] };
+}
+
 /** Every change's id and address must name the object its path designates. */
 function checkIntegrity(plan: Plan): void {
   const problems: string[] = [];
   const ids = new Set<string>();
   for (const change of plan.changes) {
     const address = formatAddress(change.service, change.path);
-    const id = `${address}#${change.property}${change.key === undefined ? '' : `:${change.key}`}`;
-    if (change.address !== address || change.id !== id) problems.push(`change ${change.id}: its address and path name different objects`);
+    if (change.address !== address || !change.id.startsWith(`${address}#`)) problems.push(`change ${change.id}: its address and path name different objects`);
     if (ids.has(change.id)) problems.push(`change ${change.id} appears twice`);
     ids.add(change.id);
   }
