@@ -176,7 +176,8 @@ describe('ClickHouse connector hardening (chDB behind HTTP, the real client)', (
     const dir = await project(server.url, { hard: { tables: { wide: { columns } } } });
     try {
       const loaded = await loadProject(dir.dir);
-      const { plan } = await createPlan(loaded);
+      const { plan, queries } = await createPlan(loaded);
+      assert.equal(queries, 4 + 1, 'the four catalog queries, then the metadata size of the one table near the limit');
       const reasons = Object.fromEntries(plan.changes.map((change) => [change.path[3], change.skipped]));
       assert.match(reasons['c5'] ?? '', new RegExp(`the comment is ${max + 10} bytes and its statement \\d+ bytes, above the server's max_query_size \\(${max} bytes\\)`));
       assert.equal(reasons['c0'], undefined);

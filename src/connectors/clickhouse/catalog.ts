@@ -31,8 +31,7 @@ const NOT_INNER_TABLE = `NOT (startsWith(name, '.inner.') OR startsWith(name, '.
 export function clickhouseCatalogQueries(schemas: readonly string[] | undefined): { databases: string; tables: string; columns: string } {
   return {
     databases: `SELECT name, comment, engine FROM system.databases WHERE ${databaseFilter('name', schemas)}`,
-    // length(create_table_query): the size of the metadata the server writes back after an ALTER.
-    tables: `SELECT database, name, engine, comment, length(create_table_query) FROM system.tables WHERE ${databaseFilter('database', schemas)} AND NOT is_temporary AND ${NOT_INNER_TABLE}`,
+    tables: `SELECT database, name, engine, comment FROM system.tables WHERE ${databaseFilter('database', schemas)} AND NOT is_temporary AND ${NOT_INNER_TABLE}`,
     columns: `SELECT database, table, name, comment FROM system.columns WHERE ${databaseFilter('database', schemas)} ORDER BY database, table, position`,
   };
 }
@@ -61,14 +60,32 @@ export async function readClickhouseCatalog(
     schema.description = String(comment) || null;
     schema.facts = { engine: String(engine) };
   }
-  for (const [database, name, engine, comment, metadataBytes] of tableRows) {
+  for (const [database, name, engine, comment] of tableRows) {
     const table = liveChild(liveChild(root, 'schema', String(database)), 'table', String(name));
     table.description = String(comment) || null;
-    table.facts = { engine: String(engine), metadataBytes: Number(metadataBytes) };
+    table.facts = { engine: String(engine) };
   }
   for (const [database, table, name, comment] of columnRows) {
     const parent = root.children.get(String(database))?.children.get(String(table));
     if (parent) liveChild(parent, 'column', String(name)).description = String(comment) || null;
   }
   return snapshot;
+}
+
+/** Tables per query when reading the size of their metadata (keeps the IN list far below max_query_size). */
+const METADATA_CHUNK = 200;
+
+/**
+ * The exact size of some tables' metadata (length(create_table_query) costs some 35 µs a table,
+ * so it is read only for the tables whose comments may bring it near max_query_size).
+ */
+export function metadataSizeQueries(tables: readonly (readonly string[])[]): string[] {
+  const queries: string[] = [];
+  for (let start = 0; start < tables.length; start += METADATA_CHUNK) {
+    const tuples = tables
+      .slice(start, start + METADATA_CHUNK)
+      .map(([, database = '', table = '']) => `(${clickhouseDialect.quoteLiteral(database)}, ${clickhouseDialect.quoteLiteral(table)})`);
+    queries.push(`SELECT database, name, length(create_table_query) FROM system.tables WHERE (database, name) IN (${tuples.join(', ')})`);
+  }
+  return queries;
 }

@@ -1,9 +1,10 @@
 import { ClickHouseLogLevel, createClient, parseError, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { Readable } from 'node:stream';
-import type { CatalogSnapshot, OperationResult } from '../../core/model.js';
+import { findLive, type CatalogSnapshot, type Change, type OperationResult } from '../../core/model.js';
 import { errorMessage, runEachOperation, withRetry, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
-import { readClickhouseCatalog } from './catalog.js';
+import { CLICKHOUSE_DATABASE, metadataSizeQueries, readClickhouseCatalog } from './catalog.js';
+import { tablesNearQuerySizeLimit } from './dialect.js';
 
 /** A failed HTTP exchange with the server or a gateway before it: the status is kept. */
 export class ClickhouseHttpError extends Error {
@@ -134,18 +135,31 @@ export class ClickhouseSession implements ConnectorSession {
   /** Each catalog query is retried like an ALTER; failing that, the error names the service and host. */
   async read(request: ReadRequest): Promise<CatalogSnapshot> {
     const [database = ''] = request.databases;
-    const read = async (sql: string) => {
-      const outcome = await withRetry(CLICKHOUSE_RETRY, () => this.rows(sql));
-      if (outcome.error !== undefined)
-        throw new Error(
-          `service ${this.service.name}: cannot read the catalog of ClickHouse at ${describeClickhouseTarget(this.service)} ` +
-            `(${outcome.attempts} attempt${outcome.attempts > 1 ? 's' : ''}): ${errorMessage(outcome.error)}`,
-          { cause: outcome.error },
-        );
-      return outcome.value ?? [];
-    };
-    return readClickhouseCatalog(this.service.name, read, request.databases, request.schemas?.get(database));
+    return readClickhouseCatalog(this.service.name, (sql) => this.catalogRows(sql), request.databases, request.schemas?.get(database));
   }
+
+  /** The exact metadata size of the tables whose column comments may bring it near max_query_size. */
+  async prepare(changes: readonly Change[], snapshot: CatalogSnapshot): Promise<void> {
+    for (const sql of metadataSizeQueries(tablesNearQuerySizeLimit(changes, snapshot))) {
+      for (const [database, name, size] of await this.catalogRows(sql)) {
+        const table = findLive(snapshot, [CLICKHOUSE_DATABASE, String(database), String(name)]);
+        if (table) table.facts = { ...table.facts, metadataBytes: Number(size) };
+      }
+      snapshot.queries++;
+    }
+  }
+
+  private async catalogRows(sql: string): Promise<unknown[][]> {
+    const outcome = await withRetry(CLICKHOUSE_RETRY, () => this.rows(sql));
+    if (outcome.error !== undefined)
+      throw new Error(
+        `service ${this.service.name}: cannot read the catalog of ClickHouse at ${describeClickhouseTarget(this.service)} ` +
+          `(${outcome.attempts} attempt${outcome.attempts > 1 ? 's' : ''}): ${errorMessage(outcome.error)}`,
+        { cause: outcome.error },
+      );
+    return outcome.value ?? [];
+  }
+
 
   execute(request: ExecuteRequest): Promise<OperationResult[]> {
     // No transactions for DDL in ClickHouse: each operation is its own ALTER, reported on its own.

@@ -1,4 +1,4 @@
-import { formatAddress, type Change, type JsonValue, type RenderResult } from '../../core/model.js';
+import { findLive, formatAddress, type CatalogSnapshot, type Change, type JsonValue, type RenderResult } from '../../core/model.js';
 import { groupBy } from '../../core/group.js';
 import type { Dialect } from '../types.js';
 
@@ -47,6 +47,31 @@ const COMMENTABLE_DATABASE_ENGINES = new Set(['Atomic', 'Ordinary', 'Replicated'
 const METADATA_MARGIN = 128;
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+/**
+ * The tables whose metadata may come near max_query_size once these column comments apply, by a
+ * rough count from the snapshot (names, comments, a allowance per column for its type): for these
+ * the session reads the exact size, which rendering then keeps under the limit.
+ */
+export function tablesNearQuerySizeLimit(changes: readonly Change[], snapshot: CatalogSnapshot): string[][] {
+  const maxQuerySize = typeof snapshot.server['maxQuerySize'] === 'number' ? snapshot.server['maxQuerySize'] : DEFAULT_MAX_QUERY_SIZE;
+  const growth = new Map<string, { path: string[]; bytes: number }>();
+  for (const change of changes) {
+    if (change.level !== 'column' || change.property !== 'description') continue;
+    const key = JSON.stringify(change.path.slice(0, 3));
+    const entry = growth.get(key) ?? { path: change.path.slice(0, 3), bytes: 0 };
+    entry.bytes += bytes(change.after ?? '') - bytes(change.before ?? '');
+    growth.set(key, entry);
+  }
+  const near: string[][] = [];
+  for (const { path, bytes: added } of growth.values()) {
+    const table = findLive(snapshot, path);
+    let estimate = added + bytes(table?.description ?? '');
+    for (const column of table?.children.values() ?? []) estimate += bytes(column.name) + bytes(column.description ?? '') + 64;
+    if (estimate > maxQuerySize / 2) near.push(path);
+  }
+  return near;
+}
 
 /** What rendering reads of the live objects: an object's facts by path. */
 export type FactsOf = (path: readonly string[]) => Record<string, JsonValue> | undefined;

@@ -119,6 +119,8 @@ export class MysqlSession implements ConnectorSession {
   private lockTimeoutMs: number | undefined;
   /** A reconnect in progress, shared by the statements that wait for it. */
   private reconnecting: Promise<void> | undefined;
+  /** Set when the session lost its apply lock with its connection: it runs nothing more. */
+  private stopped: CannotContinue | undefined;
 
   private constructor(
     private readonly service: ServiceConfig,
@@ -164,8 +166,6 @@ export class MysqlSession implements ConnectorSession {
     });
     return this.reconnecting;
   }
-
-  private stopped: CannotContinue | undefined;
 
   /** Every statement goes through here: on a lost connection, reconnect first. */
   private async query(options: mysql.QueryOptions): Promise<unknown> {
