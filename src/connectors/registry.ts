@@ -3,6 +3,7 @@ import { postgresConnector } from './postgres/index.js';
 import { redshiftConnector } from './redshift/index.js';
 import { clickhouseConnector } from './clickhouse/index.js';
 import { mysqlConnector } from './mysql/index.js';
+import { snowflakeConnector } from './snowflake/index.js';
 
 /** Every system metaform knows, by its `type` in metaform.yaml. Adding one is adding a line. */
 export const connectors: ReadonlyMap<string, Connector> = new Map(
@@ -11,6 +12,7 @@ export const connectors: ReadonlyMap<string, Connector> = new Map(
     redshiftConnector,
     clickhouseConnector,
     mysqlConnector,
+    snowflakeConnector,
   ].map((connector) => [connector.type, connector]),
 );
 

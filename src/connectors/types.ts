@@ -29,6 +29,11 @@ export interface Capabilities {
    * comments on 25.4+). Validation accepts them; rendering reports them skipped with a reason
    * when the server turns out not to have them.
    */
+  /**
+   * Tag limits of the system, checked at validation, before anything connects
+   * (src/core/tag-limits.ts): most tags on one object, longest value in characters.
+   */
+  tagLimits?: { perObject?: number; valueLength?: number };
   serverDependent?: {
     description?: readonly Level[];
     owner?: readonly Level[];
@@ -89,9 +94,12 @@ export interface ConnectorSession {
   /**
    * Optional: after the diff, before rendering, fetch what rendering needs about the objects
    * that change and is too costly to read for the whole catalog (MySQL: SHOW CREATE TABLE of the
-   * tables whose column comments change), recording it in the snapshot's facts.
+   * tables whose column comments change), recording it in the snapshot's facts. It may also
+   * correct the changes in place, as the source answers in real time: fix a `before` read from a
+   * lagging view, drop a change the object already satisfies, add a change the others need
+   * (Snowflake: creating a missing tag object, with options.createTags).
    */
-  prepare?(changes: readonly Change[], snapshot: CatalogSnapshot): Promise<void>;
+  prepare?(changes: Change[], snapshot: CatalogSnapshot): Promise<void>;
   /**
    * Runs the operations of one database: batched and in one transaction where the engine
    * allows, each operation's outcome reported separately (a failure never hides the others).
@@ -117,6 +125,11 @@ export interface Connector {
    * two YAML names with the same canonical name are a conflict.
    */
   canonicalName?(name: string, level: Level): string;
+  /**
+   * How a YAML tag key must be written (engines whose tag keys are identifiers): the key as
+   * metaform reads it back, or why the key names no tag. Validation asks for that spelling.
+   */
+  canonicalTagKey?(key: string, service: ServiceConfig): string | { error: string };
   /**
    * Pure: render statements for the changes of one database, given the live snapshot and the
    * server facts of that database (see serverFactsOf).

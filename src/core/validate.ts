@@ -3,6 +3,7 @@ import type { ProjectConfig } from './config.js';
 import { walkDesired, type DesiredState } from './desired.js';
 import { ErrorList } from './errors.js';
 import { formatAddress, type Level } from './model.js';
+import { checkTagLimits } from './tag-limits.js';
 
 type CapabilityName = 'description' | 'owner' | 'tags';
 
@@ -44,7 +45,7 @@ export function validateCapabilities(
         return supports(connector.capabilities, property, object.level);
       };
       if (object.description) check('description', object.description.at);
-      if (object.tags) check('tags', [...object.tags.values()][0]?.at ?? object.declaredAt);
+      if (object.tags && check('tags', [...object.tags.values()][0]?.at ?? object.declaredAt)) checkTagLimits(connector, entry.config, object, errors);
       if (object.owners && check('owner', object.owners.at)) {
         const owners = object.owners.value;
         const { maxOwners, ownerRemovable } = connector.capabilities;

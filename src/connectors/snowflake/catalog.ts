@@ -1,0 +1,148 @@
+/**
+ * Snowflake's catalog, read in bulk: per database, four INFORMATION_SCHEMA queries
+ * (the database, its schemas, tables and columns: comments and owners) and one
+ * ACCOUNT_USAGE.TAG_REFERENCES query for the tags of all its objects. That view lags the account
+ * (up to about two hours), so the plan confirms in real time, with the TAG_REFERENCES table
+ * functions, every object whose tags it would change (`realtimeTagsSql`); the per-object functions
+ * are too many queries to read a whole catalog with.
+ */
+import { MetaformError } from '../../core/errors.js';
+import { liveChild, newLiveObject, type LiveObject } from '../../core/model.js';
+import { quoteSnowflakeLiteral as literal, quoteStoredIdentifier as q } from './dialect.js';
+import { spellName, tagKeyFor, type TagObjectName } from './names.js';
+
+export type RunQuery = (sql: string) => Promise<unknown[][]>;
+
+const text = (value: unknown): string => String(value);
+const nullableText = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+/** A comment of '' is no comment. */
+const comment = (value: unknown): string | null => nullableText(value) || null;
+
+function inList(names: readonly string[]): string {
+  return names.map((name) => literal(name)).join(', ');
+}
+
+/** Stored names throughout: `database` is how Snowflake stores it, quoted here exactly. */
+export function catalogQueries(database: string, schemas: readonly string[] | undefined) {
+  const db = q(database);
+  const schemaFilter = (column: string) =>
+    `${column} <> 'INFORMATION_SCHEMA'${schemas ? (schemas.length ? ` AND ${column} IN (${inList(schemas)})` : ' AND FALSE') : ''}`;
+  return {
+    database: `SELECT DATABASE_NAME, DATABASE_OWNER, COMMENT FROM ${db}.INFORMATION_SCHEMA.DATABASES WHERE DATABASE_NAME = ${literal(database)}`,
+    schemas: `SELECT SCHEMA_NAME, SCHEMA_OWNER, COMMENT FROM ${db}.INFORMATION_SCHEMA.SCHEMATA WHERE ${schemaFilter('SCHEMA_NAME')}`,
+    tables: `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, IS_DYNAMIC, TABLE_OWNER, COMMENT FROM ${db}.INFORMATION_SCHEMA.TABLES WHERE ${schemaFilter('TABLE_SCHEMA')}`,
+    columns: `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COMMENT FROM ${db}.INFORMATION_SCHEMA.COLUMNS WHERE ${schemaFilter('TABLE_SCHEMA')} ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
+    // Direct assignments only (no inheritance), as metaform manages them. A database's own row
+    // may leave OBJECT_DATABASE empty, hence the second condition.
+    tags: `SELECT TAG_DATABASE, TAG_SCHEMA, TAG_NAME, TAG_VALUE, DOMAIN, OBJECT_DATABASE, OBJECT_SCHEMA, OBJECT_NAME, COLUMN_NAME FROM SNOWFLAKE.ACCOUNT_USAGE.TAG_REFERENCES WHERE OBJECT_DELETED IS NULL AND (OBJECT_DATABASE = ${literal(database)} OR (DOMAIN = 'DATABASE' AND OBJECT_NAME = ${literal(database)}))`,
+  };
+}
+
+/** Snowflake's answer when a database is missing (or invisible to the role). */
+export function isMissingObject(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '002003';
+}
+
+export interface TagReading {
+  tagSchema: [string, string] | undefined;
+  service: string;
+}
+
+/** Assigns a tag read from the catalog; two tag objects of one name on one object are ambiguous. */
+export function assignTag(object: LiveObject, tag: TagObjectName, value: string, reading: TagReading, address: () => string): void {
+  object.tags ??= {};
+  const key = tagKeyFor(tag, reading.tagSchema);
+  const names = (object.facts?.['tagObjects'] as Record<string, string> | undefined) ?? {};
+  const full = tag.map(spellName).join('.');
+  const other = names[spellName(tag[2])];
+  if (other !== undefined && other !== full)
+    throw new MetaformError(
+      `ambiguous tag ${spellName(tag[2])} on ${address()}: tag objects ${other} and ${full} are both set on it`,
+      undefined,
+      'unset one of them in Snowflake, or name the one metaform manages by its full name (DATABASE.SCHEMA.TAG)',
+    );
+  object.facts = { ...object.facts, tagObjects: { ...names, [spellName(tag[2])]: full } };
+  object.tags[key] = value;
+}
+
+export async function readSnowflakeDatabase(
+  run: RunQuery,
+  database: string,
+  schemas: readonly string[] | undefined,
+  reading: TagReading,
+): Promise<{ database: LiveObject | undefined; queries: number }> {
+  const sql = catalogQueries(database, schemas);
+  let databaseRows: unknown[][];
+  try {
+    databaseRows = await run(sql.database);
+  } catch (error) {
+    if (isMissingObject(error)) return { database: undefined, queries: 1 };
+    throw error;
+  }
+  const [databaseRow] = databaseRows;
+  if (!databaseRow) return { database: undefined, queries: 1 };
+  const live = newLiveObject('database', spellName(text(databaseRow[0])));
+  live.owner = nullableText(databaseRow[1]) === null ? null : spellName(text(databaseRow[1]));
+  live.description = comment(databaseRow[2]);
+  const [schemaRows, tableRows, columnRows, tagRows] = [await run(sql.schemas), await run(sql.tables), await run(sql.columns), await run(sql.tags)];
+
+  const schemaOf = (name: unknown) => liveChild(live, 'schema', spellName(text(name)));
+  for (const [name, owner, text_] of schemaRows) {
+    const schema = schemaOf(name);
+    schema.owner = owner === null || owner === undefined ? null : spellName(text(owner));
+    schema.description = comment(text_);
+  }
+  for (const [schemaName, name, type, dynamic, owner, text_] of tableRows) {
+    const table = liveChild(schemaOf(schemaName), 'table', spellName(text(name)));
+    table.owner = owner === null || owner === undefined ? null : spellName(text(owner));
+    table.description = comment(text_);
+    table.facts = { tableType: dynamic === 'YES' ? 'DYNAMIC TABLE' : text(type) };
+  }
+  // Rows come ordered by schema and table: one lookup per table, not per column.
+  let current: { key: string; table: LiveObject } | undefined;
+  for (const [schemaName, tableName, name, text_] of columnRows) {
+    const key = `${text(schemaName)}\u0000${text(tableName)}`;
+    if (current?.key !== key) current = { key, table: liveChild(schemaOf(schemaName), 'table', spellName(text(tableName))) };
+    liveChild(current.table, 'column', spellName(text(name))).description = comment(text_);
+  }
+  for (const [tagDatabase, tagSchema, tagName, value, domain, , objectSchema, objectName, columnName] of tagRows) {
+    const tag: TagObjectName = [text(tagDatabase), text(tagSchema), text(tagName)];
+    let object: LiveObject | undefined;
+    if (domain === 'DATABASE') object = live;
+    else if (domain === 'SCHEMA') object = live.children.get(spellName(text(objectSchema ?? objectName)));
+    else if (domain === 'TABLE' || domain === 'COLUMN') {
+      const table = live.children.get(spellName(text(objectSchema)))?.children.get(spellName(text(objectName)));
+      object = domain === 'TABLE' ? table : table?.children.get(spellName(text(columnName)));
+    }
+    // Objects outside the schemas read, or dropped since the view was refreshed, are not managed here.
+    if (!object) continue;
+    const path = [live.name, ...(domain === 'DATABASE' ? [] : [spellName(text(domain === 'SCHEMA' ? (objectSchema ?? objectName) : objectSchema))]), ...(domain === 'TABLE' || domain === 'COLUMN' ? [spellName(text(objectName))] : []), ...(domain === 'COLUMN' ? [spellName(text(columnName))] : [])];
+    assignTag(object, tag, text(value), reading, () => [reading.service, ...path].join('.'));
+  }
+  return { database: live, queries: 5 };
+}
+
+/** Objects whose tags are read in real time: [database, schema?, table?] stored names; columns come with their table. */
+export type RealtimeTarget = { domain: 'DATABASE' | 'SCHEMA' | 'TABLE'; path: string[] };
+
+/**
+ * One query for many objects: a UNION ALL of the real-time TAG_REFERENCES functions (and
+ * TAG_REFERENCES_ALL_COLUMNS for tables, whose columns come with them), each object's direct
+ * assignments only (LEVEL equal to its domain: inherited tags are not the object's own).
+ * -> [target index, TAG_DATABASE, TAG_SCHEMA, TAG_NAME, TAG_VALUE, COLUMN_NAME]
+ */
+export function realtimeTagsSql(targets: readonly RealtimeTarget[]): string {
+  const parts: string[] = [];
+  targets.forEach((target, index) => {
+    const [database = ''] = target.path;
+    const fn = (name: string) => `TABLE(${q(database)}.INFORMATION_SCHEMA.${name}`;
+    const name = literal(target.path.map(q).join('.'));
+    const select = (source: string, level: string) =>
+      `SELECT ${index} AS TARGET, TAG_DATABASE, TAG_SCHEMA, TAG_NAME, TAG_VALUE, COLUMN_NAME FROM ${source} WHERE LEVEL = '${level}'`;
+    if (target.domain === 'TABLE') {
+      parts.push(select(`${fn('TAG_REFERENCES')}(${name}, 'TABLE'))`, 'TABLE'));
+      parts.push(select(`${fn('TAG_REFERENCES_ALL_COLUMNS')}(${name}, 'TABLE'))`, 'COLUMN'));
+    } else parts.push(select(`${fn('TAG_REFERENCES')}(${name}, '${target.domain}'))`, target.domain));
+  });
+  return parts.join(' UNION ALL ');
+}

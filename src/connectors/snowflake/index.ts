@@ -1,0 +1,35 @@
+import type { Connector } from '../types.js';
+import { SnowflakeSession } from './client.js';
+import { renderSnowflake, snowflakeDialectFor } from './dialect.js';
+import { resolveTagKey, storedName, tagKeyFor, tagSchemaOf } from './names.js';
+
+/**
+ * Snowflake: descriptions everywhere, owners (roles) through GRANT OWNERSHIP, tags as tag
+ * objects. The driver (client.ts) is imported only when a Snowflake service connects.
+ */
+export const snowflakeConnector: Connector = {
+  type: 'snowflake',
+  displayName: 'Snowflake',
+  capabilities: {
+    description: ['database', 'schema', 'table', 'column'],
+    owner: ['database', 'schema', 'table'],
+    tags: ['database', 'schema', 'table', 'column'],
+    maxOwners: 1,
+    ownerRemovable: false,
+    tagLimits: { perObject: 50, valueLength: 256 },
+  },
+  dialect: snowflakeDialectFor,
+  canonicalName: (name) => storedName(name),
+  canonicalTagKey(key, service) {
+    const tagSchema = tagSchemaOf(service.options);
+    const tag = resolveTagKey(key, tagSchema);
+    return 'error' in tag ? tag : tagKeyFor(tag, tagSchema);
+  },
+  render: (changes, snapshot, service) => renderSnowflake(changes, snapshot, service),
+  describeTarget: (service) => {
+    const { account, user, username, host } = service.connection as Record<string, unknown>;
+    const who = user ?? username;
+    return `account ${String(account ?? '(no account)')}${host ? ` (${String(host)})` : ''}${who ? ` as ${String(who)}` : ''}`;
+  },
+  connect: (service) => SnowflakeSession.open(service),
+};
