@@ -66,8 +66,8 @@ export interface DatabricksEmulator {
   engine: DatabricksEngine;
   /** Statements received, in order (tests check what was sent). */
   log: string[];
-  /** Make the next `count` ExecuteStatement calls answer HTTP 503. */
-  failNext(count: number, status?: number): void;
+  /** Make the next `count` ExecuteStatement calls (whose SQL contains `containing`) answer `status`. */
+  failNext(count: number, status?: number, containing?: string): void;
   close(): Promise<void>;
 }
 
@@ -130,7 +130,7 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
   const engine = new DatabricksEngine(account);
   const log: string[] = [];
   const sessions = new Map<string, SessionNamespace>();
-  let failures = { count: options.unavailable ?? 0, status: 503 };
+  let failures = { count: options.unavailable ?? 0, status: 503, containing: '' };
 
   const handler = {
     OpenSession(request: { initialNamespace?: { catalogName?: string; schemaName?: string } }) {
@@ -216,7 +216,7 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
       const body = Buffer.concat(chunks);
       // The call's name sits after the 4-byte version and the 4-byte name length.
       const callName = body.length > 8 ? body.subarray(8, 8 + body.readUInt32BE(4)).toString() : '';
-      if (failures.count > 0 && callName === 'ExecuteStatement') {
+      if (failures.count > 0 && callName === 'ExecuteStatement' && body.includes(failures.containing)) {
         failures.count--;
         response.writeHead(failures.status).end();
         return;
@@ -243,8 +243,8 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
     account,
     engine,
     log,
-    failNext(count, status = 503) {
-      failures = { count, status };
+    failNext(count, status = 503, containing = '') {
+      failures = { count, status, containing };
     },
     close: () =>
       new Promise<void>((resolve) => {
