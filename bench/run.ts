@@ -7,6 +7,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { benchClickhouse } from './clickhouse.js';
+import { benchDatabricks } from './databricks.js';
 import { benchMysql } from './mysql.js';
 import { benchPostgres } from './postgres.js';
 import type { BenchOptions, BenchResult } from './types.js';
@@ -17,12 +18,14 @@ const engines: Record<string, (options: BenchOptions) => Promise<BenchResult>> =
   postgres: (options) => benchPostgres(options),
   mysql: (options) => benchMysql(options),
   clickhouse: (options) => benchClickhouse(options),
+  databricks: (options) => benchDatabricks(options),
 };
 const defaults: Record<string, BenchOptions> = {
   postgres: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
   // Column comments are the costly path on MySQL (SHOW CREATE TABLE, then MODIFY COLUMN per table).
   mysql: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
   clickhouse: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
+  databricks: { tables: 10_000, columnsPerTable: 20, changes: 10_000, columnTables: 500 },
 };
 
 const selected = (process.env['BENCH_ENGINES'] ?? Object.keys(engines).join(',')).split(',');
