@@ -341,19 +341,47 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
     }
   });
 
-  it('hive_metastore: unitycatalog refuses it, databricks says what it cannot do', async () => {
-    const yaml = { service: 'lake', database: 'hive_metastore', schemas: { default: { description: 'x' } } };
+  it('hive_metastore: databricks sets schema, table and column descriptions and skips owners and tags with the reason; unitycatalog refuses it', async () => {
+    const yaml = {
+      service: 'lake',
+      database: 'hive_metastore',
+      schemas: { default: { description: "Legacy 'default'", owners: ['jane@corp.com'], tables: { legacy: { description: HOSTILE_DESCRIPTIONS[3], tags: { k: 'v' }, columns: { a: HOSTILE_DESCRIPTIONS[1] } } } } },
+    };
+    const dbx = await project(yaml);
+    try {
+      const loaded = await loadProject(dbx.dir);
+      const { plan, queries } = await createPlan(loaded);
+      assert.equal(queries, 4, 'SHOW SCHEMAS, DESCRIBE SCHEMA and SHOW TABLES of the one schema, DESCRIBE TABLE of its one table');
+      assert.deepEqual(
+        plan.changes.filter((planned) => planned.skipped !== undefined).map((planned) => [planned.property, planned.level]),
+        [
+          ['owner', 'schema'],
+          ['tag', 'table'],
+        ],
+      );
+      for (const planned of plan.changes.filter((c) => c.skipped)) assert.match(planned.skipped ?? '', /hive_metastore is not in Unity Catalog/);
+      assert.equal((await applyPlan(loaded, plan)).failed, 0);
+      const legacy = emulator.account.catalogs.get('hive_metastore')?.schemas.get('default');
+      assert.equal(legacy?.comment, "Legacy 'default'");
+      assert.equal(legacy?.tables.get('legacy')?.comment, HOSTILE_DESCRIPTIONS[3]);
+      assert.equal(legacy?.tables.get('legacy')?.columns.get('a')?.comment, HOSTILE_DESCRIPTIONS[1]);
+      const again = await createPlan(loaded);
+      assert.deepEqual(
+        again.plan.changes.map((planned) => [planned.property, planned.skipped !== undefined]),
+        [
+          ['owner', true],
+          ['tag', true],
+        ],
+        'only what hive_metastore cannot hold stays pending, with its reason',
+      );
+    } finally {
+      await dbx.remove();
+    }
     const uc = await project(yaml, {}, 'unitycatalog');
     try {
       await assert.rejects(createPlan(await loadProject(uc.dir)), /lake: hive_metastore is the legacy Hive metastore, not a Unity Catalog catalog; the unitycatalog type manages Unity Catalog catalogs only/);
     } finally {
       await uc.remove();
-    }
-    const dbx = await project(yaml);
-    try {
-      await assert.rejects(createPlan(await loadProject(dbx.dir)), /hive_metastore/);
-    } finally {
-      await dbx.remove();
     }
   });
 

@@ -118,6 +118,21 @@ describe('Databricks emulator: statements accepted and rejected', () => {
     rejects(engine, 'SELECT * FROM hive_metastore.information_schema.tables', /^TABLE_OR_VIEW_NOT_FOUND$/);
   });
 
+  it('answers SHOW SCHEMAS, SHOW TABLES, DESCRIBE SCHEMA and DESCRIBE TABLE EXTENDED in Spark’s layout (hive_metastore has no information_schema)', () => {
+    const engine = new DatabricksEngine(account());
+    engine.run("COMMENT ON TABLE hive_metastore.default.legacy IS 'old'", namespace);
+    engine.run("ALTER TABLE hive_metastore.default.legacy ALTER COLUMN a COMMENT 'A'", namespace);
+    assert.deepEqual(engine.run('SHOW SCHEMAS IN hive_metastore', namespace)?.rows, [['default']]);
+    assert.deepEqual(engine.run('SHOW TABLES IN hive_metastore.default', namespace)?.rows, [['default', 'legacy', 'false']]);
+    assert.deepEqual(engine.run('DESCRIBE SCHEMA EXTENDED hive_metastore.`default`', namespace)?.rows[2], ['Comment', '']);
+    const table = engine.run('DESCRIBE TABLE EXTENDED hive_metastore.default.legacy', namespace);
+    assert.deepEqual(table?.columns.map((column) => column.name), ['col_name', 'data_type', 'comment']);
+    assert.deepEqual(table?.rows[0], ['a', 'string', 'A']);
+    assert.deepEqual(table?.rows[1], ['', '', '']);
+    assert.ok(table?.rows.some((row) => row[0] === 'Comment' && row[1] === 'old'));
+    rejects(engine, 'DESCRIBE TABLE hive_metastore.default.nope', /^TABLE_OR_VIEW_NOT_FOUND$/);
+  });
+
   it('evaluates information_schema SELECTs over the state: projection, =, IN, IS NULL, AND/OR, ORDER BY', () => {
     const state = account();
     const engine = new DatabricksEngine(state);

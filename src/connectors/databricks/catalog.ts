@@ -1,6 +1,7 @@
 import type { LiveObject } from '../../core/model.js';
 import { liveChild, newLiveObject } from '../../core/model.js';
-import { quoteDatabricksLiteral } from './dialect.js';
+import { runPool } from '../../core/pool.js';
+import { HIVE_METASTORE, quoteDatabricksIdentifier, quoteDatabricksLiteral } from './dialect.js';
 
 /** Runs one query, rows as objects keyed by column name. */
 export type Query = (sql: string) => Promise<Record<string, unknown>[]>;
@@ -101,4 +102,45 @@ export async function readDatabricksCatalog(query: Query, catalog: string, schem
     if (column) tag(column, tagRow);
   }
   return { database, queries: sql.length };
+}
+
+/**
+ * hive_metastore has no information_schema: its schemas are listed with SHOW SCHEMAS, each
+ * schema's comment and tables with DESCRIBE SCHEMA EXTENDED and SHOW TABLES, and each table's
+ * comment and column comments with DESCRIBE TABLE EXTENDED. That is one query per schema and per
+ * table (of the schemas the YAML names), the only way there is; they run `concurrency` at a time.
+ */
+export async function readHiveMetastore(query: Query, schemas: readonly string[] | undefined, concurrency: number): Promise<CatalogRead> {
+  const id = quoteDatabricksIdentifier;
+  let queries = 1;
+  const database = newLiveObject('database', HIVE_METASTORE);
+  const listed = (await query(`SHOW SCHEMAS IN ${id(HIVE_METASTORE)}`)).map((row) => text(row['databaseName'] ?? row['namespace']));
+  const wanted = schemas === undefined ? undefined : new Set(schemas.map((schema) => schema.toLowerCase()));
+  const schemaNames = listed.filter((name) => wanted === undefined || wanted.has(name.toLowerCase()));
+  const tables: { schema: LiveObject; name: string }[] = [];
+  await runPool(schemaNames, concurrency, async (name) => {
+    const qualified = `${id(HIVE_METASTORE)}.${id(name)}`;
+    const [described, listedTables] = [await query(`DESCRIBE SCHEMA EXTENDED ${qualified}`), await query(`SHOW TABLES IN ${qualified}`)];
+    queries += 2;
+    const schema = liveChild(database, 'schema', name);
+    const comment = described.find((row) => row['database_description_item'] === 'Comment')?.['database_description_value'];
+    schema.description = comment === undefined || comment === '' ? null : text(comment);
+    for (const row of listedTables) if (row['isTemporary'] !== true && row['isTemporary'] !== 'true') tables.push({ schema, name: text(row['tableName']) });
+  });
+  await runPool(tables, concurrency, async ({ schema, name }) => {
+    const rows = await query(`DESCRIBE TABLE EXTENDED ${id(HIVE_METASTORE)}.${id(schema.name)}.${id(name)}`);
+    queries++;
+    const table = liveChild(schema, 'table', name);
+    let inColumns = true;
+    table.description = null;
+    for (const row of rows) {
+      const item = text(row['col_name']);
+      // The columns come first, up to a blank row or a '# ...' section (partitioning, details).
+      if (item === '' || item.startsWith('# ')) inColumns = false;
+      if (inColumns) liveChild(table, 'column', item).description = nullable(row['comment']);
+      else if (item === 'Comment') table.description = nullable(row['data_type']);
+      else if (item === 'Type') table.facts = { tableType: text(row['data_type']) };
+    }
+  });
+  return { database, queries };
 }

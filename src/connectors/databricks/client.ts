@@ -1,9 +1,9 @@
 import type { DBSQLClient } from '@databricks/sql';
 import { MetaformError } from '../../core/errors.js';
-import type { CatalogSnapshot, JsonValue, LiveObject, OperationResult } from '../../core/model.js';
+import type { CatalogSnapshot, JsonValue, OperationResult } from '../../core/model.js';
 import { runEachOperation, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
-import { readDatabricksCatalog } from './catalog.js';
+import { readDatabricksCatalog, readHiveMetastore, type CatalogRead } from './catalog.js';
 import { HIVE_METASTORE } from './dialect.js';
 
 type Sdk = typeof import('@databricks/sql');
@@ -198,22 +198,23 @@ export class DatabricksSession implements ConnectorSession {
     return snapshot;
   }
 
-  private async readHiveMetastore(_schemas: readonly string[] | undefined): Promise<{ database?: LiveObject; queries: number }> {
+  private async readHiveMetastore(schemas: readonly string[] | undefined): Promise<CatalogRead> {
     if (!this.flavour.allowsHiveMetastore)
       throw new MetaformError(
         `service ${this.service.name}: ${HIVE_METASTORE} is the legacy Hive metastore, not a Unity Catalog catalog; the unitycatalog type manages Unity Catalog catalogs only`,
         undefined,
         `use type: databricks for ${HIVE_METASTORE} (schema, table and column descriptions only), or name a Unity Catalog catalog`,
       );
-    throw new MetaformError(
-      `service ${this.service.name}: reading ${HIVE_METASTORE} is not supported: it has no information_schema, and reading it object by object would break metaform's constant number of catalog queries`,
-      undefined,
-      `leave ${HIVE_METASTORE} out of the YAML of ${this.service.name}, or upgrade its tables to Unity Catalog`,
-    );
+    return readHiveMetastore((sql) => this.query(sql), schemas, this.concurrency());
+  }
+
+  private concurrency(): number {
+    const configured = this.service.options['concurrency'];
+    return typeof configured === 'number' && configured >= 1 ? configured : DEFAULT_CONCURRENCY;
   }
 
   async execute(request: ExecuteRequest): Promise<OperationResult[]> {
-    const concurrency = typeof this.service.options['concurrency'] === 'number' ? this.service.options['concurrency'] : DEFAULT_CONCURRENCY;
+    const concurrency = this.concurrency();
     const results: OperationResult[] = new Array<OperationResult>(request.operations.length);
     const indexOf = new Map(request.operations.map((operation, index) => [operation.id, index]));
     const runStatement = async (sql: string) => {

@@ -46,6 +46,52 @@ export class DatabricksEngine {
     switch (statement.type) {
       case 'select':
         return this.select(statement.select, namespace);
+      case 'show-schemas': {
+        const catalog = this.catalog(statement.catalog ?? namespace.catalog);
+        return { columns: [{ name: 'databaseName', type: 'STRING' }], rows: [...catalog.schemas.values()].map((schema) => [schema.name]) };
+      }
+      case 'show-tables': {
+        const { schema } = this.schema(statement.schema ?? [namespace.schema], namespace);
+        return {
+          columns: [
+            { name: 'database', type: 'STRING' },
+            { name: 'tableName', type: 'STRING' },
+            { name: 'isTemporary', type: 'STRING' },
+          ],
+          rows: [...schema.tables.values()].map((table) => [schema.name, table.name, 'false']),
+        };
+      }
+      case 'describe-schema': {
+        const { catalog, schema } = this.schema(statement.name, namespace);
+        return {
+          columns: [
+            { name: 'database_description_item', type: 'STRING' },
+            { name: 'database_description_value', type: 'STRING' },
+          ],
+          rows: [
+            ['Catalog Name', catalog.name],
+            ['Namespace Name', schema.name],
+            ['Comment', schema.comment ?? ''],
+            ['Owner', schema.owner ?? ''],
+          ],
+        };
+      }
+      case 'describe-table': {
+        // Spark's layout: the columns, a blank row, then '# Detailed Table Information' pairs.
+        const { catalog, table } = this.table(statement.name, namespace);
+        const rows: CellValue[][] = [...table.columns.values()].map((column) => [column.name, column.dataType.toLowerCase(), column.comment]);
+        rows.push(['', '', ''], ['# Detailed Table Information', '', ''], ['Catalog', catalog.name, ''], ['Table', table.name, ''], ['Owner', table.owner ?? '', '']);
+        if (table.comment !== null) rows.push(['Comment', table.comment, '']);
+        rows.push(['Type', table.type === 'VIEW' ? 'VIEW' : table.type, '']);
+        return {
+          columns: [
+            { name: 'col_name', type: 'STRING' },
+            { name: 'data_type', type: 'STRING' },
+            { name: 'comment', type: 'STRING' },
+          ],
+          rows,
+        };
+      }
       case 'comment':
         this.comment(statement.on, statement.name, statement.value, namespace);
         return undefined;

@@ -41,7 +41,11 @@ export type Statement =
   | { type: 'unset-tags'; target: Target; keys: string[] }
   | { type: 'set-tag-on'; target: Target; key: string; value: string }
   | { type: 'unset-tag-on'; target: Target; key: string }
-  | { type: 'select'; select: Select };
+  | { type: 'select'; select: Select }
+  | { type: 'show-schemas'; catalog?: string }
+  | { type: 'show-tables'; schema?: string[] }
+  | { type: 'describe-schema'; name: string[] }
+  | { type: 'describe-table'; name: string[] };
 
 class Parser {
   private index = 0;
@@ -142,10 +146,34 @@ class Parser {
     else if (this.acceptWord('ALTER')) statement = this.alter();
     else if (this.isWord('SET', 'UNSET')) statement = this.tagOn();
     else if (this.acceptWord('SELECT')) statement = { type: 'select', select: this.select() };
+    else if (this.acceptWord('SHOW')) statement = this.show();
+    else if (this.isWord('DESCRIBE', 'DESC')) statement = this.describe();
     else return this.fail();
     this.acceptSymbol(';');
     if (this.token.kind !== 'end') this.fail();
     return statement;
+  }
+
+  /** SHOW { SCHEMAS | DATABASES } [ { IN | FROM } catalog ]; SHOW TABLES [ { IN | FROM } schema ]. */
+  private show(): Statement {
+    const what = this.word('SCHEMAS', 'DATABASES', 'TABLES');
+    const from = this.isWord('IN', 'FROM') ? (this.next(), this.multipartName()) : undefined;
+    if (what === 'TABLES') return { type: 'show-tables', ...(from ? { schema: from } : {}) };
+    if (from && from.length !== 1) this.fail();
+    return { type: 'show-schemas', ...(from ? { catalog: from[0] as string } : {}) };
+  }
+
+  /** DESCRIBE { SCHEMA | DATABASE } [ EXTENDED ] name; DESCRIBE [ TABLE ] [ EXTENDED ] name. */
+  private describe(): Statement {
+    this.next();
+    if (this.isWord('SCHEMA', 'DATABASE')) {
+      this.next();
+      this.acceptWord('EXTENDED');
+      return { type: 'describe-schema', name: this.multipartName() };
+    }
+    this.acceptWord('TABLE');
+    this.acceptWord('EXTENDED');
+    return { type: 'describe-table', name: this.multipartName() };
   }
 
   private commentOn(): Statement {
