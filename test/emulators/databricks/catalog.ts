@@ -2,9 +2,11 @@
  * The in-memory Unity Catalog behind the emulator: catalogs > schemas > tables > columns, each
  * with a comment, an owner (catalog..table) and tags, plus the account's principals.
  *
- * The shared emulator kit (test/emulators/kit, being built on the snowflake branch) had not
- * landed when this was written; this module keeps to a small surface (build with `addCatalog`
- * & co., look up with `resolve*`) so the kit's catalog can replace it.
+ * Catalog SELECTs are evaluated by the shared kit (test/emulators/kit/select.ts). The kit's
+ * catalog is not used: its tags are Snowflake tag objects (a schema-level object per key, with
+ * allowed values), where Databricks keys are free strings on each securable, and it has no
+ * hive_metastore. This module keeps to a small surface (build with `addCatalog` & co.) so that a
+ * kit catalog with free-string tags could replace it.
  *
  * Names of catalogs, schemas and tables are stored lower-case, as Unity Catalog does; columns
  * keep their case and are found case-insensitively.

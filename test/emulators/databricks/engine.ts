@@ -5,7 +5,9 @@
  */
 import { DatabricksSqlError } from './lexer.js';
 import type { EmulatedAccount, EmulatedCatalog, EmulatedColumn, EmulatedSchema, EmulatedTable, Securable, TableType } from './catalog.js';
-import { parseStatement, type Condition, type Select, type Statement, type Target } from './parser.js';
+import { evaluateQuery, type Query, type Relation, type Source } from '../kit/select.js';
+import { EngineError } from '../kit/tokens.js';
+import { parseStatement, type Statement, type Target } from './parser.js';
 
 export type CellValue = string | number | null;
 export type ColumnType = 'STRING' | 'INT';
@@ -45,7 +47,7 @@ export class DatabricksEngine {
   execute(statement: Statement, namespace: SessionNamespace): ResultSet | undefined {
     switch (statement.type) {
       case 'select':
-        return this.select(statement.select, namespace);
+        return this.select(statement.query, namespace);
       case 'show-schemas': {
         const catalog = this.catalog(statement.catalog ?? namespace.catalog);
         return { columns: [{ name: 'databaseName', type: 'STRING' }], rows: [...catalog.schemas.values()].map((schema) => [schema.name]) };
@@ -255,53 +257,46 @@ export class DatabricksEngine {
 
   // --- information_schema ----------------------------------------------------------------
 
-  private select(select: Select, namespace: SessionNamespace): ResultSet {
-    const from = select.from.map((part) => part.toLowerCase());
+  /** A catalog SELECT, evaluated by the emulator kit over the information_schema views. */
+  private select(query: Query, namespace: SessionNamespace): ResultSet {
+    const types = new Map<string, ColumnType>();
+    let relation: Relation;
+    try {
+      relation = evaluateQuery(query, {
+        resolve: (source) => {
+          const { view, rows } = this.view(source, namespace);
+          for (const [name, type] of view.columns) types.set(name, type);
+          return { columns: view.columns.map(([name]) => name), rows };
+        },
+        unknownColumn: (name) => new EngineError('UNRESOLVED_COLUMN.WITH_SUGGESTION', '42703', `A column, variable, or function parameter with name \`${name}\` cannot be resolved.`),
+      });
+    } catch (error) {
+      throw error instanceof EngineError ? new DatabricksSqlError(error.code, error.message, error.sqlState) : error;
+    }
+    return {
+      columns: relation.columns.map((name) => ({ name, type: types.get(name) ?? 'STRING' })),
+      rows: relation.rows.map((row) => row.map((value) => (typeof value === 'boolean' ? String(value) : value))),
+    };
+  }
+
+  /** The rows of an information_schema view: system.* spans the Unity Catalog catalogs, <catalog>.* one. */
+  private view(source: Source, namespace: SessionNamespace): { view: View; rows: CellValue[][] } {
+    const from = source.name.map((part) => part.toLowerCase());
     const full = from.length === 2 ? [namespace.catalog.toLowerCase(), ...from] : from;
-    if (full.length !== 3 || full[1] !== 'information_schema' || !VIEWS[full[2] as string])
-      throw new DatabricksSqlError('TABLE_OR_VIEW_NOT_FOUND', `The table or view ${quoted(select.from)} cannot be found. Verify the spelling and correctness of the schema and catalog.`, '42P01');
-    const view = VIEWS[full[2] as string] as View;
-    // system.information_schema spans the Unity Catalog catalogs; <catalog>.information_schema one.
+    const view = full.length === 3 && full[1] === 'information_schema' && source.kind === 'table' ? VIEWS[full[2] as string] : undefined;
+    const notFound = () =>
+      new DatabricksSqlError('TABLE_OR_VIEW_NOT_FOUND', `The table or view ${quoted(source.name)} cannot be found. Verify the spelling and correctness of the schema and catalog.`, '42P01');
+    if (!view) throw notFound();
     let catalogs: EmulatedCatalog[];
     if (full[0] === 'system') catalogs = [...this.account.catalogs.values()].filter((catalog) => catalog.unity);
     else {
       const catalog = this.catalog(full[0] as string);
-      if (!catalog.unity)
-        throw new DatabricksSqlError('TABLE_OR_VIEW_NOT_FOUND', `The table or view ${quoted(select.from)} cannot be found. Verify the spelling and correctness of the schema and catalog.`, '42P01');
+      if (!catalog.unity) throw notFound();
       catalogs = [catalog];
     }
-    const names = view.columns.map(([name]) => name);
-    const index = (column: string) => {
-      const at = names.indexOf(column.toLowerCase());
-      if (at === -1)
-        throw new DatabricksSqlError('UNRESOLVED_COLUMN.WITH_SUGGESTION', `A column, variable, or function parameter with name \`${column}\` cannot be resolved. Did you mean one of the following? [${names.join(', ')}].`, '42703');
-      return at;
-    };
-    const projection = select.columns === '*' ? names.map((_, i) => i) : select.columns.map(index);
-    const where = select.where ? compile(select.where, index) : () => true;
-    const order = select.orderBy.map(({ column, descending }) => ({ at: index(column), sign: descending ? -1 : 1 }));
-    let rows: CellValue[][] = [];
-    for (const catalog of catalogs) for (const row of view.rows(catalog)) if (where(row)) rows.push(row);
-    if (order.length)
-      rows.sort((a, b) => {
-        for (const { at, sign } of order) {
-          const x = a[at] ?? null;
-          const y = b[at] ?? null;
-          if (x === y) continue;
-          if (x === null) return -sign;
-          if (y === null) return sign;
-          return (x < y ? -1 : 1) * sign;
-        }
-        return 0;
-      });
-    if (select.limit !== undefined) rows = rows.slice(0, select.limit);
-    return {
-      columns: projection.map((at) => {
-        const [name, type] = view.columns[at] as [string, ColumnType];
-        return { name, type };
-      }),
-      rows: rows.map((row) => projection.map((at) => row[at] ?? null)),
-    };
+    const rows: CellValue[][] = [];
+    for (const catalog of catalogs) for (const row of view.rows(catalog)) rows.push(row);
+    return { view, rows };
   }
 }
 
@@ -316,37 +311,6 @@ function checkTag(key: string, value: string): void {
     throw new DatabricksSqlError('INVALID_PARAMETER_VALUE.INVALID_TAG_KEY', `Tag key ${key} contains a character that is not allowed (. , - = / :).`, '22023');
   if (value.length > TAG_LIMITS.valueLength)
     throw new DatabricksSqlError('INVALID_PARAMETER_VALUE.INVALID_TAG_VALUE', `Tag value must be at most ${TAG_LIMITS.valueLength} characters long, got ${value.length}.`, '22023');
-}
-
-function compile(condition: Condition, index: (column: string) => number): (row: CellValue[]) => boolean {
-  switch (condition.op) {
-    case 'and': {
-      const [l, r] = [compile(condition.left, index), compile(condition.right, index)];
-      return (row) => l(row) && r(row);
-    }
-    case 'or': {
-      const [l, r] = [compile(condition.left, index), compile(condition.right, index)];
-      return (row) => l(row) || r(row);
-    }
-    case 'not': {
-      const inner = compile(condition.operand, index);
-      return (row) => !inner(row);
-    }
-    case 'null': {
-      const at = index(condition.column);
-      return (row) => (row[at] === null) !== condition.negated;
-    }
-    case 'compare': {
-      const at = index(condition.column);
-      const value = condition.value;
-      return condition.comparator === '=' ? (row) => row[at] != null && String(row[at]) === String(value) : (row) => row[at] != null && String(row[at]) !== String(value);
-    }
-    case 'in': {
-      const at = index(condition.column);
-      const values = new Set(condition.values.map(String));
-      return (row) => row[at] != null && values.has(String(row[at])) !== condition.negated;
-    }
-  }
 }
 
 interface View {

@@ -5,7 +5,9 @@
  * string literal (so `'It''s'`, two adjacent literals, is a syntax error there), while a constant
  * in an expression joins adjacent literals (`'It''s'` = `Its`, as Spark silently does).
  */
-import { syntaxError, tokenize, type Token } from './lexer.js';
+import { parseQuery, type Query } from '../kit/select.js';
+import { EngineError, TokenStream, type Token as KitToken } from '../kit/tokens.js';
+import { DatabricksSqlError, syntaxError, tokenize, type Token } from './lexer.js';
 
 /** The keyword an ALTER names its object with; it must match the object's kind. */
 export type RelationKeyword = 'TABLE' | 'VIEW' | 'MATERIALIZED VIEW' | 'STREAMING TABLE';
@@ -17,22 +19,6 @@ export interface Target {
   column?: string;
 }
 
-export type Condition =
-  | { op: 'and' | 'or'; left: Condition; right: Condition }
-  | { op: 'not'; operand: Condition }
-  | { op: 'compare'; column: string; comparator: '=' | '<>'; value: string | number }
-  | { op: 'in'; column: string; values: (string | number)[]; negated: boolean }
-  | { op: 'null'; column: string; negated: boolean };
-
-export interface Select {
-  columns: string[] | '*';
-  /** e.g. ['system', 'information_schema', 'tables'] */
-  from: string[];
-  where?: Condition;
-  orderBy: { column: string; descending: boolean }[];
-  limit?: number;
-}
-
 export type Statement =
   | { type: 'comment'; on: 'CATALOG' | 'SCHEMA' | 'TABLE' | 'COLUMN'; name: string[]; value: string | null }
   | { type: 'column-comment'; target: Target; value: string }
@@ -41,7 +27,7 @@ export type Statement =
   | { type: 'unset-tags'; target: Target; keys: string[] }
   | { type: 'set-tag-on'; target: Target; key: string; value: string }
   | { type: 'unset-tag-on'; target: Target; key: string }
-  | { type: 'select'; select: Select }
+  | { type: 'select'; query: Query }
   | { type: 'show-schemas'; catalog?: string }
   | { type: 'show-tables'; schema?: string[] }
   | { type: 'describe-schema'; name: string[] }
@@ -145,7 +131,7 @@ class Parser {
     if (this.acceptWord('COMMENT')) statement = this.commentOn();
     else if (this.acceptWord('ALTER')) statement = this.alter();
     else if (this.isWord('SET', 'UNSET')) statement = this.tagOn();
-    else if (this.acceptWord('SELECT')) statement = { type: 'select', select: this.select() };
+    else if (this.isWord('SELECT')) return { type: 'select', query: this.select() };
     else if (this.acceptWord('SHOW')) statement = this.show();
     else if (this.isWord('DESCRIBE', 'DESC')) statement = this.describe();
     else return this.fail();
@@ -262,71 +248,28 @@ class Parser {
     return { type: 'set-tag-on', target, key, value };
   }
 
-  private select(): Select {
-    let columns: string[] | '*';
-    if (this.acceptSymbol('*')) columns = '*';
-    else {
-      columns = [this.identifier()];
-      while (this.acceptSymbol(',')) columns.push(this.identifier());
+  /**
+   * A catalog SELECT, parsed by the emulator kit's SELECT grammar over these tokens: identifiers
+   * are case-insensitive (compared in lower case), adjacent string literals joined as Spark does.
+   */
+  private select(): Query {
+    const tokens: KitToken[] = [];
+    for (let i = this.index; i < this.tokens.length; i++) {
+      const token = this.tokens[i] as Token;
+      const previous = tokens[tokens.length - 1];
+      if (token.kind === 'string' && previous?.kind === 'string') previous.value += token.text;
+      else if (token.kind === 'word' || token.kind === 'quoted') tokens.push({ kind: 'ident', value: token.text.toLowerCase(), quoted: token.kind === 'quoted', pos: token.at });
+      else if (token.kind === 'end') tokens.push({ kind: 'end', value: '', pos: token.at });
+      else tokens.push({ kind: token.kind, value: token.text, pos: token.at });
     }
-    this.word('FROM');
-    const from = this.multipartName();
-    const select: Select = { columns, from, orderBy: [] };
-    if (this.acceptWord('WHERE')) select.where = this.or();
-    if (this.acceptWord('ORDER')) {
-      this.word('BY');
-      do {
-        const column = this.identifier();
-        const descending = this.acceptWord('DESC');
-        if (!descending) this.acceptWord('ASC');
-        select.orderBy.push({ column, descending });
-      } while (this.acceptSymbol(','));
+    const stream = new TokenStream(tokens, (token) => new EngineError('PARSE_SYNTAX_ERROR', '42601', `Syntax error at or near '${token.kind === 'end' ? 'end of input' : token.value}'.`));
+    try {
+      const query = parseQuery(stream);
+      stream.expectEnd();
+      return query;
+    } catch (error) {
+      throw error instanceof EngineError ? new DatabricksSqlError(error.code, error.message, error.sqlState) : error;
     }
-    if (this.acceptWord('LIMIT')) {
-      const limit = this.constant();
-      if (typeof limit !== 'number') this.fail();
-      select.limit = limit;
-    }
-    return select;
-  }
-
-  private or(): Condition {
-    let left = this.and();
-    while (this.acceptWord('OR')) left = { op: 'or', left, right: this.and() };
-    return left;
-  }
-
-  private and(): Condition {
-    let left = this.predicate();
-    while (this.acceptWord('AND')) left = { op: 'and', left, right: this.predicate() };
-    return left;
-  }
-
-  private predicate(): Condition {
-    if (this.acceptWord('NOT')) return { op: 'not', operand: this.predicate() };
-    if (this.acceptSymbol('(')) {
-      const inner = this.or();
-      this.symbol(')');
-      return inner;
-    }
-    const column = this.identifier();
-    if (this.acceptWord('IS')) {
-      const negated = this.acceptWord('NOT');
-      this.word('NULL');
-      return { op: 'null', column, negated };
-    }
-    const negated = this.acceptWord('NOT');
-    if (this.acceptWord('IN')) {
-      this.symbol('(');
-      const values = [this.constant()];
-      while (this.acceptSymbol(',')) values.push(this.constant());
-      this.symbol(')');
-      return { op: 'in', column, values, negated };
-    }
-    if (negated) this.fail();
-    if (this.acceptSymbol('=')) return { op: 'compare', column, comparator: '=', value: this.constant() };
-    if (this.acceptSymbol('<>') || this.acceptSymbol('!=')) return { op: 'compare', column, comparator: '<>', value: this.constant() };
-    return this.fail();
   }
 }
 
