@@ -141,9 +141,12 @@ const PRINCIPALS = ['jane@corp.com', 'data platform', "o'brien@corp.com", 'odd`n
 /** Tag keys Databricks accepts (no . , - = / :), hostile otherwise. */
 const HOSTILE_TAG_KEYS = ["it's", 'back\\slash', 'new\nline', 'emoji 🚀', '`tick`', "'; DROP TABLE x; --".replace('-', '').replace('-', '')];
 const shortHostile = HOSTILE_DESCRIPTIONS.filter((text) => text.length <= 1000);
+/** Generated principals and tag keys (keys without the characters Databricks forbids in them). */
+const GENERATED_PRINCIPALS = generatedStrings(5, 11);
+const GENERATED_TAG_KEYS = [...new Set(generatedStrings(30, 13).map((key) => key.replace(/[.,\-=/:]/g, '')).filter((key) => key.length > 0))];
 
 function seed(account: EmulatedAccount): EmulatedCatalog {
-  account.addPrincipal(...PRINCIPALS, 'admins');
+  account.addPrincipal(...PRINCIPALS, ...GENERATED_PRINCIPALS, 'admins');
   const main = account.addCatalog('main', { owner: 'admins' });
   const sales = account.addSchema(main, 'sales');
   account.addTable(sales, 'orders', ['id', 'Email', 'amount']);
@@ -194,13 +197,17 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
         tables: {
           orders: {
             description: HOSTILE_DESCRIPTIONS.join('|'),
-            owners: ['data platform'],
+            owners: ['Platform Team'],
             tags: { [HOSTILE_TAG_KEYS[0] as string]: HOSTILE_DESCRIPTIONS[8] ?? '' },
             columns: { id: 'Order id', email: { description: HOSTILE_DESCRIPTIONS[3], tags: { pii: 'Sensitive', [HOSTILE_TAG_KEYS[3] as string]: '' } }, amount: HOSTILE_DESCRIPTIONS[2] },
           },
           v_orders: { description: 'A view', owners: ['sp-7f3a'], tags: { k: 'v' }, columns: { id: HOSTILE_DESCRIPTIONS[9] } },
           mv_daily: { owners: ['jane@corp.com'], tags: { refreshed: 'daily' } },
-          wide: { tags: { kept: 'yes' }, columns: Object.fromEntries(random.map((text, i) => [`c${i}`, { description: text, tags: { g: text } }])) },
+          wide: {
+            owners: [GENERATED_PRINCIPALS[0]],
+            tags: { kept: 'yes', ...Object.fromEntries(GENERATED_TAG_KEYS.map((key, i) => [key, random[i % random.length] ?? ''])) },
+            columns: Object.fromEntries(random.map((text, i) => [`c${i}`, { description: text, tags: { g: text } }])),
+          },
         },
       },
       [HOSTILE_IDENTIFIERS.schema]: {
@@ -210,8 +217,8 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
     },
   };
 
-  it('plans, applies, reads back byte-identical at every level (tags and owners too), and converges', async () => {
-    const dir = await project(desired);
+  it('plans, applies, reads back byte-identical at every level (tags and owners too, generated ones included), and converges', async () => {
+    const dir = await project(desired, { owners: { map: { 'Platform Team': 'data platform' } } });
     try {
       const loaded = await loadProject(dir.dir);
       const { plan, queries } = await createPlan(loaded);
@@ -239,7 +246,8 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
       assert.deepEqual([view?.comment, view?.owner, view?.columns.get('id')?.comment], ['A view', 'sp-7f3a', HOSTILE_DESCRIPTIONS[9]]);
       assert.equal(sales?.tables.get('mv_daily')?.owner, 'jane@corp.com');
       const wide = sales?.tables.get('wide');
-      assert.deepEqual(Object.fromEntries(wide?.tags ?? []), { kept: 'yes' });
+      assert.equal(wide?.owner, GENERATED_PRINCIPALS[0]);
+      assert.deepEqual(Object.fromEntries(wide?.tags ?? []), desired.schemas.sales.tables.wide.tags);
       random.forEach((text, i) => {
         assert.equal(wide?.columns.get(`c${i}`)?.comment, text);
         assert.equal(wide?.columns.get(`c${i}`)?.tags.get('g'), text);
