@@ -266,6 +266,27 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
     }
   });
 
+  it('with prune off, sets only the listed keys and removes K: null, leaving other tags alone', async () => {
+    const mv = main.schemas.get('sales')?.tables.get('mv_daily');
+    mv?.tags.set('theirs', 'kept');
+    mv?.tags.set('gone', 'x');
+    const dir = await project({ service: 'lake', database: 'main', schemas: { sales: { tables: { mv_daily: { tags: { gone: null, ours: "it's" } } } } } }, { tags: { prune: false } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      assert.deepEqual(plan.operations.map((operation) => operation.statements), [
+        ["ALTER MATERIALIZED VIEW `main`.`sales`.`mv_daily` UNSET TAGS ('gone')", "ALTER MATERIALIZED VIEW `main`.`sales`.`mv_daily` SET TAGS ('ours' = 'it\\'s')"],
+      ]);
+      assert.equal((await applyPlan(loaded, plan)).failed, 0);
+      assert.equal(mv?.tags.get('theirs'), 'kept');
+      assert.equal(mv?.tags.has('gone'), false);
+      assert.equal(mv?.tags.get('ours'), "it's");
+      assert.deepEqual((await createPlan(loaded)).plan.changes, []);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('refuses a stale saved plan', async () => {
     const dir = await project({ service: 'lake', database: 'main', schemas: { sales: { tables: { orders: { description: 'fresh', tags: { stale_test: 'a' } } } } } });
     try {
