@@ -432,4 +432,19 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
       }
     }
   });
+
+  it('passes OAuth M2M client id and secret to the client, and never prints the secret when it fails', async () => {
+    // The client runs OAuth only on *.cloud.databricks.com-style hosts, through https://host/oidc on
+    // port 443: against 127.0.0.1 it refuses before any request, which is the failure checked here.
+    const dir = await project({ service: 'lake', database: 'main', description: 'x' }, {}, 'databricks', { token: undefined, clientId: 'sp-app-id', clientSecret: 'dose-very-secret' });
+    try {
+      await assert.rejects(createPlan(await loadProject(dir.dir)), (error: Error) => {
+        assert.match(error.message, /cannot connect to Databricks service lake at host 127\.0\.0\.1:\d+, path \/sql\/1\.0\/warehouses\/emulated: OAuth is not supported for 127\.0\.0\.1/);
+        assert.ok(!error.message.includes('dose-very-secret'));
+        return true;
+      });
+    } finally {
+      await dir.remove();
+    }
+  });
 });

@@ -125,7 +125,9 @@ export class DatabricksSession implements ConnectorSession {
     const client = new sdk.DBSQLClient({ logger: SILENT });
     const auth = connection.token
       ? { token: connection.token }
-      : { authType: 'databricks-oauth' as const, oauthClientId: connection.clientId, oauthClientSecret: connection.clientSecret };
+      : // With a secret the client runs the M2M flow (never the browser one); a Databricks service
+        // principal's secret works on Azure workspaces too, through the workspace's own OIDC.
+        { authType: 'databricks-oauth' as const, oauthClientId: connection.clientId, oauthClientSecret: connection.clientSecret, useDatabricksOAuthInAzure: true };
     try {
       await client.connect({
         host: connection.host,
