@@ -59,7 +59,7 @@ describe('Databricks dialect', () => {
       rendered.operations.map((operation) => operation.statements),
       [
         ["COMMENT ON CATALOG `main` IS 'Main'"],
-        ['ALTER SCHEMA `main`.`s` OWNER TO `jane@corp.com`'],
+        ['ALTER SCHEMA `main`.`s` SET OWNER TO `jane@corp.com`'],
         ['COMMENT ON TABLE `main`.`s`.`t` IS NULL'],
         ["ALTER TABLE `main`.`s`.`t` ALTER COLUMN `c` COMMENT ''"],
         ["ALTER TABLE `main`.`s`.`t` UNSET TAGS ('old')", "ALTER TABLE `main`.`s`.`t` SET TAGS ('k' = 'v')"],
@@ -68,7 +68,7 @@ describe('Databricks dialect', () => {
     );
   });
 
-  it('uses the ALTER keyword of views, materialized views and streaming tables, and COMMENT ON COLUMN for a view column', () => {
+  it('uses the ALTER keyword of views, materialized views and streaming tables, and COMMENT ON COLUMN / SET TAG ON COLUMN for a view column', () => {
     const snapshot = {
       ...emptySnapshot,
       databases: new Map([
@@ -94,18 +94,30 @@ describe('Databricks dialect', () => {
       ]),
     };
     const rendered = renderDatabricks(
-      [change(['main', 's', 'VIEW'], 'owner', 'a'), change(['main', 's', 'MATERIALIZED_VIEW'], 'tag', 'v', 'k'), change(['main', 's', 'STREAMING_TABLE', 'c'], 'description', 'd'), change(['main', 's', 'VIEW', 'c'], 'description', 'd')],
+      [
+        change(['main', 's', 'VIEW'], 'owner', 'a'),
+        change(['main', 's', 'MATERIALIZED_VIEW'], 'tag', 'v', 'k'),
+        change(['main', 's', 'STREAMING_TABLE', 'c'], 'description', 'd'),
+        change(['main', 's', 'MATERIALIZED_VIEW', 'c'], 'description', 'd'),
+        change(['main', 's', 'VIEW', 'c'], 'description', 'd'),
+        { ...change(['main', 's', 'VIEW', 'c'], 'tag', 'new value', 'k'), before: 'old value', action: 'update' },
+        { ...change(['main', 's', 'VIEW', 'c'], 'tag', '', 'key_only'), before: null },
+      ],
       snapshot,
       service,
       { catalog: 'main', unity: true },
     );
     assert.deepEqual(
-      rendered.operations.map((operation) => operation.statements[0]),
+      rendered.operations.map((operation) => operation.statements),
       [
-        'ALTER VIEW `main`.`s`.`VIEW` OWNER TO `a`',
-        "ALTER STREAMING TABLE `main`.`s`.`STREAMING_TABLE` ALTER COLUMN `c` COMMENT 'd'",
-        "COMMENT ON COLUMN `main`.`s`.`VIEW`.`c` IS 'd'",
-        "ALTER MATERIALIZED VIEW `main`.`s`.`MATERIALIZED_VIEW` SET TAGS ('k' = 'v')",
+        ['ALTER VIEW `main`.`s`.`VIEW` SET OWNER TO `a`'],
+        ["ALTER STREAMING TABLE `main`.`s`.`STREAMING_TABLE` ALTER COLUMN `c` COMMENT 'd'"],
+        ["ALTER MATERIALIZED VIEW `main`.`s`.`MATERIALIZED_VIEW` ALTER COLUMN `c` COMMENT 'd'"],
+        ["COMMENT ON COLUMN `main`.`s`.`VIEW`.`c` IS 'd'"],
+        // ALTER VIEW has no ALTER COLUMN: SET TAG ON, which fails on a key already set, so an update unsets first.
+        ['UNSET TAG ON COLUMN `main`.`s`.`VIEW`.`c` `k`', 'SET TAG ON COLUMN `main`.`s`.`VIEW`.`c` `k` = `new value`'],
+        ['SET TAG ON COLUMN `main`.`s`.`VIEW`.`c` `key_only`'],
+        ["ALTER MATERIALIZED VIEW `main`.`s`.`MATERIALIZED_VIEW` SET TAGS ('k' = 'v')"],
       ],
     );
   });
@@ -201,7 +213,7 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
             tags: { [HOSTILE_TAG_KEYS[0] as string]: HOSTILE_DESCRIPTIONS[8] ?? '' },
             columns: { id: 'Order id', email: { description: HOSTILE_DESCRIPTIONS[3], tags: { pii: 'Sensitive', [HOSTILE_TAG_KEYS[3] as string]: '' } }, amount: HOSTILE_DESCRIPTIONS[2] },
           },
-          v_orders: { description: 'A view', owners: ['sp-7f3a'], tags: { k: 'v' }, columns: { id: HOSTILE_DESCRIPTIONS[9] } },
+          v_orders: { description: 'A view', owners: ['sp-7f3a'], tags: { k: 'v' }, columns: { id: { description: HOSTILE_DESCRIPTIONS[9], tags: { pii: '', [HOSTILE_TAG_KEYS[0] as string]: "it's `x`" } } } },
           mv_daily: { owners: ['jane@corp.com'], tags: { refreshed: 'daily' } },
           wide: {
             owners: [GENERATED_PRINCIPALS[0]],
@@ -244,6 +256,7 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
       assert.equal(orders?.columns.get('amount')?.comment, HOSTILE_DESCRIPTIONS[2]);
       const view = sales?.tables.get('v_orders');
       assert.deepEqual([view?.comment, view?.owner, view?.columns.get('id')?.comment], ['A view', 'sp-7f3a', HOSTILE_DESCRIPTIONS[9]]);
+      assert.deepEqual(Object.fromEntries(view?.columns.get('id')?.tags ?? []), { pii: '', [HOSTILE_TAG_KEYS[0] as string]: "it's `x`" });
       assert.equal(sales?.tables.get('mv_daily')?.owner, 'jane@corp.com');
       const wide = sales?.tables.get('wide');
       assert.equal(wide?.owner, GENERATED_PRINCIPALS[0]);

@@ -51,7 +51,10 @@ describe('Databricks emulator: statements accepted and rejected', () => {
     run("ALTER TABLE main.sales.orders ALTER COLUMN id SET TAGS ('k' = 'v')");
     run("ALTER TABLE main.sales.orders UNSET TAGS ('tier', 'never-set')");
     run("ALTER VIEW main.sales.v_orders SET TAGS ('k' = 'v')");
-    run("ALTER MATERIALIZED VIEW main.sales.mv OWNER TO `sp-etl`");
+    run('ALTER MATERIALIZED VIEW main.sales.mv SET OWNER TO `sp-etl`');
+    run("ALTER MATERIALIZED VIEW main.sales.mv ALTER COLUMN id COMMENT 'mv id'");
+    run("COMMENT ON COLUMN main.sales.v_orders.id IS 'view id'");
+    run('SET TAG ON COLUMN main.sales.v_orders.id `pii`');
     const main = state.catalogs.get('main');
     const orders = main?.schemas.get('sales')?.tables.get('orders');
     assert.equal(main?.comment, 'Main');
@@ -62,6 +65,9 @@ describe('Databricks emulator: statements accepted and rejected', () => {
     assert.deepEqual([...(orders?.tags ?? [])], [['pii', 'yes']]);
     assert.deepEqual([...(orders?.columns.get('id')?.tags ?? [])], [['k', 'v']]);
     assert.equal(main?.schemas.get('sales')?.tables.get('mv')?.owner, 'sp-etl');
+    assert.equal(main?.schemas.get('sales')?.tables.get('mv')?.columns.get('id')?.comment, 'mv id');
+    assert.equal(main?.schemas.get('sales')?.tables.get('v_orders')?.columns.get('id')?.comment, 'view id');
+    assert.deepEqual([...(main?.schemas.get('sales')?.tables.get('v_orders')?.columns.get('id')?.tags ?? [])], [['pii', '']]);
   });
 
   it("rejects '' inside a COMMENT or a tag (two adjacent literals), but joins them in an expression as Spark does", () => {
@@ -84,6 +90,8 @@ describe('Databricks emulator: statements accepted and rejected', () => {
     rejects(engine, "COMMENT ON TABLE main.sales.orders IS 'x' frobnicate", /^PARSE_SYNTAX_ERROR$/);
     rejects(engine, 'COMMENT ON TABLE main.sales.orders IS "unterminated', /^PARSE_SYNTAX_ERROR$/);
     rejects(engine, "ALTER VIEW main.sales.v_orders ALTER COLUMN id COMMENT 'x'", /^PARSE_SYNTAX_ERROR$/);
+    rejects(engine, "ALTER VIEW main.sales.v_orders ALTER COLUMN id SET TAGS ('k' = 'v')", /^PARSE_SYNTAX_ERROR$/);
+    rejects(engine, 'ALTER MATERIALIZED VIEW main.sales.mv OWNER TO `sp-etl`', /^PARSE_SYNTAX_ERROR$/);
   });
 
   it('enforces the documented tag limits: 50 per object, keys of 255 characters without . , - = / :, values of 1,000', () => {

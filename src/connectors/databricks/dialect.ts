@@ -45,10 +45,8 @@ export function relationKeyword(table: LiveObject | undefined): string {
   return (typeof type === 'string' && RELATION_KEYWORD[type]) || 'TABLE';
 }
 
-const isView = (table: LiveObject | undefined) => {
-  const keyword = relationKeyword(table);
-  return keyword === 'VIEW' || keyword === 'MATERIALIZED VIEW';
-};
+/** ALTER VIEW has no ALTER COLUMN clause: a view's columns take COMMENT ON COLUMN and SET TAG ON. */
+const isView = (table: LiveObject | undefined) => relationKeyword(table) === 'VIEW';
 
 /** What a connector type may do in the catalog being rendered. */
 export interface RenderTarget {
@@ -75,6 +73,19 @@ export function renderDatabricks(changes: readonly Change[], snapshot: Parameter
   const alterTarget = (change: Change) =>
     change.level === 'database' ? 'CATALOG' : change.level === 'schema' ? 'SCHEMA' : relationKeyword(tableOf(change));
   const tagChanges: Change[] = [];
+  /**
+   * A view column's tag: SET TAG ON / UNSET TAG ON COLUMN (DBR 16.1+), whose key and value are
+   * identifiers and which are not idempotent (SET fails on a key already there, UNSET on a
+   * missing one), so an update unsets first, and an empty value is the key-only form.
+   */
+  const viewColumnTag = (change: Change) => {
+    const column = dialect.qualifiedName(change.path.slice(1, 4));
+    const key = quoteDatabricksIdentifier(change.key ?? '');
+    const statements: string[] = [];
+    if (change.before !== null) statements.push(`UNSET TAG ON COLUMN ${column} ${key}`);
+    if (change.after !== null) statements.push(`SET TAG ON COLUMN ${column} ${key}${change.after === '' ? '' : ` = ${quoteDatabricksIdentifier(change.after)}`}`);
+    result.operations.push({ id: change.id, service: change.service, database: change.path[0] ?? '', changeIds: [change.id], statements });
+  };
 
   for (const change of changes) {
     if (!unity && (change.property !== 'description' || change.level === 'database')) {
@@ -89,8 +100,8 @@ export function renderDatabricks(changes: readonly Change[], snapshot: Parameter
         if (change.level === 'column') {
           const table = tableOf(change);
           const column = quoteDatabricksIdentifier(change.path[3] ?? '');
-          // ALTER TABLE ... ALTER COLUMN ... COMMENT works on every runtime, but only on tables;
-          // a view's column comments can only be set with COMMENT ON COLUMN (DBR 16.1+ / DBSQL).
+          // ALTER ... ALTER COLUMN ... COMMENT works on every runtime, but not on a plain view,
+          // whose column comments can only be set with COMMENT ON COLUMN (DBR 16.1+ / DBSQL).
           if (isView(table)) push(change.id, change, [change.id], `COMMENT ON COLUMN ${dialect.qualifiedName(change.path.slice(1, 4))} IS ${quoteDatabricksLiteral(change.after)}`);
           else
             push(
@@ -108,10 +119,12 @@ export function renderDatabricks(changes: readonly Change[], snapshot: Parameter
       case 'owner':
         if (change.level === 'column') skip(change, 'a Databricks column has no owner of its own');
         else if (change.after === null) skip(change, 'a Unity Catalog object always has an owner; name the new owner instead of removing it');
-        else push(change.id, change, [change.id], `ALTER ${alterTarget(change)} ${objectName(change)} OWNER TO ${quoteDatabricksIdentifier(change.after)}`);
+        // SET OWNER TO: the one form every ALTER documents (materialized views and streaming tables have no other).
+        else push(change.id, change, [change.id], `ALTER ${alterTarget(change)} ${objectName(change)} SET OWNER TO ${quoteDatabricksIdentifier(change.after)}`);
         break;
       case 'tag':
-        tagChanges.push(change);
+        if (change.level === 'column' && isView(tableOf(change))) viewColumnTag(change);
+        else tagChanges.push(change);
         break;
     }
   }

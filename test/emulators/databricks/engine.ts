@@ -196,6 +196,7 @@ export class DatabricksEngine {
       VIEW: ['VIEW'],
       'MATERIALIZED VIEW': ['MATERIALIZED_VIEW'],
       'STREAMING TABLE': ['STREAMING_TABLE'],
+      'COLUMN OF': ['MANAGED', 'EXTERNAL', 'VIEW', 'MATERIALIZED_VIEW', 'STREAMING_TABLE'],
     };
     if (!expected[target.keyword]?.includes(found.table.type)) {
       const kind = found.table.type.toLowerCase().replace('_', ' ');

@@ -11,7 +11,8 @@ import { DatabricksSqlError, syntaxError, tokenize, type Token } from './lexer.j
 
 /** The keyword an ALTER names its object with; it must match the object's kind. */
 export type RelationKeyword = 'TABLE' | 'VIEW' | 'MATERIALIZED VIEW' | 'STREAMING TABLE';
-export type ObjectKeyword = 'CATALOG' | 'SCHEMA' | RelationKeyword;
+/** 'COLUMN OF': the relation of SET TAG ON COLUMN, which may be any kind of table or view. */
+export type ObjectKeyword = 'CATALOG' | 'SCHEMA' | RelationKeyword | 'COLUMN OF';
 
 export interface Target {
   keyword: ObjectKeyword;
@@ -190,17 +191,17 @@ class Parser {
     const keyword = this.objectKeyword();
     const name = this.multipartName();
     const target: Target = { keyword, name };
-    if (keyword !== 'CATALOG' && keyword !== 'SCHEMA' && this.isWord('ALTER', 'CHANGE')) {
+    // ALTER VIEW has no ALTER COLUMN clause (a view's columns take COMMENT ON COLUMN / SET TAG ON).
+    if (keyword !== 'CATALOG' && keyword !== 'SCHEMA' && keyword !== 'VIEW' && this.isWord('ALTER', 'CHANGE')) {
       this.next();
       this.acceptWord('COLUMN');
       target.column = this.identifier();
-      if (this.acceptWord('COMMENT')) {
-        if (keyword !== 'TABLE' && keyword !== 'STREAMING TABLE') this.fail();
-        return { type: 'column-comment', target, value: this.stringLiteral() };
-      }
+      if (this.acceptWord('COMMENT')) return { type: 'column-comment', target, value: this.stringLiteral() };
       return this.tagClause(target);
     }
-    if (this.isWord('OWNER') || (this.isWord('SET') && this.tokens[this.index + 1]?.kind === 'word' && (this.tokens[this.index + 1] as { upper: string }).upper === 'OWNER')) {
+    const setOwner = this.isWord('SET') && this.tokens[this.index + 1]?.kind === 'word' && (this.tokens[this.index + 1] as { upper: string }).upper === 'OWNER';
+    // ALTER MATERIALIZED VIEW / STREAMING TABLE document only the SET OWNER TO form.
+    if (setOwner || (this.isWord('OWNER') && keyword !== 'MATERIALIZED VIEW' && keyword !== 'STREAMING TABLE')) {
       this.acceptWord('SET');
       this.word('OWNER');
       this.word('TO');
@@ -240,7 +241,7 @@ class Parser {
     if (kind === 'COLUMN') {
       const column = name.pop();
       if (column === undefined || name.length === 0) this.fail();
-      target = { keyword: 'TABLE', name, column };
+      target = { keyword: 'COLUMN OF', name, column };
     } else target = { keyword: kind === 'DATABASE' ? 'SCHEMA' : (kind as ObjectKeyword), name };
     const key = this.tagName();
     if (verb === 'UNSET') return { type: 'unset-tag-on', target, key };
