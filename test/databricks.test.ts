@@ -343,6 +343,21 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
     }
   });
 
+  it('reports a statement the warehouse cannot parse with its error text (a custom template with a doubled quote)', async () => {
+    const dir = await project(
+      { service: 'lake', database: 'main', schemas: { sales: { tables: { orders: { description: 'via template' } } } } },
+      { templates: { 'table.description': "COMMENT ON TABLE {object} IS 'it''s' -- {raw.value}" } },
+    );
+    try {
+      const loaded = await loadProject(dir.dir);
+      const report = await applyPlan(loaded, (await createPlan(loaded)).plan);
+      assert.equal(report.failed, 1);
+      assert.match(report.run.operations[0]?.error ?? '', /\[PARSE_SYNTAX_ERROR\] Syntax error at or near .*SQLSTATE: 42601/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('retries a warehouse that answers 503 while it starts', async () => {
     const dir = await project({ service: 'lake', database: 'main', schemas: { sales: { description: 'after a restart' } } });
     try {

@@ -150,15 +150,19 @@ export class DatabricksSession implements ConnectorSession {
     }
   }
 
-  /** Runs one statement to its end; both ways the client reports a failure become an exception. */
+  /** Runs one statement to its end; both ways the client reports a failure become an Error. */
   private async run(sql: string, withRows: boolean): Promise<Record<string, unknown>[]> {
-    const operation = await this.session.executeStatement(sql);
     try {
-      // fetchAll() alone would report a failed DDL (no result set) as success.
-      await operation.finished();
-      return withRows ? ((await operation.fetchAll()) as Record<string, unknown>[]) : [];
-    } finally {
-      await operation.close().catch(() => undefined);
+      const operation = await this.session.executeStatement(sql);
+      try {
+        // fetchAll() alone would report a failed DDL (no result set) as success.
+        await operation.finished();
+        return withRows ? ((await operation.fetchAll()) as Record<string, unknown>[]) : [];
+      } finally {
+        await operation.close().catch(() => undefined);
+      }
+    } catch (error) {
+      throw asError(error);
     }
   }
 
@@ -246,6 +250,19 @@ export class DatabricksSession implements ConnectorSession {
     await this.session.close().catch(() => undefined);
     await this.client.close().catch(() => undefined);
   }
+}
+
+/**
+ * The client's StatusError (a failed ExecuteStatement: a syntax error, an invalid handle) is not
+ * an Error subclass, so the journal would print it as [object Object]: keep its message, and its
+ * HTTP status for the retry decision.
+ */
+function asError(error: unknown): Error {
+  if (error instanceof Error) return error;
+  const wrapped = new Error(messageOf(error)) as Error & { statusCode?: number };
+  const status = httpStatusOf(error);
+  if (status !== undefined) wrapped.statusCode = status;
+  return wrapped;
 }
 
 /** Thrown for a statement not started because apply was interrupted. */
