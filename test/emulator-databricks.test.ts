@@ -199,6 +199,16 @@ describe('Databricks emulator: the HiveServer2 protocol through the real @databr
     await client.close();
   });
 
+  it('answers the metadata calls it does not serve with an error status, and keeps serving', async () => {
+    const client = await connect();
+    const session = await client.openSession();
+    await assert.rejects(session.getCatalogs(), (error: unknown) => /GetCatalogs is not served by the Databricks emulator/.test(String((error as { message?: unknown }).message)));
+    const operation = await session.executeStatement('SELECT catalog_name FROM system.information_schema.catalogs');
+    assert.deepEqual(await operation.fetchAll(), [{ catalog_name: 'main' }]);
+    await session.close();
+    await client.close();
+  });
+
   it('answers a wrong token with HTTP 401 and a wrong path with 404, at openSession', async () => {
     const badToken = await connect('wrong');
     await assert.rejects(badToken.openSession(), /bad HTTP status code: 401/);

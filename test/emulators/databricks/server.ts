@@ -198,7 +198,14 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
       return { status: ok(), hasMoreRows: false, results: { startRowOffset: 0, rows: [], columns: [] } };
     },
   };
-  const processor = new service.Processor(handler);
+  // Calls the emulator does not serve (GetCatalogs, GetTables ... metadata RPCs, delegation
+  // tokens) answer an error status instead of crashing the Processor on a missing handler.
+  const notEmulated = (name: string) => (_request: unknown) => ({
+    status: { statusCode: STATUS['ERROR_STATUS'], errorMessage: `${name} is not served by the Databricks emulator`, infoMessages: [] },
+  });
+  const processor = new service.Processor(
+    new Proxy(handler, { get: (target, name) => (target as Record<string | symbol, unknown>)[name] ?? notEmulated(String(name)) }),
+  );
 
   const { key, cert } = makeCertificate();
   const server: Server = createServer({ key, cert }, (request, response) => {
