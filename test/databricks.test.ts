@@ -9,6 +9,7 @@ import type { Change } from '../src/core/model.js';
 import { quoteDatabricksIdentifier, quoteDatabricksLiteral, renderDatabricks } from '../src/connectors/databricks/dialect.js';
 import { catalogQueries } from '../src/connectors/databricks/catalog.js';
 import { isTransientDatabricksError } from '../src/connectors/databricks/client.js';
+import { databricksConnector } from '../src/connectors/databricks/index.js';
 import { EmulatedAccount, type EmulatedCatalog } from './emulators/databricks/catalog.js';
 import { startDatabricksEmulator, type DatabricksEmulator } from './emulators/databricks/server.js';
 import { tempProject } from './support/project.js';
@@ -355,6 +356,27 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
       assert.match(report.run.operations[0]?.error ?? '', /\[PARSE_SYNTAX_ERROR\] Syntax error at or near .*SQLSTATE: 42601/);
     } finally {
       await dir.remove();
+    }
+  });
+
+  it('starts nothing once apply is interrupted: every operation left is reported not-run', async () => {
+    const session = await databricksConnector.connect({ ...service, connection: connection() });
+    try {
+      const controller = new AbortController();
+      controller.abort();
+      const operation = (id: string) => ({ id, service: 'lake', database: 'main', changeIds: [id], statements: [`COMMENT ON SCHEMA main.sales IS '${id}'`] });
+      const before = emulator.log.length;
+      const results = await session.execute({ database: 'main', operations: [operation('a'), operation('b')], signal: controller.signal });
+      assert.deepEqual(
+        results.map((result) => [result.operationId, result.outcome, result.error]),
+        [
+          ['a', 'not-run', 'interrupted'],
+          ['b', 'not-run', 'interrupted'],
+        ],
+      );
+      assert.equal(emulator.log.length, before, 'no statement reached the warehouse');
+    } finally {
+      await session.close();
     }
   });
 
