@@ -317,7 +317,8 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
   });
 
   it('imports YAML (descriptions, owners, tags) that plans to no changes', async () => {
-    const dir = await project({ service: 'lake', database: 'main' }, { databases: ['main'] });
+    // connection.database names what to import when `databases` is not set (and the session's catalog).
+    const dir = await project({ service: 'lake', database: 'main' }, {}, 'databricks', { database: 'main' });
     try {
       const files = await importService(await loadProject(dir.dir), 'lake');
       assert.equal(files.length, 1);

@@ -26,6 +26,8 @@ export interface DatabricksConnection {
   clientSecret?: string;
   /** PEM of an extra CA certificate (a TLS-inspecting proxy; the tests' emulator). */
   caCert?: string;
+  /** The session's current catalog (and what `import` reads when `databases` is not set). */
+  database?: string;
 }
 
 /** The message of anything thrown (the client's StatusError is not an Error subclass). */
@@ -57,7 +59,7 @@ const DEFAULT_CONCURRENCY = 4;
 
 export function connectionOf(service: ServiceConfig): DatabricksConnection {
   const connection = service.connection as Record<string, JsonValue>;
-  const known = new Set(['host', 'path', 'httpPath', 'port', 'token', 'clientId', 'clientSecret', 'caCert']);
+  const known = new Set(['host', 'path', 'httpPath', 'port', 'token', 'clientId', 'clientSecret', 'caCert', 'database']);
   const fix = `set services.${service.name}.connection in metaform.yaml (host, path, and token or clientId + clientSecret)`;
   for (const key of Object.keys(connection))
     if (!known.has(key)) throw new MetaformError(`service ${service.name}: unknown Databricks connection setting "${key}"`, undefined, `known settings: ${[...known].join(', ')}`);
@@ -72,7 +74,15 @@ export function connectionOf(service: ServiceConfig): DatabricksConnection {
     throw new MetaformError(`service ${service.name}: a Databricks connection needs a token, or clientId and clientSecret (OAuth machine-to-machine)`, undefined, fix);
   const port = typeof connection['port'] === 'number' ? connection['port'] : undefined;
   const caCert = text('caCert');
-  return { host, path, ...(port === undefined ? {} : { port }), ...(token ? { token } : { clientId, clientSecret }), ...(caCert ? { caCert } : {}) };
+  const database = text('database');
+  return {
+    host,
+    path,
+    ...(port === undefined ? {} : { port }),
+    ...(token ? { token } : { clientId, clientSecret }),
+    ...(caCert ? { caCert } : {}),
+    ...(database ? { database } : {}),
+  };
 }
 
 export function describeDatabricksTarget(service: ServiceConfig): string {
@@ -138,7 +148,7 @@ export class DatabricksSession implements ConnectorSession {
         ...auth,
       } as Parameters<DBSQLClient['connect']>[0]);
       // connect() sends nothing: a bad token or path shows only when a session opens.
-      const session = await client.openSession();
+      const session = await client.openSession(connection.database ? { initialCatalog: connection.database } : {});
       return new DatabricksSession(service, flavour, connection, client, session);
     } catch (error) {
       await client.close().catch(() => undefined);
