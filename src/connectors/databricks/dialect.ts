@@ -48,13 +48,6 @@ export function relationKeyword(table: LiveObject | undefined): string {
 /** ALTER VIEW has no ALTER COLUMN clause: a view's columns take COMMENT ON COLUMN and SET TAG ON. */
 const isView = (table: LiveObject | undefined) => relationKeyword(table) === 'VIEW';
 
-/** What a connector type may do in the catalog being rendered. */
-export interface RenderTarget {
-  displayName: string;
-  /** false for hive_metastore (see HIVE_METASTORE). */
-  unity: boolean;
-}
-
 /**
  * Pure: the statements for the changes of one catalog. Descriptions and owners are one operation
  * per change; the tag changes of one object are one operation: an `UNSET TAGS (...)` and a
