@@ -421,6 +421,16 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
     }
   });
 
+  it('refuses two values for one tag key on one object (an ambiguous tag) before connecting', async () => {
+    const dir = await project({ service: 'lake', database: 'main', schemas: { sales: { tables: { orders: { tags: { pii: 'email' } } } } } }, {}, 'unitycatalog', { host: '203.0.113.1' });
+    try {
+      await dir.write('metadata/more.yaml', { service: 'lake', database: 'main', schemas: { sales: { tables: { orders: { tags: { pii: 'phone' } } } } } });
+      await assert.rejects(loadProject(dir.dir), /ambiguous tag pii on lake\.main\.sales\.orders: "email" \(metadata\/lake\.yaml:\d+:\d+\) and "phone"/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('hive_metastore: databricks sets schema, table and column descriptions and skips owners and tags with the reason; unitycatalog refuses it', async () => {
     const yaml = {
       service: 'lake',
