@@ -7,6 +7,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { benchClickhouse } from './clickhouse.js';
+import { benchDatabricks } from './databricks.js';
 import { benchMysql } from './mysql.js';
 import { benchPostgres } from './postgres.js';
 import { benchPostgresColumns } from './postgres-columns.js';
@@ -21,6 +22,7 @@ const engines: Record<string, (options: BenchOptions) => Promise<BenchResult>> =
   mysql: (options) => benchMysql(options),
   clickhouse: (options) => benchClickhouse(options),
   snowflake: (options) => benchSnowflake(options),
+  databricks: (options) => benchDatabricks(options),
 };
 const defaults: Record<string, BenchOptions> = {
   postgres: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
@@ -30,6 +32,7 @@ const defaults: Record<string, BenchOptions> = {
   mysql: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
   clickhouse: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
   snowflake: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
+  databricks: { tables: 10_000, columnsPerTable: 20, changes: 10_000, columnTables: 500 },
 };
 
 const selected = (process.env['BENCH_ENGINES'] ?? Object.keys(engines).join(',')).split(',');

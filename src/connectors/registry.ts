@@ -4,6 +4,7 @@ import { redshiftConnector } from './redshift/index.js';
 import { clickhouseConnector } from './clickhouse/index.js';
 import { mysqlConnector } from './mysql/index.js';
 import { snowflakeConnector } from './snowflake/index.js';
+import { databricksConnector, unityCatalogConnector } from './databricks/index.js';
 
 /** Every system metaform knows, by its `type` in metaform.yaml. Adding one is adding a line. */
 export const connectors: ReadonlyMap<string, Connector> = new Map(
@@ -13,6 +14,8 @@ export const connectors: ReadonlyMap<string, Connector> = new Map(
     clickhouseConnector,
     mysqlConnector,
     snowflakeConnector,
+    databricksConnector,
+    unityCatalogConnector,
   ].map((connector) => [connector.type, connector]),
 );
 
