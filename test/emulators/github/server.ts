@@ -1,0 +1,375 @@
+/**
+ * A local emulator of the GitHub REST endpoints the metaform action uses: issue comments (paged
+ * with Link headers, the 65,536-character body limit answered with GitHub's 422), pull requests
+ * associated with a commit, issues with labels and state, the authenticated user, 401/403 for bad
+ * or under-privileged tokens, and injected 429 / secondary rate limits with retry-after.
+ * It imports nothing from src/: it is driven through the same octokit calls as production.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Access = 'none' | 'read' | 'write';
+
+export interface TokenGrant {
+  login: string;
+  /** A GitHub App installation token (GITHUB_TOKEN) cannot read GET /user: GitHub answers 403. */
+  kind: 'installation' | 'user';
+  permissions: { issues: Access; pull_requests: Access };
+}
+
+export interface EmulatedUser {
+  login: string;
+  type: 'User' | 'Bot';
+}
+
+export interface EmulatedComment {
+  id: number;
+  issue: number;
+  body: string;
+  user: EmulatedUser;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EmulatedIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  labels: string[];
+  user: EmulatedUser;
+  pull_request?: { merged_at: string | null; merge_commit_sha: string | null; base: string; head: string };
+}
+
+export interface InjectedFailure {
+  status: 403 | 429;
+  /** Seconds, sent as the retry-after header. */
+  retryAfter: number;
+  /** Primary limit (x-ratelimit-remaining: 0) rather than a secondary one. */
+  primary?: boolean;
+}
+
+/** GitHub counts the body's characters (code points). */
+export const BODY_LIMIT = 65_536;
+const DOCS = 'https://docs.github.com/rest';
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: object,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(String(status));
+  }
+}
+
+function codePoints(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) i++;
+    count++;
+  }
+  return count;
+}
+
+export class GitHubEmulator {
+  readonly tokens = new Map<string, TokenGrant>();
+  readonly issues = new Map<number, EmulatedIssue>();
+  readonly comments = new Map<number, EmulatedComment>();
+  /** commit sha -> pull request numbers associated with it. */
+  readonly commitPulls = new Map<string, number[]>();
+  /** Every request, as "METHOD /path?query". */
+  readonly requests: string[] = [];
+  private readonly failures: InjectedFailure[] = [];
+  private nextIssue = 1;
+  private nextComment = 1000;
+  private clock = Date.UTC(2026, 0, 1);
+  private server: Server | undefined;
+
+  constructor(readonly repository = 'acme/warehouse') {}
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) throw new Error('the GitHub emulator is not started');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((request, response) => void this.handle(request, response));
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  grant(token: string, grant: TokenGrant): void {
+    this.tokens.set(token, grant);
+  }
+
+  /** The next requests fail this way, one failure per request, in order. */
+  failNext(...failures: InjectedFailure[]): void {
+    for (const failure of failures) this.failures.push(failure);
+  }
+
+  addPullRequest(fields: { title?: string; user?: EmulatedUser; merged?: { sha: string }; base?: string; head?: string }): EmulatedIssue {
+    const issue = this.addIssue({ title: fields.title ?? 'A pull request', ...(fields.user ? { user: fields.user } : {}) });
+    issue.pull_request = {
+      merged_at: fields.merged ? this.now() : null,
+      merge_commit_sha: fields.merged?.sha ?? null,
+      base: fields.base ?? 'main',
+      head: fields.head ?? `feature-${issue.number}`,
+    };
+    if (fields.merged) this.commitPulls.set(fields.merged.sha, [...(this.commitPulls.get(fields.merged.sha) ?? []), issue.number]);
+    return issue;
+  }
+
+  addIssue(fields: { title: string; body?: string; labels?: string[]; user?: EmulatedUser; state?: 'open' | 'closed' }): EmulatedIssue {
+    const issue: EmulatedIssue = {
+      number: this.nextIssue++,
+      title: fields.title,
+      body: fields.body ?? '',
+      state: fields.state ?? 'open',
+      labels: fields.labels ?? [],
+      user: fields.user ?? { login: 'octocat', type: 'User' },
+    };
+    this.issues.set(issue.number, issue);
+    return issue;
+  }
+
+  addComment(issue: number, body: string, user: EmulatedUser): EmulatedComment {
+    const now = this.now();
+    const comment: EmulatedComment = { id: this.nextComment++, issue, body, user, created_at: now, updated_at: now };
+    this.comments.set(comment.id, comment);
+    return comment;
+  }
+
+  commentsOn(issue: number): EmulatedComment[] {
+    return [...this.comments.values()].filter((comment) => comment.issue === issue);
+  }
+
+  private now(): string {
+    this.clock += 1000;
+    return new Date(this.clock).toISOString();
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://emulator');
+    this.requests.push(`${request.method ?? 'GET'} ${url.pathname}${url.search}`);
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      const grant = this.authenticate(request);
+      const failure = this.failures.shift();
+      if (failure) throw rateLimited(failure);
+      const { status, data, headers } = this.route(request.method ?? 'GET', url, body, grant);
+      response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+      response.end(status === 204 ? undefined : JSON.stringify(data));
+    } catch (error) {
+      const failure = error instanceof HttpError ? error : new HttpError(500, { message: String(error) });
+      response.writeHead(failure.status, { 'content-type': 'application/json; charset=utf-8', ...failure.headers });
+      response.end(JSON.stringify(failure.body));
+    }
+  }
+
+  private authenticate(request: IncomingMessage): TokenGrant {
+    const header = request.headers.authorization ?? '';
+    const token = header.replace(/^(token|bearer)\s+/i, '');
+    const grant = this.tokens.get(token);
+    if (!grant) throw new HttpError(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
+    return grant;
+  }
+
+  private route(method: string, url: URL, body: Record<string, unknown>, grant: TokenGrant): { status: number; data?: unknown; headers?: Record<string, string> } {
+    const path = url.pathname;
+    if (method === 'GET' && path === '/user') {
+      if (grant.kind === 'installation') throw forbidden('users/users#get-the-authenticated-user');
+      return { status: 200, data: { login: grant.login, type: 'User' } };
+    }
+    const match = /^\/repos\/([^/]+)\/([^/]+)(\/.*)$/.exec(path);
+    if (!match || `${match[1]}/${match[2]}` !== this.repository) throw notFound();
+    const rest = match[3] ?? '';
+    const user: EmulatedUser = grant.kind === 'installation' ? { login: grant.login, type: 'Bot' } : { login: grant.login, type: 'User' };
+    let parts: RegExpExecArray | null;
+
+    if ((parts = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
+      const issue = this.issue(Number(parts[1]));
+      if (method === 'GET') {
+        this.require(grant, issue, 'read', 'issues/comments#list-issue-comments');
+        return this.page(url, this.commentsOn(issue.number));
+      }
+      if (method === 'POST') {
+        this.require(grant, issue, 'write', 'issues/comments#create-an-issue-comment');
+        const text = this.checkBody(body, 'IssueComment');
+        return { status: 201, data: this.addComment(issue.number, text, user) };
+      }
+    }
+    if ((parts = /^\/issues\/comments\/(\d+)$/.exec(rest))) {
+      const comment = this.comments.get(Number(parts[1]));
+      if (!comment) throw notFound();
+      const issue = this.issue(comment.issue);
+      if (method === 'PATCH') {
+        this.require(grant, issue, 'write', 'issues/comments#update-an-issue-comment');
+        comment.body = this.checkBody(body, 'IssueComment');
+        comment.updated_at = this.now();
+        return { status: 200, data: comment };
+      }
+      if (method === 'DELETE') {
+        this.require(grant, issue, 'write', 'issues/comments#delete-an-issue-comment');
+        this.comments.delete(comment.id);
+        return { status: 204 };
+      }
+    }
+    if ((parts = /^\/commits\/([0-9a-f]+)\/pulls$/.exec(rest)) && method === 'GET') {
+      if (grant.permissions.pull_requests === 'none') throw forbidden('commits/commits#list-pull-requests-associated-with-a-commit');
+      const pulls = (this.commitPulls.get(parts[1] ?? '') ?? []).map((number) => pullJson(this.issue(number)));
+      return this.page(url, pulls);
+    }
+    if ((parts = /^\/pulls\/(\d+)$/.exec(rest)) && method === 'GET') {
+      const issue = this.issue(Number(parts[1]));
+      if (!issue.pull_request) throw notFound();
+      if (grant.permissions.pull_requests === 'none') throw forbidden('pulls/pulls#get-a-pull-request');
+      return { status: 200, data: pullJson(issue) };
+    }
+    if (rest === '/issues') {
+      if (method === 'GET') {
+        if (grant.permissions.issues === 'none') throw forbidden('issues/issues#list-repository-issues');
+        const state = url.searchParams.get('state') ?? 'open';
+        const labels = (url.searchParams.get('labels') ?? '').split(',').filter(Boolean);
+        const found = [...this.issues.values()].filter(
+          (issue) => (state === 'all' || issue.state === state) && labels.every((label) => issue.labels.includes(label)),
+        );
+        // Newest first, as GitHub's default sort (created, desc).
+        found.reverse();
+        return this.page(url, found.map(issueJson));
+      }
+      if (method === 'POST') {
+        if (grant.permissions.issues !== 'write') throw forbidden('issues/issues#create-an-issue');
+        if (typeof body['title'] !== 'string' || body['title'] === '') throw invalid('Issue', 'title', 'missing_field', 'title is missing');
+        const text = this.checkBody(body, 'Issue', true);
+        const labels = Array.isArray(body['labels']) ? body['labels'].map(String) : [];
+        const issue = this.addIssue({ title: body['title'], body: text, labels, user });
+        return { status: 201, data: issueJson(issue) };
+      }
+    }
+    if ((parts = /^\/issues\/(\d+)$/.exec(rest))) {
+      const issue = this.issue(Number(parts[1]));
+      if (method === 'GET') {
+        this.require(grant, issue, 'read', 'issues/issues#get-an-issue');
+        return { status: 200, data: issueJson(issue) };
+      }
+      if (method === 'PATCH') {
+        this.require(grant, issue, 'write', 'issues/issues#update-an-issue');
+        if ('body' in body) issue.body = this.checkBody(body, 'Issue', true);
+        if (typeof body['title'] === 'string') issue.title = body['title'];
+        if (body['state'] === 'open' || body['state'] === 'closed') issue.state = body['state'];
+        else if ('state' in body) throw invalid('Issue', 'state', 'invalid', 'state is not included in the list');
+        if (Array.isArray(body['labels'])) issue.labels = body['labels'].map(String);
+        return { status: 200, data: issueJson(issue) };
+      }
+    }
+    if ((parts = /^\/issues\/(\d+)\/labels$/.exec(rest)) && method === 'POST') {
+      const issue = this.issue(Number(parts[1]));
+      this.require(grant, issue, 'write', 'issues/labels#add-labels-to-an-issue');
+      const labels = Array.isArray(body['labels']) ? body['labels'].map(String) : [];
+      for (const label of labels) if (!issue.labels.includes(label)) issue.labels.push(label);
+      return { status: 200, data: issue.labels.map((name) => ({ name })) };
+    }
+    throw notFound();
+  }
+
+  private issue(number: number): EmulatedIssue {
+    const issue = this.issues.get(number);
+    if (!issue) throw notFound();
+    return issue;
+  }
+
+  /** Comments on a pull request need pull_requests permission; on an issue, issues permission. */
+  private require(grant: TokenGrant, issue: EmulatedIssue, access: Exclude<Access, 'none'>, doc: string): void {
+    const have = issue.pull_request ? grant.permissions.pull_requests : grant.permissions.issues;
+    if (have === 'none' || (access === 'write' && have !== 'write')) throw forbidden(doc);
+  }
+
+  private checkBody(body: Record<string, unknown>, resource: string, optional = false): string {
+    const text = body['body'];
+    if (text === undefined || text === null) {
+      if (optional) return '';
+      throw invalid(resource, 'body', 'missing_field', 'body is missing');
+    }
+    if (typeof text !== 'string') throw invalid(resource, 'body', 'invalid', 'body is invalid');
+    if (codePoints(text) > BODY_LIMIT) throw invalid(resource, 'body', 'custom', `body is too long (maximum is ${BODY_LIMIT} characters)`);
+    return text;
+  }
+
+  /** per_page (default 30, at most 100) and page, with a Link header as GitHub sends it. */
+  private page<T>(url: URL, items: T[]): { status: number; data: T[]; headers: Record<string, string> } {
+    const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page') ?? 30) || 30));
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+    const last = Math.max(1, Math.ceil(items.length / perPage));
+    const link = (n: number, rel: string) => {
+      const target = new URL(url.toString());
+      target.searchParams.set('per_page', String(perPage));
+      target.searchParams.set('page', String(n));
+      return `<${this.url}${target.pathname}${target.search}>; rel="${rel}"`;
+    };
+    const links: string[] = [];
+    if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
+    if (page > 1) links.push(link(1, 'first'), link(page - 1, 'prev'));
+    return { status: 200, data: items.slice((page - 1) * perPage, page * perPage), headers: links.length > 0 ? { link: links.join(', ') } : {} };
+  }
+}
+
+function pullJson(issue: EmulatedIssue) {
+  return {
+    number: issue.number,
+    title: issue.title,
+    state: issue.state,
+    user: issue.user,
+    merged_at: issue.pull_request?.merged_at ?? null,
+    merge_commit_sha: issue.pull_request?.merge_commit_sha ?? null,
+    base: { ref: issue.pull_request?.base ?? 'main' },
+    head: { ref: issue.pull_request?.head ?? '' },
+  };
+}
+
+function issueJson(issue: EmulatedIssue) {
+  return {
+    number: issue.number,
+    title: issue.title,
+    body: issue.body,
+    state: issue.state,
+    user: issue.user,
+    labels: issue.labels.map((name) => ({ name })),
+    ...(issue.pull_request ? { pull_request: { url: `pulls/${issue.number}` } } : {}),
+  };
+}
+
+function notFound(): HttpError {
+  return new HttpError(404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
+}
+
+function forbidden(doc: string): HttpError {
+  return new HttpError(403, { message: 'Resource not accessible by integration', documentation_url: `${DOCS}/${doc}`, status: '403' });
+}
+
+function invalid(resource: string, field: string, code: string, message: string): HttpError {
+  return new HttpError(422, { message: 'Validation Failed', errors: [{ resource, code, field, message }], documentation_url: DOCS, status: '422' });
+}
+
+function rateLimited(failure: InjectedFailure): HttpError {
+  if (failure.primary)
+    return new HttpError(
+      failure.status,
+      { message: 'API rate limit exceeded for installation.', documentation_url: DOCS, status: String(failure.status) },
+      { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + failure.retryAfter), 'retry-after': String(failure.retryAfter) },
+    );
+  return new HttpError(
+    failure.status,
+    { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: DOCS, status: String(failure.status) },
+    { 'retry-after': String(failure.retryAfter) },
+  );
+}
