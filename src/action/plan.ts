@@ -1,0 +1,91 @@
+/** `command: plan`: the plan as a sticky pull-request comment, the job summary and a file. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as core from '@actions/core';
+import { loadProject, type Project } from '../core/project.js';
+import { createPlan } from '../core/pipeline.js';
+import { changeDigests, planHash, serviceHashes } from '../core/plan-hash.js';
+import type { Plan } from '../core/plan.js';
+import type { MissingObject } from '../core/diff.js';
+import { projectLabel, type RunContext } from './context.js';
+import { findComment, githubClient, tokenLogin, upsertComment } from './github.js';
+import { readMarker, writeMarker, type PlanMarker } from './marker.js';
+import { buildReport, COMMENT_BUDGET, SUMMARY_BUDGET, utf8Bytes } from './report.js';
+
+/** Plans with more changes than this keep only their hashes in the marker, not per-change digests. */
+const MAX_DIGESTS = 1_000;
+
+export interface PlanResult {
+  project: Project;
+  plan: Plan;
+  hash: string;
+  path: string;
+}
+
+function slug(run: RunContext): string {
+  return `${run.project}-${run.target}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'project';
+}
+
+export function planMarker(run: RunContext, plan: Plan, hash: string, truncated: boolean): PlanMarker {
+  return {
+    project: run.project,
+    target: run.target,
+    hash,
+    truncated,
+    summary: plan.summary,
+    services: Object.fromEntries(serviceHashes(plan)),
+    ...(plan.changes.length <= MAX_DIGESTS ? { digests: [...changeDigests(plan).values()] } : {}),
+  };
+}
+
+/** Plans against the live sources and sets the outputs every command shares. */
+export async function planProject(run: RunContext, kind: 'plan' | 'drift'): Promise<PlanResult & { missing: MissingObject[] }> {
+  const project = await loadProject(run.root);
+  const { plan, missing } = await createPlan(project, { ...(run.services ? { services: run.services } : {}), allowMissing: kind === 'drift' });
+  const hash = planHash(plan);
+  await mkdir(run.planDir, { recursive: true });
+  const path = join(run.planDir, `${slug(run)}-${kind}.json`);
+  await writeFile(path, `${JSON.stringify(plan, null, 2)}\n`);
+  core.setOutput('has-changes', plan.changes.length > 0 || missing.length > 0 ? 'true' : 'false');
+  core.setOutput('add-count', plan.summary.add);
+  core.setOutput('change-count', plan.summary.update);
+  core.setOutput('remove-count', plan.summary.remove);
+  core.setOutput('skipped-count', plan.summary.skipped);
+  core.setOutput('plan-path', path);
+  core.setOutput('plan-hash', hash);
+  core.info(`${plan.changes.length} changes; plan hash ${hash}; plan saved to ${path}`);
+  return { project, plan, hash, path, missing };
+}
+
+/** The full plan (to 1 MiB) in the job summary. */
+export async function writeSummary(run: RunContext, plan: Plan, kind: 'plan' | 'drift', head: string, intro: string[] = []): Promise<void> {
+  if (!process.env['GITHUB_STEP_SUMMARY']) return;
+  const report = buildReport(plan, { kind, head, intro, budget: SUMMARY_BUDGET, measure: utf8Bytes, fullPlanAt: 'the plan file (`plan-path` output), for actions/upload-artifact' });
+  await core.summary.addRaw(report.body).write();
+}
+
+export async function planCommand(run: RunContext): Promise<void> {
+  const { plan, hash } = await planProject(run, 'plan');
+  const label = projectLabel(run);
+  const heading = `### metaform plan${label ? ` · ${label}` : ''}`;
+  const intro = [`Plan hash \`${hash}\`: on merge, \`apply\` runs only a plan with this hash.`];
+  await writeSummary(run, plan, 'plan', heading, intro);
+  if (run.pullRequest === undefined) {
+    core.info(`not a pull request event (${run.eventName}): no comment`);
+    return;
+  }
+  const octokit = githubClient(run.token);
+  const login = await tokenLogin(octokit);
+  const existing = await findComment(octokit, run.repo, run.pullRequest, login, (body) => {
+    const marker = readMarker('plan', body);
+    return marker?.project === run.project && marker.target === run.target;
+  });
+  const fullPlanAt = `${run.runUrl ? `the [job summary](${run.runUrl})` : 'the job summary'} and the plan file (\`plan-path\` output, for actions/upload-artifact)`;
+  // The marker's size depends on `truncated`; build with the marker as it will be.
+  let report = buildReport(plan, { kind: 'plan', head: `${writeMarker('plan', planMarker(run, plan, hash, false))}\n${heading}`, intro, budget: COMMENT_BUDGET, fullPlanAt });
+  if (report.truncated)
+    report = buildReport(plan, { kind: 'plan', head: `${writeMarker('plan', planMarker(run, plan, hash, true))}\n${heading}`, intro, budget: COMMENT_BUDGET, fullPlanAt });
+  const id = await upsertComment(octokit, run.repo, run.pullRequest, existing, report.body);
+  core.setOutput('comment-id', id);
+  core.info(`${existing ? 'updated' : 'created'} comment ${id} on #${run.pullRequest}${report.truncated ? ` (truncated to ${report.shownChanges} changes)` : ''}`);
+}
