@@ -126,6 +126,16 @@ export class GitHubEmulator {
     return issue;
   }
 
+  /** Merges a pull request as this commit (merge, squash or rebase: the commit lists it). */
+  merge(number: number, sha: string): void {
+    const issue = this.issue(number);
+    if (!issue.pull_request) throw new Error(`#${number} is not a pull request`);
+    issue.pull_request.merged_at = this.now();
+    issue.pull_request.merge_commit_sha = sha;
+    issue.state = 'closed';
+    this.commitPulls.set(sha, [...(this.commitPulls.get(sha) ?? []), number]);
+  }
+
   addIssue(fields: { title: string; body?: string; labels?: string[]; user?: EmulatedUser; state?: 'open' | 'closed' }): EmulatedIssue {
     const issue: EmulatedIssue = {
       number: this.nextIssue++,
