@@ -10,7 +10,7 @@ import type { MissingObject } from '../core/diff.js';
 import { projectLabel, type RunContext } from './context.js';
 import { findComment, githubClient, tokenLogin, upsertComment } from './github.js';
 import { readMarker, writeMarker, type PlanMarker } from './marker.js';
-import { buildReport, COMMENT_BUDGET, SUMMARY_BUDGET, utf8Bytes } from './report.js';
+import { buildReport, COMMENT_BUDGET, SUMMARY_BUDGET, utf8Bytes, type BuiltReport } from './report.js';
 
 /** Plans with more changes than this keep only their hashes in the marker, not per-change digests. */
 const MAX_DIGESTS = 1_000;
@@ -64,11 +64,25 @@ export async function writeSummary(run: RunContext, plan: Plan, kind: 'plan' | '
   await core.summary.addRaw(report.body).write();
 }
 
+function planHeading(run: RunContext, hash: string): { heading: string; intro: string[] } {
+  const label = projectLabel(run);
+  return { heading: `### metaform plan${label ? ` · ${label}` : ''}`, intro: [`Plan hash \`${hash}\`: on merge, \`apply\` runs only a plan with this hash.`] };
+}
+
+/** The sticky comment: marker (with the hash) first, then the report cut to fit. */
+export function planComment(run: RunContext, plan: Plan, hash: string): BuiltReport {
+  const { heading, intro } = planHeading(run, hash);
+  const fullPlanAt = `${run.runUrl ? `the [job summary](${run.runUrl})` : 'the job summary'} and the plan file (\`plan-path\` output, for actions/upload-artifact)`;
+  // The marker's size depends on `truncated`; build with the marker as it will be.
+  const build = (truncated: boolean) =>
+    buildReport(plan, { kind: 'plan', head: `${writeMarker('plan', planMarker(run, plan, hash, truncated))}\n${heading}`, intro, budget: COMMENT_BUDGET, fullPlanAt });
+  const report = build(false);
+  return report.truncated ? build(true) : report;
+}
+
 export async function planCommand(run: RunContext): Promise<void> {
   const { plan, hash } = await planProject(run, 'plan');
-  const label = projectLabel(run);
-  const heading = `### metaform plan${label ? ` · ${label}` : ''}`;
-  const intro = [`Plan hash \`${hash}\`: on merge, \`apply\` runs only a plan with this hash.`];
+  const { heading, intro } = planHeading(run, hash);
   await writeSummary(run, plan, 'plan', heading, intro);
   if (run.pullRequest === undefined) {
     core.info(`not a pull request event (${run.eventName}): no comment`);
@@ -80,11 +94,7 @@ export async function planCommand(run: RunContext): Promise<void> {
     const marker = readMarker('plan', body);
     return marker?.project === run.project && marker.target === run.target;
   });
-  const fullPlanAt = `${run.runUrl ? `the [job summary](${run.runUrl})` : 'the job summary'} and the plan file (\`plan-path\` output, for actions/upload-artifact)`;
-  // The marker's size depends on `truncated`; build with the marker as it will be.
-  let report = buildReport(plan, { kind: 'plan', head: `${writeMarker('plan', planMarker(run, plan, hash, false))}\n${heading}`, intro, budget: COMMENT_BUDGET, fullPlanAt });
-  if (report.truncated)
-    report = buildReport(plan, { kind: 'plan', head: `${writeMarker('plan', planMarker(run, plan, hash, true))}\n${heading}`, intro, budget: COMMENT_BUDGET, fullPlanAt });
+  const report = planComment(run, plan, hash);
   const id = await upsertComment(octokit, run.repo, run.pullRequest, existing, report.body);
   core.setOutput('comment-id', id);
   core.info(`${existing ? 'updated' : 'created'} comment ${id} on #${run.pullRequest}${report.truncated ? ` (truncated to ${report.shownChanges} changes)` : ''}`);
