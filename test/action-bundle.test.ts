@@ -44,7 +44,7 @@ describe('action: the committed bundle', () => {
       await cp(join(ROOT, 'package.json'), join(checkout, 'package.json'));
       await cp(join(ROOT, 'schemas'), join(checkout, 'schemas'), { recursive: true });
       for (let dir = checkout; dir !== dirname(dir); dir = dirname(dir))
-        await assert.rejects(readFile(join(dir, 'node_modules', 'pg', 'package.json')), undefined, `${dir} has node_modules`);
+        await assert.rejects(readFile(join(dir, 'node_modules', 'pg', 'package.json')), { code: 'ENOENT' }, `${dir} has node_modules`);
       db = await startPglite();
       await db.query(`CREATE SCHEMA shop; CREATE TABLE shop.items (id int);`);
       github = await new GitHubEmulator('acme/warehouse').start();
