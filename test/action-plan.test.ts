@@ -128,6 +128,21 @@ describe('action: plan on a pull request', () => {
     }
   });
 
+  it('replaces the plan comment with the error when planning fails, so no stale plan looks current', async () => {
+    const pr = github.addPullRequest({});
+    assert.equal((await runAction(invocation(pr.number))).code, 0);
+    await project.write('metadata/shop.yaml', { service: 'shop', database: 'postgres', schemas: { shop: { tables: { items: { description: 'Items' }, missing_table: { description: 'Nope' } } } } });
+    const failed = await runAction(invocation(pr.number));
+    assert.equal(failed.code, 1);
+    assert.equal(failed.outputs['failure-reason'], 'error');
+    const comments = github.commentsOn(pr.number).filter((comment) => readMarker('plan', comment.body));
+    assert.equal(comments.length, 1);
+    const body = comments[0]?.body ?? '';
+    assert.equal(readMarker('plan', body)?.hash, 'failed');
+    assert.match(body, /❌ The plan failed/);
+    assert.match(body, /missing_table does not exist at the source/);
+  });
+
   it('says pull is not available yet', async () => {
     const run = await runAction({ ...invocation(1), inputs: { command: 'pull', 'github-token': 'ghs_write' } });
     assert.equal(run.code, 1);

@@ -78083,20 +78083,50 @@ ${heading}`, intro, budget: COMMENT_BUDGET, fullPlanAt });
   const report = build(false);
   return report.truncated ? build(true) : report;
 }
+var ERROR_PREVIEW = 2e4;
+function failedPlanComment(run, error2) {
+  const marker = writeMarker("plan", { project: run.project, target: run.target, hash: "failed", truncated: false, summary: { add: 0, update: 0, remove: 0, skipped: 0 }, services: {} });
+  const label = projectLabel(run);
+  let text2 = error2 instanceof Error ? error2.toString().replace(/^(MetaformErrors?|Error): /, "") : String(error2);
+  if (text2.length > ERROR_PREVIEW) text2 = `${text2.slice(0, ERROR_PREVIEW)}
+\u2026 (${text2.length - ERROR_PREVIEW} more characters in the job log)`;
+  const indented = text2.split("\n").map((line) => `    ${line}`).join("\n");
+  return `${marker}
+### metaform plan${label ? ` \xB7 ${label}` : ""}
+
+\u274C The plan failed${run.runUrl ? ` ([run](${run.runUrl}))` : ""}:
+
+${indented}
+`;
+}
 async function planCommand(run) {
-  const { plan, hash } = await planProject(run, "plan");
-  const { heading, intro } = planHeading(run, hash);
-  await writeSummary(run, plan, "plan", heading, intro);
-  if (run.pullRequest === void 0) {
-    info(`not a pull request event (${run.eventName}): no comment`);
-    return;
-  }
-  const octokit = githubClient(run.token);
-  const login = await tokenLogin(octokit);
-  const existing = await findComment(octokit, run.repo, run.pullRequest, login, (body) => {
+  const octokit = run.pullRequest === void 0 ? void 0 : githubClient(run.token);
+  const findOurs = async (pull, client) => findComment(client, run.repo, pull, await tokenLogin(client), (body) => {
     const marker = readMarker("plan", body);
     return marker?.project === run.project && marker.target === run.target;
   });
+  let planned;
+  try {
+    planned = await planProject(run, "plan");
+  } catch (error2) {
+    if (octokit && run.pullRequest !== void 0) {
+      const pull = run.pullRequest;
+      try {
+        await upsertComment(octokit, run.repo, pull, await findOurs(pull, octokit), failedPlanComment(run, error2));
+      } catch (failure) {
+        warning(`could not replace the plan comment: ${failure instanceof Error ? failure.message : String(failure)}`);
+      }
+    }
+    throw error2;
+  }
+  const { plan, hash } = planned;
+  const { heading, intro } = planHeading(run, hash);
+  await writeSummary(run, plan, "plan", heading, intro);
+  if (!octokit || run.pullRequest === void 0) {
+    info(`not a pull request event (${run.eventName}): no comment`);
+    return;
+  }
+  const existing = await findOurs(run.pullRequest, octokit);
   const report = planComment(run, plan, hash);
   const id = await upsertComment(octokit, run.repo, run.pullRequest, existing, report.body);
   setOutput("comment-id", id);

@@ -8,7 +8,7 @@ import { changeDigests, planHash, serviceHashes } from '../core/plan-hash.js';
 import type { Plan } from '../core/plan.js';
 import type { MissingObject } from '../core/diff.js';
 import { projectLabel, type RunContext } from './context.js';
-import { findComment, githubClient, tokenLogin, upsertComment } from './github.js';
+import { findComment, githubClient, tokenLogin, upsertComment, type Octokit } from './github.js';
 import { readMarker, writeMarker, type PlanMarker } from './marker.js';
 import { buildReport, COMMENT_BUDGET, SUMMARY_BUDGET, utf8Bytes, type BuiltReport } from './report.js';
 
@@ -80,20 +80,50 @@ export function planComment(run: RunContext, plan: Plan, hash: string): BuiltRep
   return report.truncated ? build(true) : report;
 }
 
+/** Longest error text put in a comment. */
+const ERROR_PREVIEW = 20_000;
+
+/** The comment that replaces the plan when planning failed: the old plan must not look current. */
+export function failedPlanComment(run: RunContext, error: unknown): string {
+  const marker = writeMarker('plan', { project: run.project, target: run.target, hash: 'failed', truncated: false, summary: { add: 0, update: 0, remove: 0, skipped: 0 }, services: {} });
+  const label = projectLabel(run);
+  let text = error instanceof Error ? error.toString().replace(/^(MetaformErrors?|Error): /, '') : String(error);
+  if (text.length > ERROR_PREVIEW) text = `${text.slice(0, ERROR_PREVIEW)}\n… (${text.length - ERROR_PREVIEW} more characters in the job log)`;
+  // Indented, not fenced: no text can close an indented code block.
+  const indented = text.split('\n').map((line) => `    ${line}`).join('\n');
+  return `${marker}\n### metaform plan${label ? ` · ${label}` : ''}\n\n❌ The plan failed${run.runUrl ? ` ([run](${run.runUrl}))` : ''}:\n\n${indented}\n`;
+}
+
 export async function planCommand(run: RunContext): Promise<void> {
-  const { plan, hash } = await planProject(run, 'plan');
+  const octokit = run.pullRequest === undefined ? undefined : githubClient(run.token);
+  const findOurs = async (pull: number, client: Octokit) =>
+    findComment(client, run.repo, pull, await tokenLogin(client), (body) => {
+      const marker = readMarker('plan', body);
+      return marker?.project === run.project && marker.target === run.target;
+    });
+  let planned: Awaited<ReturnType<typeof planProject>>;
+  try {
+    planned = await planProject(run, 'plan');
+  } catch (error) {
+    if (octokit && run.pullRequest !== undefined) {
+      const pull = run.pullRequest;
+      try {
+        await upsertComment(octokit, run.repo, pull, await findOurs(pull, octokit), failedPlanComment(run, error));
+      } catch (failure) {
+        // The planning error is the one to report; this one only goes to the log.
+        core.warning(`could not replace the plan comment: ${failure instanceof Error ? failure.message : String(failure)}`);
+      }
+    }
+    throw error;
+  }
+  const { plan, hash } = planned;
   const { heading, intro } = planHeading(run, hash);
   await writeSummary(run, plan, 'plan', heading, intro);
-  if (run.pullRequest === undefined) {
+  if (!octokit || run.pullRequest === undefined) {
     core.info(`not a pull request event (${run.eventName}): no comment`);
     return;
   }
-  const octokit = githubClient(run.token);
-  const login = await tokenLogin(octokit);
-  const existing = await findComment(octokit, run.repo, run.pullRequest, login, (body) => {
-    const marker = readMarker('plan', body);
-    return marker?.project === run.project && marker.target === run.target;
-  });
+  const existing = await findOurs(run.pullRequest, octokit);
   const report = planComment(run, plan, hash);
   const id = await upsertComment(octokit, run.repo, run.pullRequest, existing, report.body);
   core.setOutput('comment-id', id);
