@@ -25,8 +25,8 @@ describe('action: the committed bundle', () => {
     const action = parse(await readFile(join(ROOT, 'action.yml'), 'utf8')) as { runs: { using: string; main: string }; inputs: Record<string, unknown>; outputs: Record<string, unknown> };
     assert.equal(action.runs.using, 'node24');
     assert.equal(join(ROOT, action.runs.main), BUNDLE);
-    const sources = (await Promise.all(['context.ts', 'plan.ts', 'drift.ts', 'main.ts'].map((file) => readFile(join(ROOT, 'src/action', file), 'utf8')))).join('\n');
-    for (const [, input] of sources.matchAll(/getInput\('([^']+)'/g)) if (input !== 'service') assert.ok(input && input in action.inputs, `input ${input} is not in action.yml`);
+    const sources = (await Promise.all(['context.ts', 'plan.ts', 'apply.ts', 'drift.ts', 'pull.ts', 'main.ts'].map((file) => readFile(join(ROOT, 'src/action', file), 'utf8')))).join('\n');
+    for (const [, input] of sources.matchAll(/getInput\('([^']+)'/g)) assert.ok(input && input in action.inputs, `input ${input} is not in action.yml`);
     for (const [, output] of sources.matchAll(/setOutput\('([^']+)'/g)) assert.ok(output && output in action.outputs, `output ${output} is not in action.yml`);
   });
 

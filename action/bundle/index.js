@@ -50140,7 +50140,7 @@ var require_named_placeholders = __commonJS({
         }
         return s;
       }
-      function join8(tree) {
+      function join9(tree) {
         if (tree.length === 1) {
           return tree;
         }
@@ -50166,7 +50166,7 @@ var require_named_placeholders = __commonJS({
         if (cache && (tree = cache.get(query))) {
           return toArrayParams(tree, paramsObj);
         }
-        tree = join8(parse3(query));
+        tree = join9(parse3(query));
         if (cache) {
           cache.set(query, tree);
         }
@@ -66923,7 +66923,7 @@ var require_dist5 = __commonJS({
 });
 
 // src/action/main.ts
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -67624,8 +67624,8 @@ function register(state, name, method, options) {
     if (!state.registry[name]) {
       return method(options);
     }
-    return state.registry[name].reduce((method2, registered) => {
-      return registered.hook.bind(null, method2, options);
+    return state.registry[name].reduce((method2, registered2) => {
+      return registered2.hook.bind(null, method2, options);
     }, method)();
   });
 }
@@ -67670,8 +67670,8 @@ function removeHook(state, name, method) {
   if (!state.registry[name]) {
     return;
   }
-  const index = state.registry[name].map((registered) => {
-    return registered.orig;
+  const index = state.registry[name].map((registered2) => {
+    return registered2.orig;
   }).indexOf(method);
   if (index === -1) {
     return;
@@ -71667,7 +71667,7 @@ function readContext() {
   const directory = getInput("working-directory") || ".";
   const root = isAbsolute(directory) ? directory : resolve(workspace, directory);
   const project = relative(workspace, root).split("\\").join("/") || ".";
-  const services = listInput(`${getInput("services")} ${getInput("service")}`);
+  const services = listInput(getInput("services"));
   const repository = process.env["GITHUB_REPOSITORY"] ?? "";
   const [owner, repo] = repository.split("/");
   if (!owner || !repo) throw new ActionFailure("invalid-input", "GITHUB_REPOSITORY is not set", "run the action inside a GitHub Actions job");
@@ -76186,7 +76186,8 @@ function githubClient(token) {
     warning(`GitHub ${kind} rate limit on ${options.method ?? ""} ${options.url ?? ""}: ${again ? `retrying after ${retryAfter} s` : "giving up"}`);
     return again;
   };
-  return getOctokit(token, { throttle: { onRateLimit: retry("primary"), onSecondaryRateLimit: retry("secondary") } }, throttling);
+  const baseUrl2 = process.env["GITHUB_API_URL"] || "https://api.github.com";
+  return getOctokit(token, { baseUrl: baseUrl2, throttle: { onRateLimit: retry("primary"), onSecondaryRateLimit: retry("secondary") } }, throttling);
 }
 function isRequestError(error2) {
   return error2 instanceof Error && typeof error2.status === "number";
@@ -76197,7 +76198,8 @@ async function call(doing, permission, run) {
   } catch (error2) {
     if (!isRequestError(error2)) throw error2;
     const headers = error2.response?.headers ?? {};
-    if (error2.status === 429 || (error2.status === 403 && /rate limit/i.test(error2.message) || headers["x-ratelimit-remaining"] === "0"))
+    const rateLimited = error2.status === 429 || error2.status === 403 && (/rate limit/i.test(error2.message) || headers["x-ratelimit-remaining"] === "0");
+    if (rateLimited)
       throw new ActionFailure(
         "rate-limited",
         `GitHub rate limit while trying to ${doing} (${error2.message}${headers["retry-after"] ? `; retry-after ${headers["retry-after"]} s` : ""})`,
@@ -78136,6 +78138,7 @@ async function planCommand(run) {
 // src/action/apply.ts
 function describeDifference(reviewed, plan, limit = 20) {
   const lines = [];
+  if (reviewed.hash === "failed") return ["- the last plan on the pull request failed, so no plan was reviewed"];
   const s = (summary2) => `${summary2.add} to add, ${summary2.update} to change, ${summary2.remove} to remove, ${summary2.skipped} skipped`;
   lines.push(`- reviewed: ${s(reviewed.summary)}; now: ${s(plan.summary)}`);
   const now = serviceHashes(plan);
@@ -78349,16 +78352,112 @@ async function driftCommand(run) {
   setOutput("drifted-services", drifted.join(","));
 }
 
-// src/action/main.ts
-async function pullCommand(_run) {
-  throw new ActionFailure(
-    "not-available",
-    "`command: pull` (catalog edits as a pull request) needs the OpenMetadata pull, which this version of metaform does not have yet",
-    "use plan, apply or drift for now"
-  );
+// src/action/pull.ts
+import { join as join7 } from "node:path";
+
+// src/action/pull-request.ts
+var CONTENTS = "contents: write";
+var PULLS = "pull-requests: write";
+async function branchHead(octokit, repo, branch) {
+  try {
+    const ref = await octokit.rest.git.getRef({ ...repo, ref: `heads/${branch}` });
+    return ref.data.object.sha;
+  } catch (error2) {
+    if (error2.status === 404) return void 0;
+    return call(`read branch ${branch}`, "contents: read", () => Promise.reject(error2));
+  }
 }
+async function proposeChanges(octokit, repo, proposal) {
+  const baseHead = await branchHead(octokit, repo, proposal.base);
+  if (!baseHead) throw new Error(`base branch ${proposal.base} does not exist`);
+  const baseCommit = await call(`read commit ${baseHead}`, "contents: read", () => octokit.rest.git.getCommit({ ...repo, commit_sha: baseHead }));
+  const tree = await call(
+    `write the tree of ${proposal.branch}`,
+    CONTENTS,
+    () => octokit.rest.git.createTree({
+      ...repo,
+      base_tree: baseCommit.data.tree.sha,
+      tree: [...proposal.files].map(
+        ([path, content]) => content === null ? { path, mode: "100644", type: "blob", sha: null } : { path, mode: "100644", type: "blob", content }
+      )
+    })
+  );
+  const branchSha = await branchHead(octokit, repo, proposal.branch);
+  const open2 = await call(
+    `list the pull requests of ${proposal.branch}`,
+    "pull-requests: read",
+    () => octokit.rest.pulls.list({ ...repo, state: "open", head: `${repo.owner}:${proposal.branch}`, per_page: 100 })
+  );
+  const existing = open2.data[0];
+  let commit = branchSha;
+  let changed = true;
+  if (branchSha) {
+    const current = await call(`read commit ${branchSha}`, "contents: read", () => octokit.rest.git.getCommit({ ...repo, commit_sha: branchSha }));
+    changed = current.data.tree.sha !== tree.data.sha || current.data.parents[0]?.sha !== baseHead;
+  }
+  if (changed || !commit) {
+    const created2 = await call(
+      `commit to ${proposal.branch}`,
+      CONTENTS,
+      () => octokit.rest.git.createCommit({ ...repo, message: proposal.commitMessage, tree: tree.data.sha, parents: [baseHead] })
+    );
+    commit = created2.data.sha;
+    const sha = commit;
+    if (branchSha) await call(`update branch ${proposal.branch}`, CONTENTS, () => octokit.rest.git.updateRef({ ...repo, ref: `heads/${proposal.branch}`, sha, force: true }));
+    else await call(`create branch ${proposal.branch}`, CONTENTS, () => octokit.rest.git.createRef({ ...repo, ref: `refs/heads/${proposal.branch}`, sha }));
+  }
+  if (existing) {
+    if (existing.title !== proposal.title || existing.body !== proposal.body)
+      await call(`update pull request #${existing.number}`, PULLS, () => octokit.rest.pulls.update({ ...repo, pull_number: existing.number, title: proposal.title, body: proposal.body }));
+    return { pullRequest: existing.number, state: changed ? "updated" : "unchanged", commit };
+  }
+  const created = await call(
+    `open a pull request from ${proposal.branch}`,
+    PULLS,
+    () => octokit.rest.pulls.create({ ...repo, title: proposal.title, body: proposal.body, head: proposal.branch, base: proposal.base })
+  );
+  return { pullRequest: created.data.number, state: "created", commit };
+}
+
+// src/action/pull.ts
+var registered;
+function branchName(run) {
+  const suffix = run.project === "." ? "" : `-${run.project.replace(/[^A-Za-z0-9._-]+/g, "-")}`;
+  return `metaform/pull${suffix}${run.target === "*" ? "" : `-${run.target.replace(/[^A-Za-z0-9._-]+/g, "-")}`}`;
+}
+async function pullCommand(run, provider = registered) {
+  if (!provider)
+    throw new ActionFailure(
+      "not-available",
+      "`command: pull` (catalog edits as a pull request) needs the OpenMetadata pull, which this version of metaform does not have yet",
+      "use plan, apply or drift for now"
+    );
+  const project = await loadProject(run.root);
+  const edits = await provider(project);
+  if (!edits || edits.files.size === 0) {
+    info("no catalog edits");
+    setOutput("has-changes", "false");
+    return;
+  }
+  const files = /* @__PURE__ */ new Map();
+  for (const [path, content] of edits.files) files.set(run.project === "." ? path : join7(run.project, path).split("\\").join("/"), content);
+  const repository = context2.payload.repository;
+  const outcome = await proposeChanges(githubClient(run.token), run.repo, {
+    base: repository?.default_branch ?? "main",
+    branch: branchName(run),
+    title: edits.title,
+    body: edits.body,
+    commitMessage: edits.title,
+    files
+  });
+  setOutput("has-changes", "true");
+  setOutput("pull-request", outcome.pullRequest);
+  info(`catalog edits: pull request #${outcome.pullRequest} ${outcome.state}`);
+}
+
+// src/action/main.ts
 function annotate(error2, run) {
-  const file = error2.location ? run && run.project !== "." ? join7(run.project, error2.location.file) : error2.location.file : void 0;
+  const file = error2.location ? run && run.project !== "." ? join8(run.project, error2.location.file) : error2.location.file : void 0;
   error(error2.hint ? `${error2.message} (${error2.hint})` : error2.message, {
     title: "metaform",
     ...file && error2.location ? { file, startLine: error2.location.line, startColumn: error2.location.col } : {}
@@ -78368,7 +78467,7 @@ async function main() {
   let run;
   try {
     run = readContext();
-    const commands = { plan: planCommand, apply: applyCommand, drift: driftCommand, pull: pullCommand };
+    const commands = { plan: planCommand, apply: applyCommand, drift: driftCommand, pull: (context3) => pullCommand(context3) };
     await commands[run.command](run);
   } catch (error2) {
     if (error2 instanceof ActionFailure) {

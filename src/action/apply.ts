@@ -16,6 +16,7 @@ import { COMMENT_BUDGET } from './report.js';
 /** Lines naming what differs between the reviewed plan and this one. */
 export function describeDifference(reviewed: PlanMarker, plan: Plan, limit = 20): string[] {
   const lines: string[] = [];
+  if (reviewed.hash === 'failed') return ['- the last plan on the pull request failed, so no plan was reviewed'];
   const s = (summary: PlanMarker['summary']) => `${summary.add} to add, ${summary.update} to change, ${summary.remove} to remove, ${summary.skipped} skipped`;
   lines.push(`- reviewed: ${s(reviewed.summary)}; now: ${s(plan.summary)}`);
   const now = serviceHashes(plan);

@@ -45,7 +45,7 @@ export function readContext(): RunContext {
   const directory = core.getInput('working-directory') || '.';
   const root = isAbsolute(directory) ? directory : resolve(workspace, directory);
   const project = relative(workspace, root).split('\\').join('/') || '.';
-  const services = listInput(`${core.getInput('services')} ${core.getInput('service')}`);
+  const services = listInput(core.getInput('services'));
   const repository = process.env['GITHUB_REPOSITORY'] ?? '';
   const [owner, repo] = repository.split('/');
   if (!owner || !repo) throw new ActionFailure('invalid-input', 'GITHUB_REPOSITORY is not set', 'run the action inside a GitHub Actions job');

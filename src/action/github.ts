@@ -27,8 +27,10 @@ export function githubClient(token: string): Octokit {
     core.warning(`GitHub ${kind} rate limit on ${options.method ?? ''} ${options.url ?? ''}: ${again ? `retrying after ${retryAfter} s` : 'giving up'}`);
     return again;
   };
-  // getOctokit reads GITHUB_API_URL for its base URL (GitHub Enterprise, or the tests' emulator).
-  return getOctokit(token, { throttle: { onRateLimit: retry('primary'), onSecondaryRateLimit: retry('secondary') } }, throttling);
+  // GITHUB_API_URL: GitHub Enterprise, or the tests' emulator. Read now: @actions/github reads it
+  // once, when it is first imported.
+  const baseUrl = process.env['GITHUB_API_URL'] || 'https://api.github.com';
+  return getOctokit(token, { baseUrl, throttle: { onRateLimit: retry('primary'), onSecondaryRateLimit: retry('secondary') } }, throttling);
 }
 
 interface RequestErrorLike {
@@ -51,7 +53,8 @@ export async function call<T>(doing: string, permission: string, run: () => Prom
   } catch (error) {
     if (!isRequestError(error)) throw error;
     const headers = error.response?.headers ?? {};
-    if (error.status === 429 || ((error.status === 403 && /rate limit/i.test(error.message)) || headers['x-ratelimit-remaining'] === '0'))
+    const rateLimited = error.status === 429 || (error.status === 403 && (/rate limit/i.test(error.message) || headers['x-ratelimit-remaining'] === '0'));
+    if (rateLimited)
       throw new ActionFailure(
         'rate-limited',
         `GitHub rate limit while trying to ${doing} (${error.message}${headers['retry-after'] ? `; retry-after ${headers['retry-after']} s` : ''})`,

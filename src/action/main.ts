@@ -11,14 +11,7 @@ import { ActionFailure } from './failure.js';
 import { applyCommand } from './apply.js';
 import { driftCommand } from './drift.js';
 import { planCommand } from './plan.js';
-
-async function pullCommand(_run: RunContext): Promise<void> {
-  throw new ActionFailure(
-    'not-available',
-    '`command: pull` (catalog edits as a pull request) needs the OpenMetadata pull, which this version of metaform does not have yet',
-    'use plan, apply or drift for now',
-  );
-}
+import { pullCommand } from './pull.js';
 
 /** Validation errors become annotations on the YAML lines they are about. */
 function annotate(error: MetaformError, run: RunContext | undefined): void {
@@ -33,7 +26,7 @@ export async function main(): Promise<void> {
   let run: RunContext | undefined;
   try {
     run = readContext();
-    const commands = { plan: planCommand, apply: applyCommand, drift: driftCommand, pull: pullCommand };
+    const commands = { plan: planCommand, apply: applyCommand, drift: driftCommand, pull: (context: RunContext) => pullCommand(context) };
     await commands[run.command](run);
   } catch (error) {
     if (error instanceof ActionFailure) {

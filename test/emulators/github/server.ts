@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
 
 export type Access = 'none' | 'read' | 'write';
 
@@ -14,7 +15,15 @@ export interface TokenGrant {
   login: string;
   /** A GitHub App installation token (GITHUB_TOKEN) cannot read GET /user: GitHub answers 403. */
   kind: 'installation' | 'user';
-  permissions: { issues: Access; pull_requests: Access };
+  /** contents defaults to read, as GITHUB_TOKEN's. */
+  permissions: { issues: Access; pull_requests: Access; contents?: Access };
+}
+
+export interface GitCommit {
+  sha: string;
+  message: string;
+  tree: string;
+  parents: string[];
 }
 
 export interface EmulatedUser {
@@ -79,6 +88,11 @@ export class GitHubEmulator {
   readonly comments = new Map<number, EmulatedComment>();
   /** commit sha -> pull request numbers associated with it. */
   readonly commitPulls = new Map<string, number[]>();
+  /** Git objects: trees are flat maps path -> content; shas are content hashes, as git's are. */
+  readonly trees = new Map<string, Map<string, string>>();
+  readonly commits = new Map<string, GitCommit>();
+  /** branch -> commit sha. */
+  readonly refs = new Map<string, string>();
   /** Every request, as "METHOD /path?query". */
   readonly requests: string[] = [];
   private readonly failures: InjectedFailure[] = [];
@@ -134,6 +148,35 @@ export class GitHubEmulator {
     issue.pull_request.merge_commit_sha = sha;
     issue.state = 'closed';
     this.commitPulls.set(sha, [...(this.commitPulls.get(sha) ?? []), number]);
+  }
+
+  /** A commit on a branch with these files (the repository's default branch to start with). */
+  commitFiles(branch: string, files: Record<string, string>, message = 'commit'): string {
+    const tree = this.storeTree(new Map(Object.entries(files)));
+    const parent = this.refs.get(branch);
+    const sha = this.storeCommit({ message, tree, parents: parent ? [parent] : [] });
+    this.refs.set(branch, sha);
+    return sha;
+  }
+
+  /** The files of a branch's head commit. */
+  filesOf(branch: string): Map<string, string> {
+    const head = this.refs.get(branch);
+    const commit = head ? this.commits.get(head) : undefined;
+    return new Map(commit ? this.trees.get(commit.tree) : []);
+  }
+
+  private storeTree(files: Map<string, string>): string {
+    const sorted = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const sha = createHash('sha1').update(JSON.stringify(sorted)).digest('hex');
+    this.trees.set(sha, new Map(sorted));
+    return sha;
+  }
+
+  private storeCommit(fields: Omit<GitCommit, 'sha'>): string {
+    const sha = createHash('sha1').update(JSON.stringify([fields, this.commits.size])).digest('hex');
+    this.commits.set(sha, { sha, ...fields });
+    return sha;
   }
 
   addIssue(fields: { title: string; body?: string; labels?: string[]; user?: EmulatedUser; state?: 'open' | 'closed' }): EmulatedIssue {
@@ -289,7 +332,121 @@ export class GitHubEmulator {
       for (const label of labels) if (!issue.labels.includes(label)) issue.labels.push(label);
       return { status: 200, data: issue.labels.map((name) => ({ name })) };
     }
+    const git = this.gitRoute(method, url, rest, body, grant);
+    if (git) return git;
     throw notFound();
+  }
+
+  private requireContents(grant: TokenGrant, access: Exclude<Access, 'none'>, doc: string): void {
+    const have = grant.permissions.contents ?? 'read';
+    if (have === 'none' || (access === 'write' && have !== 'write')) throw forbidden(doc);
+  }
+
+  /** Git data (refs, commits, trees) and pull requests by head branch. */
+  private gitRoute(method: string, url: URL, rest: string, body: Record<string, unknown>, grant: TokenGrant): { status: number; data?: unknown } | undefined {
+    let parts: RegExpExecArray | null;
+    const owner = this.repository.split('/')[0] ?? '';
+    // Octokit sends the ref's slashes encoded (heads%2Fmain); GitHub decodes them.
+    if ((parts = /^\/git\/(?:ref|refs)\/heads\/(.+)$/.exec(decodeURIComponent(rest)))) {
+      const branch = parts[1] ?? '';
+      const sha = this.refs.get(branch);
+      if (method === 'GET') {
+        this.requireContents(grant, 'read', 'git/refs#get-a-reference');
+        if (!sha) throw notFound();
+        return { status: 200, data: { ref: `refs/heads/${branch}`, object: { sha, type: 'commit' } } };
+      }
+      if (method === 'PATCH') {
+        this.requireContents(grant, 'write', 'git/refs#update-a-reference');
+        if (!sha) throw invalid('Reference', 'ref', 'invalid', 'Reference does not exist');
+        const target = String(body['sha'] ?? '');
+        if (!this.commits.has(target)) throw invalid('Reference', 'sha', 'invalid', 'Object does not exist');
+        if (body['force'] !== true && !this.isAncestor(sha, target)) throw invalid('Reference', 'sha', 'invalid', 'Update is not a fast forward');
+        this.refs.set(branch, target);
+        return { status: 200, data: { ref: `refs/heads/${branch}`, object: { sha: target, type: 'commit' } } };
+      }
+    }
+    if (rest === '/git/refs' && method === 'POST') {
+      this.requireContents(grant, 'write', 'git/refs#create-a-reference');
+      const ref = String(body['ref'] ?? '');
+      const sha = String(body['sha'] ?? '');
+      if (!ref.startsWith('refs/heads/')) throw invalid('Reference', 'ref', 'invalid', 'Reference name must start with refs/heads/');
+      if (this.refs.has(ref.slice('refs/heads/'.length))) throw invalid('Reference', 'ref', 'already_exists', 'Reference already exists');
+      if (!this.commits.has(sha)) throw invalid('Reference', 'sha', 'invalid', 'Object does not exist');
+      this.refs.set(ref.slice('refs/heads/'.length), sha);
+      return { status: 201, data: { ref, object: { sha, type: 'commit' } } };
+    }
+    if ((parts = /^\/git\/commits\/([0-9a-f]+)$/.exec(rest)) && method === 'GET') {
+      this.requireContents(grant, 'read', 'git/commits#get-a-commit-object');
+      const commit = this.commits.get(parts[1] ?? '');
+      if (!commit) throw notFound();
+      return { status: 200, data: { sha: commit.sha, message: commit.message, tree: { sha: commit.tree }, parents: commit.parents.map((sha) => ({ sha })) } };
+    }
+    if (rest === '/git/trees' && method === 'POST') {
+      this.requireContents(grant, 'write', 'git/trees#create-a-tree');
+      const base = body['base_tree'] === undefined ? new Map<string, string>() : this.trees.get(String(body['base_tree']));
+      if (!base) throw invalid('Tree', 'base_tree', 'invalid', 'base_tree is not a tree');
+      const files = new Map(base);
+      for (const entry of Array.isArray(body['tree']) ? (body['tree'] as Record<string, unknown>[]) : []) {
+        const path = String(entry['path'] ?? '');
+        if (entry['mode'] !== '100644' || entry['type'] !== 'blob') throw invalid('Tree', 'tree', 'invalid', `tree.mode/type of ${path} are not a file's`);
+        if (entry['sha'] === null) files.delete(path);
+        else if (typeof entry['content'] === 'string') files.set(path, entry['content']);
+        else throw invalid('Tree', 'tree', 'invalid', `tree entry ${path} has neither content nor sha: null`);
+      }
+      return { status: 201, data: { sha: this.storeTree(files) } };
+    }
+    if (rest === '/git/commits' && method === 'POST') {
+      this.requireContents(grant, 'write', 'git/commits#create-a-commit');
+      const tree = String(body['tree'] ?? '');
+      const parents = Array.isArray(body['parents']) ? body['parents'].map(String) : [];
+      if (!this.trees.has(tree) || parents.some((sha) => !this.commits.has(sha))) throw invalid('Commit', 'tree', 'invalid', 'Tree or parent does not exist');
+      const sha = this.storeCommit({ message: String(body['message'] ?? ''), tree, parents });
+      return { status: 201, data: { sha, tree: { sha: tree }, parents: parents.map((parent) => ({ sha: parent })) } };
+    }
+    if (rest === '/pulls') {
+      if (method === 'GET') {
+        if (grant.permissions.pull_requests === 'none') throw forbidden('pulls/pulls#list-pull-requests');
+        const state = url.searchParams.get('state') ?? 'open';
+        const head = url.searchParams.get('head');
+        const found = [...this.issues.values()].filter(
+          (issue) => issue.pull_request && (state === 'all' || issue.state === state) && (!head || `${owner}:${issue.pull_request.head}` === head),
+        );
+        return this.page(url, found.map(pullJson));
+      }
+      if (method === 'POST') {
+        if (grant.permissions.pull_requests !== 'write') throw forbidden('pulls/pulls#create-a-pull-request');
+        const head = String(body['head'] ?? '');
+        const base = String(body['base'] ?? '');
+        if (!this.refs.has(head)) throw invalid('PullRequest', 'head', 'invalid', 'head is invalid');
+        if ([...this.issues.values()].some((issue) => issue.state === 'open' && issue.pull_request?.head === head))
+          throw invalid('PullRequest', 'head', 'custom', `A pull request already exists for ${owner}:${head}.`);
+        const pr = this.addPullRequest({ title: String(body['title'] ?? ''), base, head, user: { login: grant.login, type: grant.kind === 'installation' ? 'Bot' : 'User' } });
+        pr.body = typeof body['body'] === 'string' ? this.checkBody(body, 'PullRequest', true) : '';
+        return { status: 201, data: pullJson(pr) };
+      }
+    }
+    if ((parts = /^\/pulls\/(\d+)$/.exec(rest)) && method === 'PATCH') {
+      const issue = this.issue(Number(parts[1]));
+      if (!issue.pull_request) throw notFound();
+      if (grant.permissions.pull_requests !== 'write') throw forbidden('pulls/pulls#update-a-pull-request');
+      if (typeof body['title'] === 'string') issue.title = body['title'];
+      if ('body' in body) issue.body = this.checkBody(body, 'PullRequest', true);
+      return { status: 200, data: pullJson(issue) };
+    }
+    return undefined;
+  }
+
+  private isAncestor(ancestor: string, sha: string): boolean {
+    const queue = [sha];
+    const seen = new Set<string>();
+    while (queue.length > 0) {
+      const next = queue.pop() as string;
+      if (next === ancestor) return true;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      for (const parent of this.commits.get(next)?.parents ?? []) queue.push(parent);
+    }
+    return false;
   }
 
   private issue(number: number): EmulatedIssue {
@@ -337,6 +494,7 @@ function pullJson(issue: EmulatedIssue) {
   return {
     number: issue.number,
     title: issue.title,
+    body: issue.body,
     state: issue.state,
     user: issue.user,
     merged_at: issue.pull_request?.merged_at ?? null,
