@@ -78080,7 +78080,8 @@ function planHeading(run, hash) {
 function planComment(run, plan, hash) {
   const { heading, intro } = planHeading(run, hash);
   const fullPlanAt = `${run.runUrl ? `the [job summary](${run.runUrl})` : "the job summary"} and the plan file (\`plan-path\` output, for actions/upload-artifact)`;
-  const build = (truncated) => buildReport(plan, { kind: "plan", head: `${writeMarker("plan", planMarker(run, plan, hash, truncated))}
+  const marker = planMarker(run, plan, hash, false);
+  const build = (truncated) => buildReport(plan, { kind: "plan", head: `${writeMarker("plan", { ...marker, truncated })}
 ${heading}`, intro, budget: COMMENT_BUDGET, fullPlanAt });
   const report = build(false);
   return report.truncated ? build(true) : report;

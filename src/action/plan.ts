@@ -74,8 +74,9 @@ export function planComment(run: RunContext, plan: Plan, hash: string): BuiltRep
   const { heading, intro } = planHeading(run, hash);
   const fullPlanAt = `${run.runUrl ? `the [job summary](${run.runUrl})` : 'the job summary'} and the plan file (\`plan-path\` output, for actions/upload-artifact)`;
   // The marker's size depends on `truncated`; build with the marker as it will be.
+  const marker = planMarker(run, plan, hash, false);
   const build = (truncated: boolean) =>
-    buildReport(plan, { kind: 'plan', head: `${writeMarker('plan', planMarker(run, plan, hash, truncated))}\n${heading}`, intro, budget: COMMENT_BUDGET, fullPlanAt });
+    buildReport(plan, { kind: 'plan', head: `${writeMarker('plan', { ...marker, truncated })}\n${heading}`, intro, budget: COMMENT_BUDGET, fullPlanAt });
   const report = build(false);
   return report.truncated ? build(true) : report;
 }
