@@ -128,7 +128,7 @@ describe('OpenMetadata loop on PostgreSQL (PGlite) with the emulator', () => {
     assert.equal(files.length, 1);
     const [file] = files;
     yamlPath = file!.path;
-    await project.write(yamlPath, `${file!.content}# kept: a comment at the end\n`);
+    await project.write(yamlPath, `${file!.content.replace('description: Orders, from the catalog', 'description: Orders, from the catalog   # spaced comment')}# kept: a comment at the end\n`);
     assert.match(file!.content, /owners:\n\s+- jane@corp.com/, 'owners written as the owners.map key (the e-mail)');
     assert.ok(file!.content.includes(HOSTILE.schema) && file!.content.includes(HOSTILE.colon), 'names are the source names, __reserved__ markers reverted');
     assert.ok(skipped.some((message) => message.includes('email') && message.includes('tags')), `tags skipped on PostgreSQL: ${skipped.join('; ')}`);
@@ -167,6 +167,7 @@ describe('OpenMetadata loop on PostgreSQL (PGlite) with the emulator', () => {
     const removed = diffLines(before, afterText).filter((part) => part.removed);
     assert.equal(removed.reduce((sum, part) => sum + (part.count ?? 0), 0), 2, `only the two lines concerned change:\n${removed.map((part) => part.value).join('')}`);
     assert.ok(afterText.includes('# kept: a comment at the end') && afterText.startsWith('# yaml-language-server'), 'comments kept');
+    assert.ok(afterText.includes('description: One row per order, edited in the catalog   # spaced comment'), 'the spacing before a comment is kept');
 
     const loaded = await load();
     const { plan } = await createPlan(loaded);

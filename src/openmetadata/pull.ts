@@ -10,7 +10,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
-import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, stringify, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { DesiredObject } from '../core/desired.js';
 import { formatAddress, type CatalogSnapshot, type Level, type LiveObject } from '../core/model.js';
 import type { Project } from '../core/project.js';
@@ -246,14 +246,79 @@ async function writeEdits(root: string, edits: { edit: PulledEdit; yamlPath: (st
     const path = join(root, file);
     const text = await readFile(path, 'utf8');
     const document = parseDocument(text, { uniqueKeys: false });
-    for (const { edit, yamlPath } of items) applyEdit(document, yamlPath, edit);
-    const output = document.toString({ lineWidth: 0, flowCollectionPadding: true });
+    const splices = items.map(({ edit, yamlPath }) => scalarSplice(document, yamlPath, edit));
+    let output: string;
+    if (splices.every((splice) => splice !== undefined)) output = spliceText(text, splices as Splice[]);
+    else {
+      // A new key, a removed key or a shorthand turned into a map: the Document writes the file.
+      for (const { edit, yamlPath } of items) applyEdit(document, yamlPath, edit);
+      output = document.toString({ lineWidth: 0, flowCollectionPadding: true });
+    }
     if (output !== text) {
       await writeFile(path, output);
       written.push(file);
     }
   }
   return written;
+}
+
+interface Splice {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/**
+ * An edit that replaces one existing scalar (a description, a tag's value) is made on the text
+ * itself, so every other byte of the file (spacing before comments, quoting, blank lines) stays
+ * as it was; undefined when the edit changes the structure or needs a multi-line value.
+ */
+function scalarSplice(document: Document, yamlPath: (string | number)[], edit: PulledEdit): Splice | undefined {
+  if (edit.property === 'owners' || (edit.property === 'tag' && edit.after === null) || Array.isArray(edit.after)) return undefined;
+  let node: unknown = document.contents;
+  let flow = false;
+  for (const key of yamlPath) {
+    if (!isMap(node)) return undefined;
+    flow = node.flow === true;
+    node = node.get(key, true);
+  }
+  let scalar: unknown;
+  if (edit.property === 'description') {
+    if (isScalar(node)) scalar = node;
+    else if (isMap(node)) {
+      flow = node.flow === true;
+      scalar = node.get('description', true);
+    }
+  } else if (isMap(node) && edit.key !== undefined) {
+    const tags: unknown = node.get('tags', true);
+    if (isMap(tags)) {
+      flow = tags.flow === true;
+      scalar = tags.get(edit.key, true);
+    }
+  }
+  if (!isScalar(scalar) || !scalar.range || scalar.value === null || scalar.range[0] === scalar.range[1]) return undefined;
+  const source = scalarSource(scalar.type, edit.after, flow);
+  return source === undefined ? undefined : { start: scalar.range[0], end: scalar.range[1], text: source };
+}
+
+function scalarSource(type: Scalar.Type | undefined, value: string | null, inFlow: boolean): string | undefined {
+  if (type === 'BLOCK_LITERAL' || type === 'BLOCK_FOLDED') return undefined;
+  if (value === null) return 'null';
+  const render = (stringType: 'PLAIN' | 'QUOTE_DOUBLE' | 'QUOTE_SINGLE') => stringify(value, { lineWidth: 0, defaultStringType: stringType }).replace(/\n$/, '');
+  let source = render(type === 'QUOTE_DOUBLE' || type === 'QUOTE_SINGLE' ? type : 'PLAIN');
+  if (inFlow && !/^["']/.test(source) && /[,[\]{}#]|: /.test(source)) source = render('QUOTE_DOUBLE');
+  return source.includes('\n') ? undefined : source;
+}
+
+function spliceText(text: string, splices: Splice[]): string {
+  const ordered = [...splices].sort((a, b) => a.start - b.start);
+  let out = '';
+  let at = 0;
+  for (const splice of ordered) {
+    out += text.slice(at, splice.start) + splice.text;
+    at = splice.end;
+  }
+  return out + text.slice(at);
 }
 
 /** Keys holding an object's children: new properties go before them, as people write them. */

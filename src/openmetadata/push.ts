@@ -166,7 +166,9 @@ class EntityWriter {
     for (const change of group.changes) {
       if (change.level !== 'column') continue;
       const name = change.path[3] as string;
-      byColumn.set(name, [...(byColumn.get(name) ?? []), change]);
+      let list = byColumn.get(name);
+      if (!list) byColumn.set(name, (list = []));
+      list.push(change);
     }
     for (const [name, changes] of byColumn) {
       const columns = entity.columns ?? [];
