@@ -14,7 +14,7 @@ import { appliedChanges, pendingCatalogChanges, pushApplied } from '../src/openm
 import { catalogState } from '../src/openmetadata/state.js';
 import { buildFqn } from './emulators/openmetadata/fqn.js';
 import { manualTag, startOpenMetadataEmulator, type OpenMetadataEmulator } from './emulators/openmetadata/server.js';
-import { startPglite, type TestPostgres } from './support/postgres.js';
+import { startPglite, startServerPostgres, type TestPostgres } from './support/postgres.js';
 import { tempProject, type TempProject } from './support/project.js';
 import { HOSTILE_DESCRIPTIONS } from './support/strings.js';
 
@@ -95,197 +95,218 @@ function config(db: TestPostgres, emulator: OpenMetadataEmulator): object {
 
 const ENV = { ...process.env, OM_TEST_TOKEN: 'bot-token' };
 
-describe('OpenMetadata loop on PostgreSQL (PGlite) with the emulator', () => {
-  let db: TestPostgres;
-  let emulator: OpenMetadataEmulator;
-  let project: TempProject;
-  let client: OpenMetadataClient;
-  let yamlPath: string;
-  const load = () => loadProject(project.dir, { env: ENV });
-  const catalogDrift = async (loaded: Project) => {
-    const state = await catalogState(loaded, 'warehouse', { client });
-    return diffService({ service: loaded.config.services.get('warehouse')!.config, desired: loaded.desired.get('warehouse') ?? new Map(), snapshot: state.snapshot }).changes;
-  };
-  const tableFqn = (schema: string, table: string) => buildFqn('warehouse', db.connection.database, schema, table);
+function loopSuite(engine: string, start: () => Promise<TestPostgres | { skip: string }>): void {
+  describe(`OpenMetadata loop on PostgreSQL (${engine}) with the emulator`, () => {
+    let db: TestPostgres;
+    let skip: string | undefined;
+    let emulator: OpenMetadataEmulator;
+    let project: TempProject;
+    let client: OpenMetadataClient;
+    let yamlPath: string;
+    const load = () => loadProject(project.dir, { env: ENV });
+    const catalogDrift = async (loaded: Project) => {
+      const state = await catalogState(loaded, 'warehouse', { client });
+      return diffService({ service: loaded.config.services.get('warehouse')!.config, desired: loaded.desired.get('warehouse') ?? new Map(), snapshot: state.snapshot }).changes;
+    };
+    const tableFqn = (schema: string, table: string) => buildFqn('warehouse', db.connection.database, schema, table);
 
-  before(async () => {
-    db = await startPglite();
-    await createSource(db);
-    emulator = await startOpenMetadataEmulator({ version: '1.9.0', etag: true });
-    seedCatalog(emulator, db.connection.database);
-    project = await tempProject(config(db, emulator));
-    client = await OpenMetadataClient.connect({ url: emulator.url, token: 'bot-token' }, { retryDelayMs: 1 });
+    before(async () => {
+      const started = await start();
+      if ('skip' in started) {
+        skip = started.skip;
+        return;
+      }
+      db = started;
+      await createSource(db);
+      emulator = await startOpenMetadataEmulator({ version: '1.9.0', etag: true });
+      seedCatalog(emulator, db.connection.database);
+      project = await tempProject(config(db, emulator));
+      client = await OpenMetadataClient.connect({ url: emulator.url, token: 'bot-token' }, { retryDelayMs: 1 });
+    });
+    after(async () => {
+      await project?.remove();
+      await emulator?.close();
+      await db?.close();
+    });
+
+    it('imports YAML from the catalog that plans to no changes against it', async (t) => {
+      if (skip) return t.skip(skip);
+      const skipped: string[] = [];
+      const files = await importFromCatalog(await load(), 'warehouse', { client, onSkipped: (message) => skipped.push(message) });
+      assert.equal(files.length, 1);
+      const [file] = files;
+      yamlPath = file!.path;
+      await project.write(yamlPath, `${file!.content.replace('description: Orders, from the catalog', 'description: Orders, from the catalog   # spaced comment')}# kept: a comment at the end\n`);
+      assert.match(file!.content, /owners:\n\s+- jane@corp.com/, 'owners written as the owners.map key (the e-mail)');
+      assert.ok(file!.content.includes(HOSTILE.schema) && file!.content.includes(HOSTILE.colon), 'names are the source names, __reserved__ markers reverted');
+      assert.ok(skipped.some((message) => message.includes('email') && message.includes('tags')), `tags skipped on PostgreSQL: ${skipped.join('; ')}`);
+      const loaded = await load();
+      assert.deepEqual(await catalogDrift(loaded), []);
+    });
+
+    it('applies the imported YAML to the source; the catalog already agrees', async (t) => {
+      if (skip) return t.skip(skip);
+      const loaded = await load();
+      const { plan } = await createPlan(loaded);
+      assert.ok(plan.changes.length >= 8, `descriptions and owners from the catalog: ${plan.changes.map((change) => change.id).join(', ')}`);
+      const report = await applyPlan(loaded, plan);
+      assert.equal(report.failed, 0, JSON.stringify(report.run.operations.filter((op) => op.outcome !== 'succeeded')));
+      assert.deepEqual((await createPlan(loaded)).plan.changes, []);
+      assert.deepEqual(await pendingCatalogChanges(loaded, 'warehouse', { client }), []);
+      const hostile = await db.query(`SELECT obj_description(c.oid, 'pg_class') AS d FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [HOSTILE.schema, HOSTILE.table]);
+      assert.equal(hostile.rows[0]?.d, HOSTILE_DESCRIPTIONS[7]);
+    });
+
+    it("pulls a person's catalog edits into the YAML, changing only those lines, and not an ingestion's", async (t) => {
+      if (skip) return t.skip(skip);
+      await personEdit(emulator, tableFqn('sales', 'orders'), [{ op: 'replace', path: '/description', value: 'One row per order, edited in the catalog' }]);
+      await personEdit(emulator, tableFqn(ingestedName(HOSTILE.schema), ingestedName(HOSTILE.table)), [{ op: 'replace', path: '/columns/0/description', value: HOSTILE_DESCRIPTIONS[4] }]);
+      await personEdit(emulator, tableFqn('sales', 'customers'), [{ op: 'add', path: '/description', value: 'written by a connector' }], 'ingestion-token', 'Ingested');
+      const before = await readFile(join(project.dir, yamlPath), 'utf8');
+      const result = await pullCatalogEdits(await load(), { client });
+      assert.deepEqual(result.conflicts, []);
+      assert.deepEqual(
+        result.edits.map((edit) => [edit.address, edit.property, edit.after, edit.changedBy]),
+        [
+          [`warehouse.${db.connection.database}.sales.orders`, 'description', 'One row per order, edited in the catalog', 'jane'],
+          [`warehouse.${db.connection.database}."${HOSTILE.schema.replaceAll('"', '""')}".${HOSTILE.table}."${HOSTILE.column.replaceAll('"', '""')}"`, 'description', HOSTILE_DESCRIPTIONS[4], 'jane'],
+        ],
+      );
+      assert.deepEqual(result.files, [yamlPath]);
+      const afterText = await readFile(join(project.dir, yamlPath), 'utf8');
+      const removed = diffLines(before, afterText).filter((part) => part.removed);
+      assert.equal(removed.reduce((sum, part) => sum + (part.count ?? 0), 0), 2, `only the two lines concerned change:\n${removed.map((part) => part.value).join('')}`);
+      assert.ok(afterText.includes('# kept: a comment at the end') && afterText.startsWith('# yaml-language-server'), 'comments kept');
+      assert.ok(afterText.includes('description: One row per order, edited in the catalog   # spaced comment'), 'the spacing before a comment is kept');
+
+      const loaded = await load();
+      const { plan } = await createPlan(loaded);
+      assert.equal(plan.changes.length, 2);
+      const report = await applyPlan(loaded, plan);
+      assert.equal(report.failed, 0);
+      assert.deepEqual(await pendingCatalogChanges(loaded, 'warehouse', { client }), []);
+      assert.deepEqual(await catalogDrift(loaded), []);
+    });
+
+    it('pulling again writes nothing', async (t) => {
+      if (skip) return t.skip(skip);
+      const result = await pullCatalogEdits(await load(), { client });
+      assert.deepEqual(result.edits, []);
+      assert.deepEqual(result.files, []);
+    });
+
+    it('pushes a reviewed YAML change to the catalog after apply; drift is clean on all three sides', async (t) => {
+      if (skip) return t.skip(skip);
+      const path = join(project.dir, yamlPath);
+      const text = await readFile(path, 'utf8');
+      await writeFile(path, text.replace('One row per order, edited in the catalog', 'Reviewed in a pull request').replace(/owners:\n(\s+)- jane@corp.com/, 'owners:\n$1- platform'));
+      const loaded = await load();
+      const { plan } = await createPlan(loaded);
+      assert.deepEqual(plan.changes.map((change) => change.property).sort(), ['description', 'owner']);
+      const report = await applyPlan(loaded, plan);
+      const results = await pushApplied(loaded, appliedChanges(plan.changes, report.run.operations), { client });
+      assert.deepEqual(results.map((result) => [result.entityFqn, result.outcome, result.attempts]), [[tableFqn('sales', 'orders'), 'succeeded', 1]]);
+      const orders = emulator.entity(tableFqn('sales', 'orders'));
+      assert.equal(orders?.description, 'Reviewed in a pull request');
+      assert.deepEqual(orders?.owners.map((owner) => [owner.type, owner.name]), [['team', 'platform']]);
+      assert.equal(orders?.changeSummary['description']?.changedBy, 'metaform-bot');
+      const patch = emulator.requests.filter((request) => request.method === 'PATCH').at(-1);
+      assert.equal(patch?.ifMatch, `W/"${Math.round(((orders?.version ?? 0) - 0.1) * 10) / 10}"`, 'If-Match carries the version read');
+      assert.deepEqual((await pullCatalogEdits(await load(), { client })).edits, [], "metaform's own writes are not pulled");
+      assert.deepEqual((await createPlan(loaded)).plan.changes, []);
+      assert.deepEqual(await catalogDrift(loaded), []);
+    });
+
+    it('pushes column changes by name, with a test of the column name guarding the index', async (t) => {
+      if (skip) return t.skip(skip);
+      const path = join(project.dir, yamlPath);
+      const text = await readFile(path, 'utf8');
+      await writeFile(path, text.replace('Buyer e-mail', 'Buyer e-mail, lower case'));
+      const loaded = await load();
+      const { plan } = await createPlan(loaded);
+      const report = await applyPlan(loaded, plan);
+      const results = await pushApplied(loaded, appliedChanges(plan.changes, report.run.operations), { client });
+      assert.equal(results[0]?.outcome, 'succeeded');
+      const body = JSON.parse(emulator.requests.filter((request) => request.method === 'PATCH').at(-1)?.body ?? '[]') as { op: string; path: string; value?: unknown }[];
+      assert.deepEqual(body[0], { op: 'test', path: '/columns/1/name', value: 'email' });
+      assert.equal(emulator.entity(tableFqn('sales', 'orders'))?.columns?.[1]?.description, 'Buyer e-mail, lower case');
+      assert.deepEqual(emulator.entity(tableFqn('sales', 'orders'))?.columns?.[1]?.tags.map((tag) => tag.tagFQN), ['PII.Sensitive'], 'labels metaform does not manage are kept');
+    });
+
+    it('reports a catalog edit that conflicts with an unapplied YAML change, and writes nothing', async (t) => {
+      if (skip) return t.skip(skip);
+      const path = join(project.dir, yamlPath);
+      const text = await readFile(path, 'utf8');
+      const pending = text.replace('Reviewed in a pull request', 'Pending in a branch');
+      await writeFile(path, pending);
+      await personEdit(emulator, tableFqn('sales', 'orders'), [{ op: 'replace', path: '/description', value: 'Edited meanwhile in the catalog' }]);
+      const result = await pullCatalogEdits(await load(), { client });
+      assert.deepEqual(result.edits, []);
+      assert.equal(result.conflicts.length, 1);
+      assert.equal(result.conflicts[0]?.catalog, 'Edited meanwhile in the catalog');
+      assert.equal(await readFile(path, 'utf8'), pending);
+      // With the branch dropped, the person's edit is pulled like any other.
+      await writeFile(path, text);
+      const resolved = await pullCatalogEdits(await load(), { client });
+      assert.deepEqual(resolved.edits.map((edit) => edit.after), ['Edited meanwhile in the catalog']);
+      const loaded = await load();
+      assert.equal((await applyPlan(loaded, (await createPlan(loaded)).plan)).failed, 0);
+    });
+
+    it('reports a catalog edit the source cannot hold (PostgreSQL has no tags)', async (t) => {
+      if (skip) return t.skip(skip);
+      await personEdit(emulator, tableFqn('sales', 'customers'), [{ op: 'add', path: '/tags/-', value: manualTag('PII.None') }]);
+      const result = await pullCatalogEdits(await load(), { client });
+      const tag = result.unsupported.find((issue) => issue.property === 'tag');
+      assert.equal(tag?.key, 'PII');
+      assert.match(tag?.reason ?? '', /cannot hold/);
+      assert.ok(!result.edits.some((edit) => edit.property === 'tag'));
+    });
+
+    it('reports a failed catalog write beside the others, and the next run retries it', async (t) => {
+      if (skip) return t.skip(skip);
+      const path = join(project.dir, yamlPath);
+      const text = await readFile(path, 'utf8');
+      await writeFile(path, text.replace('Edited meanwhile in the catalog', 'Second review').replace(HOSTILE_DESCRIPTIONS[4] as string, 'A plain description now'));
+      const loaded = await load();
+      const { plan } = await createPlan(loaded);
+      const report = await applyPlan(loaded, plan);
+      assert.equal(report.failed, 0);
+      const orders = emulator.entity(tableFqn('sales', 'orders'));
+      emulator.failNext('PATCH', `/tables/${orders?.id}`, 500, 4);
+      const results = await pushApplied(loaded, appliedChanges(plan.changes, report.run.operations), { client });
+      const failed = results.filter((result) => result.outcome === "failed");
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]?.entityFqn, tableFqn('sales', 'orders'));
+      assert.match(failed[0]?.error ?? '', new RegExp(`OpenMetadata at ${emulator.url}.*table ${tableFqn('sales', 'orders').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*HTTP 500`));
+      assert.ok(!(failed[0]?.error ?? '').includes('bot-token'), 'the token is never in an error');
+      assert.equal(results.filter((result) => result.outcome === 'succeeded').length, 1, 'the other write went through');
+
+      const pending = await pendingCatalogChanges(loaded, 'warehouse', { client });
+      assert.deepEqual(pending.map((change) => change.id), [`warehouse.${db.connection.database}.sales.orders#description`]);
+      const retried = await pushApplied(loaded, pending, { client });
+      assert.equal(retried[0]?.outcome, 'succeeded');
+      assert.deepEqual(await catalogDrift(loaded), []);
+    });
+
+    it('re-reads and retries a write answered 412', async (t) => {
+      if (skip) return t.skip(skip);
+      const path = join(project.dir, yamlPath);
+      const text = await readFile(path, 'utf8');
+      await writeFile(path, text.replace('Second review', 'Third review'));
+      const loaded = await load();
+      const { plan } = await createPlan(loaded);
+      const report = await applyPlan(loaded, plan);
+      emulator.failNext('PATCH', '/tables/', 412, 1);
+      const results = await pushApplied(loaded, appliedChanges(plan.changes, report.run.operations), { client });
+      assert.deepEqual(results.map((result) => [result.outcome, result.attempts]), [['succeeded', 2]]);
+      assert.equal(emulator.entity(tableFqn('sales', 'orders'))?.description, 'Third review');
+    });
   });
-  after(async () => {
-    await project?.remove();
-    await emulator?.close();
-    await db?.close();
-  });
+}
 
-  it('imports YAML from the catalog that plans to no changes against it', async () => {
-    const skipped: string[] = [];
-    const files = await importFromCatalog(await load(), 'warehouse', { client, onSkipped: (message) => skipped.push(message) });
-    assert.equal(files.length, 1);
-    const [file] = files;
-    yamlPath = file!.path;
-    await project.write(yamlPath, `${file!.content.replace('description: Orders, from the catalog', 'description: Orders, from the catalog   # spaced comment')}# kept: a comment at the end\n`);
-    assert.match(file!.content, /owners:\n\s+- jane@corp.com/, 'owners written as the owners.map key (the e-mail)');
-    assert.ok(file!.content.includes(HOSTILE.schema) && file!.content.includes(HOSTILE.colon), 'names are the source names, __reserved__ markers reverted');
-    assert.ok(skipped.some((message) => message.includes('email') && message.includes('tags')), `tags skipped on PostgreSQL: ${skipped.join('; ')}`);
-    const loaded = await load();
-    assert.deepEqual(await catalogDrift(loaded), []);
-  });
-
-  it('applies the imported YAML to the source; the catalog already agrees', async () => {
-    const loaded = await load();
-    const { plan } = await createPlan(loaded);
-    assert.ok(plan.changes.length >= 8, `descriptions and owners from the catalog: ${plan.changes.map((change) => change.id).join(', ')}`);
-    const report = await applyPlan(loaded, plan);
-    assert.equal(report.failed, 0, JSON.stringify(report.run.operations.filter((op) => op.outcome !== 'succeeded')));
-    assert.deepEqual((await createPlan(loaded)).plan.changes, []);
-    assert.deepEqual(await pendingCatalogChanges(loaded, 'warehouse', { client }), []);
-    const hostile = await db.query(`SELECT obj_description(c.oid, 'pg_class') AS d FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [HOSTILE.schema, HOSTILE.table]);
-    assert.equal(hostile.rows[0]?.d, HOSTILE_DESCRIPTIONS[7]);
-  });
-
-  it("pulls a person's catalog edits into the YAML, changing only those lines, and not an ingestion's", async () => {
-    await personEdit(emulator, tableFqn('sales', 'orders'), [{ op: 'replace', path: '/description', value: 'One row per order, edited in the catalog' }]);
-    await personEdit(emulator, tableFqn(ingestedName(HOSTILE.schema), ingestedName(HOSTILE.table)), [{ op: 'replace', path: '/columns/0/description', value: HOSTILE_DESCRIPTIONS[4] }]);
-    await personEdit(emulator, tableFqn('sales', 'customers'), [{ op: 'add', path: '/description', value: 'written by a connector' }], 'ingestion-token', 'Ingested');
-    const before = await readFile(join(project.dir, yamlPath), 'utf8');
-    const result = await pullCatalogEdits(await load(), { client });
-    assert.deepEqual(result.conflicts, []);
-    assert.deepEqual(
-      result.edits.map((edit) => [edit.address, edit.property, edit.after, edit.changedBy]),
-      [
-        [`warehouse.${db.connection.database}.sales.orders`, 'description', 'One row per order, edited in the catalog', 'jane'],
-        [`warehouse.${db.connection.database}."${HOSTILE.schema.replaceAll('"', '""')}".${HOSTILE.table}."${HOSTILE.column.replaceAll('"', '""')}"`, 'description', HOSTILE_DESCRIPTIONS[4], 'jane'],
-      ],
-    );
-    assert.deepEqual(result.files, [yamlPath]);
-    const afterText = await readFile(join(project.dir, yamlPath), 'utf8');
-    const removed = diffLines(before, afterText).filter((part) => part.removed);
-    assert.equal(removed.reduce((sum, part) => sum + (part.count ?? 0), 0), 2, `only the two lines concerned change:\n${removed.map((part) => part.value).join('')}`);
-    assert.ok(afterText.includes('# kept: a comment at the end') && afterText.startsWith('# yaml-language-server'), 'comments kept');
-    assert.ok(afterText.includes('description: One row per order, edited in the catalog   # spaced comment'), 'the spacing before a comment is kept');
-
-    const loaded = await load();
-    const { plan } = await createPlan(loaded);
-    assert.equal(plan.changes.length, 2);
-    const report = await applyPlan(loaded, plan);
-    assert.equal(report.failed, 0);
-    assert.deepEqual(await pendingCatalogChanges(loaded, 'warehouse', { client }), []);
-    assert.deepEqual(await catalogDrift(loaded), []);
-  });
-
-  it('pulling again writes nothing', async () => {
-    const result = await pullCatalogEdits(await load(), { client });
-    assert.deepEqual(result.edits, []);
-    assert.deepEqual(result.files, []);
-  });
-
-  it('pushes a reviewed YAML change to the catalog after apply; drift is clean on all three sides', async () => {
-    const path = join(project.dir, yamlPath);
-    const text = await readFile(path, 'utf8');
-    await writeFile(path, text.replace('One row per order, edited in the catalog', 'Reviewed in a pull request').replace(/owners:\n(\s+)- jane@corp.com/, 'owners:\n$1- platform'));
-    const loaded = await load();
-    const { plan } = await createPlan(loaded);
-    assert.deepEqual(plan.changes.map((change) => change.property).sort(), ['description', 'owner']);
-    const report = await applyPlan(loaded, plan);
-    const results = await pushApplied(loaded, appliedChanges(plan.changes, report.run.operations), { client });
-    assert.deepEqual(results.map((result) => [result.entityFqn, result.outcome, result.attempts]), [[tableFqn('sales', 'orders'), 'succeeded', 1]]);
-    const orders = emulator.entity(tableFqn('sales', 'orders'));
-    assert.equal(orders?.description, 'Reviewed in a pull request');
-    assert.deepEqual(orders?.owners.map((owner) => [owner.type, owner.name]), [['team', 'platform']]);
-    assert.equal(orders?.changeSummary['description']?.changedBy, 'metaform-bot');
-    const patch = emulator.requests.filter((request) => request.method === 'PATCH').at(-1);
-    assert.equal(patch?.ifMatch, `W/"${Math.round(((orders?.version ?? 0) - 0.1) * 10) / 10}"`, 'If-Match carries the version read');
-    assert.deepEqual((await pullCatalogEdits(await load(), { client })).edits, [], "metaform's own writes are not pulled");
-    assert.deepEqual((await createPlan(loaded)).plan.changes, []);
-    assert.deepEqual(await catalogDrift(loaded), []);
-  });
-
-  it('pushes column changes by name, with a test of the column name guarding the index', async () => {
-    const path = join(project.dir, yamlPath);
-    const text = await readFile(path, 'utf8');
-    await writeFile(path, text.replace('Buyer e-mail', 'Buyer e-mail, lower case'));
-    const loaded = await load();
-    const { plan } = await createPlan(loaded);
-    const report = await applyPlan(loaded, plan);
-    const results = await pushApplied(loaded, appliedChanges(plan.changes, report.run.operations), { client });
-    assert.equal(results[0]?.outcome, 'succeeded');
-    const body = JSON.parse(emulator.requests.filter((request) => request.method === 'PATCH').at(-1)?.body ?? '[]') as { op: string; path: string; value?: unknown }[];
-    assert.deepEqual(body[0], { op: 'test', path: '/columns/1/name', value: 'email' });
-    assert.equal(emulator.entity(tableFqn('sales', 'orders'))?.columns?.[1]?.description, 'Buyer e-mail, lower case');
-    assert.deepEqual(emulator.entity(tableFqn('sales', 'orders'))?.columns?.[1]?.tags.map((tag) => tag.tagFQN), ['PII.Sensitive'], 'labels metaform does not manage are kept');
-  });
-
-  it('reports a catalog edit that conflicts with an unapplied YAML change, and writes nothing', async () => {
-    const path = join(project.dir, yamlPath);
-    const text = await readFile(path, 'utf8');
-    const pending = text.replace('Reviewed in a pull request', 'Pending in a branch');
-    await writeFile(path, pending);
-    await personEdit(emulator, tableFqn('sales', 'orders'), [{ op: 'replace', path: '/description', value: 'Edited meanwhile in the catalog' }]);
-    const result = await pullCatalogEdits(await load(), { client });
-    assert.deepEqual(result.edits, []);
-    assert.equal(result.conflicts.length, 1);
-    assert.equal(result.conflicts[0]?.catalog, 'Edited meanwhile in the catalog');
-    assert.equal(await readFile(path, 'utf8'), pending);
-    // With the branch dropped, the person's edit is pulled like any other.
-    await writeFile(path, text);
-    const resolved = await pullCatalogEdits(await load(), { client });
-    assert.deepEqual(resolved.edits.map((edit) => edit.after), ['Edited meanwhile in the catalog']);
-    const loaded = await load();
-    assert.equal((await applyPlan(loaded, (await createPlan(loaded)).plan)).failed, 0);
-  });
-
-  it('reports a catalog edit the source cannot hold (PostgreSQL has no tags)', async () => {
-    await personEdit(emulator, tableFqn('sales', 'customers'), [{ op: 'add', path: '/tags/-', value: manualTag('PII.None') }]);
-    const result = await pullCatalogEdits(await load(), { client });
-    const tag = result.unsupported.find((issue) => issue.property === 'tag');
-    assert.equal(tag?.key, 'PII');
-    assert.match(tag?.reason ?? '', /cannot hold/);
-    assert.ok(!result.edits.some((edit) => edit.property === 'tag'));
-  });
-
-  it('reports a failed catalog write beside the others, and the next run retries it', async () => {
-    const path = join(project.dir, yamlPath);
-    const text = await readFile(path, 'utf8');
-    await writeFile(path, text.replace('Edited meanwhile in the catalog', 'Second review').replace(HOSTILE_DESCRIPTIONS[4] as string, 'A plain description now'));
-    const loaded = await load();
-    const { plan } = await createPlan(loaded);
-    const report = await applyPlan(loaded, plan);
-    assert.equal(report.failed, 0);
-    const orders = emulator.entity(tableFqn('sales', 'orders'));
-    emulator.failNext('PATCH', `/tables/${orders?.id}`, 500, 4);
-    const results = await pushApplied(loaded, appliedChanges(plan.changes, report.run.operations), { client });
-    const failed = results.filter((result) => result.outcome === "failed");
-    assert.equal(failed.length, 1);
-    assert.equal(failed[0]?.entityFqn, tableFqn('sales', 'orders'));
-    assert.match(failed[0]?.error ?? '', new RegExp(`OpenMetadata at ${emulator.url}.*table ${tableFqn('sales', 'orders').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*HTTP 500`));
-    assert.ok(!(failed[0]?.error ?? '').includes('bot-token'), 'the token is never in an error');
-    assert.equal(results.filter((result) => result.outcome === 'succeeded').length, 1, 'the other write went through');
-
-    const pending = await pendingCatalogChanges(loaded, 'warehouse', { client });
-    assert.deepEqual(pending.map((change) => change.id), [`warehouse.${db.connection.database}.sales.orders#description`]);
-    const retried = await pushApplied(loaded, pending, { client });
-    assert.equal(retried[0]?.outcome, 'succeeded');
-    assert.deepEqual(await catalogDrift(loaded), []);
-  });
-
-  it('re-reads and retries a write answered 412', async () => {
-    const path = join(project.dir, yamlPath);
-    const text = await readFile(path, 'utf8');
-    await writeFile(path, text.replace('Second review', 'Third review'));
-    const loaded = await load();
-    const { plan } = await createPlan(loaded);
-    const report = await applyPlan(loaded, plan);
-    emulator.failNext('PATCH', '/tables/', 412, 1);
-    const results = await pushApplied(loaded, appliedChanges(plan.changes, report.run.operations), { client });
-    assert.deepEqual(results.map((result) => [result.outcome, result.attempts]), [['succeeded', 2]]);
-    assert.equal(emulator.entity(tableFqn('sales', 'orders'))?.description, 'Third review');
-  });
-});
+loopSuite('PGlite', startPglite);
+loopSuite('the server', startServerPostgres);
 
 describe('OpenMetadata before 1.5 (one owner, no ETag)', () => {
   let db: TestPostgres;
