@@ -227,3 +227,33 @@ schemas:
     assert.deepEqual(await catalogDrift(), []);
   });
 });
+
+describe('OpenMetadata server with bug #28876 (If-Match drops column changes)', () => {
+  it('finds the dropped column write by a re-read and sends it again without If-Match', async () => {
+    const emulator = await startOpenMetadataEmulator({ dropColumnChangesOnIfMatch: true });
+    const source = sourceTree();
+    const engine = memoryEngine(source);
+    emulator.addUser('metaform-bot', 'metaform@corp.com', true, 'bot-token');
+    for (const [classification, tag] of [['PII', 'Sensitive'], ['Tier', 'Tier2']] as const) emulator.addTag(classification, tag);
+    emulator.addEntity('database', 'shop', 'db');
+    emulator.addEntity('databaseSchema', 'shop.db', 'sales');
+    emulator.addEntity('table', 'shop.db.sales', 'orders', { description: 'One row per order', tags: [manualTag('Tier.Tier2')], columns: [{ name: 'id', description: 'Primary key' }, { name: 'email', description: 'Buyer email', tags: [manualTag('PII.Sensitive')] }] });
+    const project = await tempProject({ version: 1, services: { shop: { type: 'memory' } }, openmetadata: { url: emulator.url, token: 'bot-token' } }, { 'metadata/shop.yaml': YAML_TEXT.replace('Buyer email', 'Buyer e-mail address').replace('One row per order', 'Orders') });
+    try {
+      const loaded = await loadProject(project.dir, { connectorFor: (type) => (type === 'memory' ? engine : undefined) });
+      const { plan } = await createPlan(loaded);
+      const report = await applyPlan(loaded, plan);
+      const client = await OpenMetadataClient.connect({ url: emulator.url, token: 'bot-token' }, { retryDelayMs: 1 });
+      const results = await pushApplied(loaded, appliedChanges(plan.changes, report.run.operations), { client });
+      assert.deepEqual(results.map((result) => [result.outcome, result.error]), [['succeeded', undefined]]);
+      const orders = emulator.entity('shop.db.sales.orders');
+      assert.equal(orders?.description, 'Orders');
+      assert.equal(orders?.columns?.[1]?.description, 'Buyer e-mail address');
+      const patches = emulator.requests.filter((request) => request.method === 'PATCH');
+      assert.deepEqual(patches.map((request) => request.ifMatch !== undefined), [true, false]);
+    } finally {
+      await project.remove();
+      await emulator.close();
+    }
+  });
+});

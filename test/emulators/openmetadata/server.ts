@@ -82,6 +82,11 @@ export interface EmulatorOptions {
   version?: string;
   /** Whether GET returns ETags and PATCH checks If-Match. */
   etag?: boolean;
+  /**
+   * Reproduce OpenMetadata issue #28876 (fixed by PR #28837): a PATCH sent with If-Match answers
+   * 200 but drops the nested column description and tag changes.
+   */
+  dropColumnChangesOnIfMatch?: boolean;
 }
 
 export interface RequestRecord {
@@ -137,11 +142,13 @@ export class OpenMetadataEmulator {
   url = '';
   readonly version: string;
   readonly etag: boolean;
+  readonly dropColumnChangesOnIfMatch: boolean;
   private clock = Date.UTC(2026, 0, 1);
 
   constructor(options: EmulatorOptions = {}) {
     this.version = options.version ?? '1.9.0';
     this.etag = options.etag ?? true;
+    this.dropColumnChangesOnIfMatch = options.dropColumnChangesOnIfMatch ?? false;
     this.addUser('ingestion-bot', 'ingestion-bot@openmetadata.org', true);
     this.addUser('admin', 'admin@openmetadata.org', false);
   }
@@ -423,6 +430,7 @@ export class OpenMetadataEmulator {
     const document = JSON.parse(JSON.stringify(this.render(entity, fields))) as JsonObject;
     for (const operation of operations) applyOperation(document, operation);
     const next = this.validatePatched(entity, document);
+    if (this.dropColumnChangesOnIfMatch && ifMatch !== undefined && entity.columns) next.columns = entity.columns;
     this.commit(entity, next, user, changeSource);
     return this.getOne(entity.type, entity, new URLSearchParams({ fields: [...fields].join(',') }));
   }
