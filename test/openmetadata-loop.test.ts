@@ -12,6 +12,8 @@ import { importFromCatalog } from '../src/openmetadata/import.js';
 import { pullCatalogEdits } from '../src/openmetadata/pull.js';
 import { appliedChanges, pendingCatalogChanges, pushApplied } from '../src/openmetadata/push.js';
 import { catalogState } from '../src/openmetadata/state.js';
+import { threeWayDrift } from '../src/openmetadata/drift.js';
+import { readSource, serviceHandle } from '../src/openmetadata/source.js';
 import { buildFqn } from './emulators/openmetadata/fqn.js';
 import { manualTag, startOpenMetadataEmulator, type OpenMetadataEmulator } from './emulators/openmetadata/server.js';
 import { startPglite, startServerPostgres, type TestPostgres } from './support/postgres.js';
@@ -108,6 +110,10 @@ function loopSuite(engine: string, start: () => Promise<TestPostgres | { skip: s
       const state = await catalogState(loaded, 'warehouse', { client });
       return diffService({ service: loaded.config.services.get('warehouse')!.config, desired: loaded.desired.get('warehouse') ?? new Map(), snapshot: state.snapshot }).changes;
     };
+    const threeWay = async (loaded: Project) => {
+      const handle = serviceHandle(loaded, 'warehouse');
+      return threeWayDrift({ service: handle.service, desired: handle.desired, source: await readSource(handle), catalog: await catalogState(loaded, 'warehouse', { client }) });
+    };
     const tableFqn = (schema: string, table: string) => buildFqn('warehouse', db.connection.database, schema, table);
 
     before(async () => {
@@ -162,6 +168,14 @@ function loopSuite(engine: string, start: () => Promise<TestPostgres | { skip: s
       await personEdit(emulator, tableFqn('sales', 'orders'), [{ op: 'replace', path: '/description', value: 'One row per order, edited in the catalog' }]);
       await personEdit(emulator, tableFqn(ingestedName(HOSTILE.schema), ingestedName(HOSTILE.table)), [{ op: 'replace', path: '/columns/0/description', value: HOSTILE_DESCRIPTIONS[4] }]);
       await personEdit(emulator, tableFqn('sales', 'customers'), [{ op: 'add', path: '/description', value: 'written by a connector' }], 'ingestion-token', 'Ingested');
+      // The connector's description of customers is no drift: the YAML does not manage it.
+      const drift = await threeWay(await load());
+      assert.deepEqual(
+        drift.map((row) => [row.id, row.differs, row.catalog, row.catalogLastChange?.changedBy]).filter((row) => String(row[0]).includes('.sales.')),
+        [
+          [`warehouse.${db.connection.database}.sales.orders#description`, ['catalog'], 'One row per order, edited in the catalog', 'jane'],
+        ],
+      );
       const before = await readFile(join(project.dir, yamlPath), 'utf8');
       const result = await pullCatalogEdits(await load(), { client });
       assert.deepEqual(result.conflicts, []);
@@ -215,6 +229,7 @@ function loopSuite(engine: string, start: () => Promise<TestPostgres | { skip: s
       assert.deepEqual((await pullCatalogEdits(await load(), { client })).edits, [], "metaform's own writes are not pulled");
       assert.deepEqual((await createPlan(loaded)).plan.changes, []);
       assert.deepEqual(await catalogDrift(loaded), []);
+      assert.deepEqual(await threeWay(loaded), [], 'YAML, source and catalog agree');
     });
 
     it('pushes column changes by name, with a test of the column name guarding the index', async (t) => {

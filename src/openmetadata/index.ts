@@ -7,3 +7,4 @@ export { pushApplied, pendingCatalogChanges, appliedChanges, type CatalogWriteRe
 export { pullCatalogEdits, commitPulledEdits, describePull, type PullResult, type PulledEdit, type PullIssue, type PullOptions } from './pull.js';
 export { catalogState, type CatalogState } from './state.js';
 export { openMetadataSettings, connectCatalog, type OpenMetadataSettings } from './settings.js';
+export { threeWayDrift, type ThreeWayRow, type ThreeWayInput } from './drift.js';
