@@ -257,3 +257,44 @@ describe('OpenMetadata server with bug #28876 (If-Match drops column changes)', 
     }
   });
 });
+
+describe('OpenMetadata pull of awkward values and of objects the YAML does not name yet', () => {
+  it('writes multi-line, spaced and control-character descriptions that load back byte-identical, and adds a table under its schema', async () => {
+    const emulator = await startOpenMetadataEmulator();
+    const source = sourceTree();
+    const sales = source.get('db')?.children.get('sales') as LiveObject;
+    Object.assign(liveChild(sales, 'table', 'customers'), { description: null, tags: {} });
+    const engine = memoryEngine(source);
+    emulator.addUser('jane', 'jane@corp.com', false, 'jane-token');
+    emulator.addUser('metaform-bot', 'metaform@corp.com', true, 'bot-token');
+    for (const [classification, tag] of [['PII', 'Sensitive'], ['Tier', 'Tier2']] as const) emulator.addTag(classification, tag);
+    emulator.addEntity('database', 'shop', 'db');
+    emulator.addEntity('databaseSchema', 'shop.db', 'sales');
+    emulator.addEntity('table', 'shop.db.sales', 'orders', { description: 'One row per order', tags: [manualTag('Tier.Tier2')], columns: [{ name: 'id', description: 'Primary key' }, { name: 'email', description: 'Buyer email', tags: [manualTag('PII.Sensitive')] }] });
+    const customers = emulator.addEntity('table', 'shop.db.sales', 'customers', { columns: [{ name: 'id' }] });
+    const project = await tempProject({ version: 1, services: { shop: { type: 'memory' } }, openmetadata: { url: emulator.url, token: 'bot-token' } }, { 'metadata/shop.yaml': YAML_TEXT });
+    const load = () => loadProject(project.dir, { connectorFor: (type) => (type === 'memory' ? engine : undefined) });
+    const values = ['line one\nline two\r\nline three\ttabbed', '   leading and trailing spaces   ', 'control\u0001chars\u001f\u007f', "it's a 'quoted' \"word\": # not a comment, {flow}"];
+    try {
+      const client = await OpenMetadataClient.connect({ url: emulator.url, token: 'jane-token' }, { retryDelayMs: 1 });
+      const orders = emulator.entity('shop.db.sales.orders');
+      await client.patch('tables', orders!.id, [{ op: 'replace', path: '/description', value: values[0] }, { op: 'replace', path: '/columns/0/description', value: values[1] }, { op: 'replace', path: '/columns/1/description', value: values[2] }], undefined, 'edit');
+      await client.patch('tables', customers.id, [{ op: 'add', path: '/description', value: values[3] }], undefined, 'edit');
+      const bot = await OpenMetadataClient.connect({ url: emulator.url, token: 'bot-token' }, { retryDelayMs: 1 });
+      const result = await pullCatalogEdits(await load(), { client: bot });
+      assert.equal(result.edits.length, 4);
+      const loaded = await load();
+      const desired = loaded.desired.get('shop')?.get('db')?.children.get('sales')?.children;
+      assert.equal(desired?.get('orders')?.description?.value, values[0]);
+      assert.equal(desired?.get('orders')?.children.get('id')?.description?.value, values[1]);
+      assert.equal(desired?.get('orders')?.children.get('email')?.description?.value, values[2]);
+      assert.equal(desired?.get('customers')?.description?.value, values[3]);
+      const text = await readFile(join(project.dir, 'metadata/shop.yaml'), 'utf8');
+      assert.ok(text.startsWith('# Orders mart, kept by the sales team\n'));
+      assert.deepEqual((await pullCatalogEdits(loaded, { client: bot })).files, [], 'a second pull writes nothing');
+    } finally {
+      await project.remove();
+      await emulator.close();
+    }
+  });
+});
