@@ -549,7 +549,7 @@ export class OpenMetadataEmulator {
     if (!table || !column) throw new HttpError(404, `column instance for ${fqn} not found`);
     const update = parseJson(body);
     if (!update || typeof update !== 'object' || Array.isArray(update)) throw new HttpError(400, 'UpdateColumn is an object');
-    for (const key of Object.keys(update)) if (!['displayName', 'description', 'tags', 'constraint'].includes(key)) throw new HttpError(400, `Unrecognized field "${key}" (class UpdateColumn), not marked as ignorable`);
+    for (const key of Object.keys(update)) if (!['displayName', 'description', 'tags', 'constraint', 'removeConstraint'].includes(key)) throw new HttpError(400, `Unrecognized field "${key}" (class UpdateColumn), not marked as ignorable`);
     const columns = (table.columns ?? []).map((candidate) => (candidate === column ? { ...candidate, ...(typeof update['description'] === 'string' ? { description: update['description'] } : {}), ...(update['tags'] !== undefined ? { tags: this.validateTags(update['tags'], fqn) } : {}) } : candidate));
     this.commit(table, { ...(table.description !== undefined ? { description: table.description } : {}), owners: table.owners, tags: table.tags, columns }, user, 'Manual');
     return this.render(table, new Set(['columns', 'tags'])).columns as unknown as JsonObject;
