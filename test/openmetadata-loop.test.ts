@@ -403,6 +403,22 @@ describe('OpenMetadata errors', () => {
     });
   });
 
+  it('never shows credentials written into the URL, and refuses a URL that is not one', async () => {
+    const emulator = await startOpenMetadataEmulator();
+    try {
+      const url = emulator.url.replace('http://', 'http://admin:hunter2@');
+      await assert.rejects(OpenMetadataClient.connect({ url, token: 'nope' }, { retryDelayMs: 1 }), (error: MetaformError) => {
+        assert.match(error.message, new RegExp(`openmetadata.url \\(${emulator.url}/\\) carries credentials`));
+        assert.match(error.hint ?? '', /openmetadata.token/);
+        assert.ok(!String(error).includes('hunter2'));
+        return true;
+      });
+    } finally {
+      await emulator.close();
+    }
+    await assert.rejects(OpenMetadataClient.connect({ url: 'metadata.corp.com' }), /openmetadata.url "metadata.corp.com" is not a URL/);
+  });
+
   it('retries throttling and server errors with backoff', async () => {
     const emulator = await startOpenMetadataEmulator();
     try {

@@ -122,7 +122,18 @@ export class OpenMetadataClient {
     private readonly connection: OpenMetadataConnection,
     options: ClientOptions,
   ) {
-    this.base = connection.url.replace(/\/+$/, '').replace(/\/api$/, '');
+    let parsed: URL;
+    try {
+      parsed = new URL(connection.url);
+    } catch {
+      throw new MetaformError(`openmetadata.url "${connection.url}" is not a URL`, undefined, 'write it as https://host[:port], without /api/v1');
+    }
+    if (parsed.username || parsed.password) {
+      parsed.username = '';
+      parsed.password = '';
+      throw new MetaformError(`openmetadata.url (${parsed.toString()}) carries credentials`, undefined, 'authenticate with openmetadata.token (a bot JWT or a personal access token) instead');
+    }
+    this.base = connection.url.replace(/\/+$/, '').replace(/\/api(\/v1)?$/, '');
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 250;
     this.pageSize = Math.min(1000, options.pageSize ?? 1000);
