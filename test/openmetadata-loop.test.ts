@@ -39,6 +39,8 @@ async function createSource(db: TestPostgres): Promise<void> {
     CREATE SCHEMA sales;
     CREATE TABLE sales.orders (id int PRIMARY KEY, email text, amount numeric);
     CREATE TABLE sales.customers (id int, name text);
+    CREATE SCHEMA archive;
+    CREATE TABLE archive.old_orders (id int);
     CREATE SCHEMA ${q(HOSTILE.schema)};
     CREATE TABLE ${q(HOSTILE.schema)}.${q(HOSTILE.table)} (${q(HOSTILE.column)} numeric, ${q(HOSTILE.colon)} int);
   `);
@@ -61,6 +63,8 @@ function seedCatalog(emulator: OpenMetadataEmulator, database: string): void {
     columns: [{ name: 'id', description: 'Primary key' }, { name: 'email', description: 'Buyer e-mail', tags: [manualTag('PII.Sensitive')] }, { name: 'amount' }],
   });
   emulator.addEntity('table', buildFqn('warehouse', database, 'sales'), 'customers', { columns: [{ name: 'id' }, { name: 'name' }] });
+  emulator.addEntity('databaseSchema', db, 'archive');
+  emulator.addEntity('table', buildFqn('warehouse', database, 'archive'), 'old_orders', { columns: [{ name: 'id' }] });
   const hostileSchema = ingestedName(HOSTILE.schema);
   emulator.addEntity('databaseSchema', db, hostileSchema, { description: HOSTILE_DESCRIPTIONS[0] as string });
   emulator.addEntity('table', buildFqn('warehouse', database, hostileSchema), ingestedName(HOSTILE.table), {
@@ -207,6 +211,19 @@ function loopSuite(engine: string, start: () => Promise<TestPostgres | { skip: s
       const result = await pullCatalogEdits(await load(), { client });
       assert.deepEqual(result.edits, []);
       assert.deepEqual(result.files, []);
+    });
+
+    it('pulls an edit of a table in a schema the YAML does not name yet', async (t) => {
+      if (skip) return t.skip(skip);
+      assert.ok(!(await readFile(join(project.dir, yamlPath), 'utf8')).includes('archive'));
+      await personEdit(emulator, tableFqn('archive', 'old_orders'), [{ op: 'add', path: '/description', value: 'Orders before 2020' }]);
+      const result = await pullCatalogEdits(await load(), { client });
+      assert.deepEqual(result.unsupported, []);
+      assert.deepEqual(result.edits.map((edit) => [edit.address, edit.after]), [[`warehouse.${db.connection.database}.archive.old_orders`, 'Orders before 2020']]);
+      const loaded = await load();
+      const { plan } = await createPlan(loaded);
+      assert.deepEqual(plan.changes.map((change) => change.address), [`warehouse.${db.connection.database}.archive.old_orders`]);
+      assert.equal((await applyPlan(loaded, plan)).failed, 0);
     });
 
     it('pushes a reviewed YAML change to the catalog after apply; drift is clean on all three sides', async (t) => {

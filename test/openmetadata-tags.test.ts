@@ -298,3 +298,35 @@ describe('OpenMetadata pull of awkward values and of objects the YAML does not n
     }
   });
 });
+
+describe('OpenMetadata server without change summaries', () => {
+  it("tells a person's edit from a bot's by the entity's last updater", async () => {
+    const emulator = await startOpenMetadataEmulator({ version: '1.4.2', etag: false, changeSummary: false });
+    const source = sourceTree();
+    const sales = source.get('db')?.children.get('sales') as LiveObject;
+    Object.assign(liveChild(sales, 'table', 'customers'), { description: null, tags: {} });
+    const engine = memoryEngine(source);
+    emulator.addUser('jane', 'jane@corp.com', false, 'jane-token');
+    emulator.addUser('metaform-bot', 'metaform@corp.com', true, 'bot-token');
+    emulator.tokens.set('ingestion-token', 'ingestion-bot');
+    for (const [classification, tag] of [['PII', 'Sensitive'], ['Tier', 'Tier2']] as const) emulator.addTag(classification, tag);
+    emulator.addEntity('database', 'shop', 'db');
+    emulator.addEntity('databaseSchema', 'shop.db', 'sales');
+    const orders = emulator.addEntity('table', 'shop.db.sales', 'orders', { description: 'One row per order', tags: [manualTag('Tier.Tier2')], columns: [{ name: 'id', description: 'Primary key' }, { name: 'email', description: 'Buyer email', tags: [manualTag('PII.Sensitive')] }] });
+    const customers = emulator.addEntity('table', 'shop.db.sales', 'customers', { columns: [{ name: 'id' }] });
+    const project = await tempProject({ version: 1, services: { shop: { type: 'memory' } }, openmetadata: { url: emulator.url, token: 'bot-token' } }, { 'metadata/shop.yaml': YAML_TEXT });
+    try {
+      const jane = await OpenMetadataClient.connect({ url: emulator.url, token: 'jane-token' }, { retryDelayMs: 1 });
+      await jane.patch('tables', orders.id, [{ op: 'replace', path: '/description', value: 'Orders, as jane says' }], undefined, 'edit');
+      const ingestion = await OpenMetadataClient.connect({ url: emulator.url, token: 'ingestion-token' }, { retryDelayMs: 1 });
+      await ingestion.patch('tables', customers.id, [{ op: 'add', path: '/description', value: 'from the connector' }], undefined, 'edit');
+      assert.equal(emulator.entity('shop.db.sales.orders')?.changeDescription?.['changeSummary'], undefined);
+      const bot = await OpenMetadataClient.connect({ url: emulator.url, token: 'bot-token' }, { retryDelayMs: 1 });
+      const result = await pullCatalogEdits(await loadProject(project.dir, { connectorFor: (type) => (type === 'memory' ? engine : undefined) }), { client: bot });
+      assert.deepEqual(result.edits.map((edit) => [edit.address, edit.after, edit.changedBy]), [['shop.db.sales.orders', 'Orders, as jane says', 'jane']]);
+    } finally {
+      await project.remove();
+      await emulator.close();
+    }
+  });
+});

@@ -18,6 +18,11 @@ export interface LastChange {
   changeSource?: string;
   changedBy?: string;
   changedAt?: number;
+  /**
+   * True when the server keeps no change summary and this is the entity's last updater
+   * (`updatedBy`, `updatedAt`): the edit may have been of another field of the entity.
+   */
+  inferred?: boolean;
 }
 
 export interface CatalogRead {
@@ -144,8 +149,13 @@ export async function readCatalog(client: OpenMetadataClient, service: ServiceCo
   return read;
 }
 
-function changeSummaryOf(entity: CatalogEntity): Record<string, ChangeSummaryEntry> {
-  return entity.changeSummary ?? entity.changeDescription?.changeSummary ?? {};
+/** The entity's change summary; undefined on servers that keep none (then `updatedBy` is all there is). */
+function changeSummaryOf(entity: CatalogEntity): Record<string, ChangeSummaryEntry> | undefined {
+  return entity.changeSummary ?? entity.changeDescription?.changeSummary;
+}
+
+function lastUpdate(entity: CatalogEntity): LastChange | undefined {
+  return entity.updatedBy && entity.changeDescription ? { changedBy: entity.updatedBy, ...(entity.updatedAt !== undefined ? { changedAt: entity.updatedAt } : {}), inferred: true } : undefined;
 }
 
 function absorb(read: CatalogRead, mapper: OwnerMapper, errors: ErrorList, service: ServiceConfig, entity: CatalogEntity, object: LiveObject, path: string[]): void {
@@ -158,8 +168,9 @@ function absorb(read: CatalogRead, mapper: OwnerMapper, errors: ErrorList, servi
   object.owner = principals[0] === undefined ? null : mapper.toSource(principals[0]);
   object.tags = tagsOf(entity.tags ?? [], address, errors);
   const summary = changeSummaryOf(entity);
+  const fallback = summary ? undefined : lastUpdate(entity);
   for (const [field, property] of [['description', 'description'], ['owners', 'owner'], ['owner', 'owner'], ['tags', 'tags']] as const) {
-    const entry = summary[field];
+    const entry = summary ? summary[field] : fallback;
     if (entry) read.lastChange.set(`${address}#${property}`, entry);
   }
 }
@@ -170,8 +181,9 @@ function absorbColumn(read: CatalogRead, errors: ErrorList, service: ServiceConf
   object.description = column.description || null;
   object.tags = tagsOf(column.tags ?? [], address, errors);
   const summary = changeSummaryOf(table);
+  const fallback = summary ? undefined : lastUpdate(table);
   for (const property of ['description', 'tags'] as const) {
-    const entry = summary[buildFqn(['columns', column.name, property])];
+    const entry = summary ? summary[buildFqn(['columns', column.name, property])] : fallback;
     if (entry) read.lastChange.set(`${address}#${property}`, entry);
   }
 }

@@ -77,7 +77,8 @@ export async function pullCatalogEdits(project: Project, options: PullOptions = 
     const handle = serviceHandle(project, name);
     if (handle.desired.size === 0) continue; // nothing in the YAML to write into: import first
     const catalog = await readCatalog(client, handle.service, { databases: [...handle.desired.values()].map((database) => database.path[0] as string) });
-    const source = await readSource(handle);
+    // Whole databases: a person may edit an object the YAML does not name yet.
+    const source = await readSource(handle, { wholeDatabases: true });
     const finder = new EditFinder(handle, catalog, source, people, options.since, result, edits);
     for (const database of catalog.snapshot.databases.values()) await finder.visit(database, [database.name]);
   }
@@ -94,7 +95,7 @@ class PersonCheck {
   ) {}
 
   isPersonEdit(change: LastChange | undefined, since: number | undefined): Promise<boolean> {
-    if (!change?.changedBy || change.changeSource !== 'Manual') return Promise.resolve(false);
+    if (!change?.changedBy || (change.changeSource !== 'Manual' && !change.inferred)) return Promise.resolve(false);
     if (since !== undefined && (change.changedAt ?? 0) < since) return Promise.resolve(false);
     const name = change.changedBy;
     if (this.bots.includes(name)) return Promise.resolve(false);

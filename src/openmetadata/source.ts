@@ -21,14 +21,17 @@ export function serviceHandle(project: Project, name: string): ServiceHandle {
   return { entry, service: entry.config, connector, desired: project.desired.get(name) ?? new Map() };
 }
 
-/** The source's live state of what the YAML names (the same scope plan reads). */
-export async function readSource(handle: ServiceHandle): Promise<CatalogSnapshot> {
+/**
+ * The source's live state of what the YAML names (the scope plan reads), or with `wholeDatabases`
+ * every schema of the databases the YAML names.
+ */
+export async function readSource(handle: ServiceHandle, options: { wholeDatabases?: boolean } = {}): Promise<CatalogSnapshot> {
   const databases = [...handle.desired.keys()];
   const schemas = new Map<string, string[]>();
   for (const [name, database] of handle.desired) schemas.set(name, [...database.children.keys()]);
   const session = await connectService(handle.entry, handle.connector);
   try {
-    return await session.read({ databases, schemas });
+    return await session.read(options.wholeDatabases ? { databases } : { databases, schemas });
   } finally {
     await session.close();
   }

@@ -87,6 +87,8 @@ export interface EmulatorOptions {
    * 200 but drops the nested column description and tag changes.
    */
   dropColumnChangesOnIfMatch?: boolean;
+  /** Whether entities carry changeDescription.changeSummary (servers before it have only updatedBy). */
+  changeSummary?: boolean;
 }
 
 export interface RequestRecord {
@@ -143,12 +145,14 @@ export class OpenMetadataEmulator {
   readonly version: string;
   readonly etag: boolean;
   readonly dropColumnChangesOnIfMatch: boolean;
+  readonly changeSummary: boolean;
   private clock = Date.UTC(2026, 0, 1);
 
   constructor(options: EmulatorOptions = {}) {
     this.version = options.version ?? '1.9.0';
     this.etag = options.etag ?? true;
     this.dropColumnChangesOnIfMatch = options.dropColumnChangesOnIfMatch ?? false;
+    this.changeSummary = options.changeSummary ?? true;
     this.addUser('ingestion-bot', 'ingestion-bot@openmetadata.org', true);
     this.addUser('admin', 'admin@openmetadata.org', false);
   }
@@ -401,7 +405,7 @@ export class OpenMetadataEmulator {
       deleted: false,
     };
     if (entity.description !== undefined) out['description'] = entity.description;
-    if (entity.changeDescription) out['changeDescription'] = { ...entity.changeDescription, changeSummary: entity.changeSummary as unknown as Json };
+    if (entity.changeDescription) out['changeDescription'] = this.changeSummary ? { ...entity.changeDescription, changeSummary: entity.changeSummary as unknown as Json } : entity.changeDescription;
     if (fields.has('tags')) out['tags'] = entity.tags as unknown as Json;
     if (fields.has('owners')) out['owners'] = entity.owners as unknown as Json;
     if (fields.has('owner') && entity.owners[0]) out['owner'] = entity.owners[0] as unknown as Json;
