@@ -8,3 +8,4 @@ export { pullCatalogEdits, commitPulledEdits, describePull, type PullResult, typ
 export { catalogState, type CatalogState } from './state.js';
 export { openMetadataSettings, connectCatalog, type OpenMetadataSettings } from './settings.js';
 export { threeWayDrift, type ThreeWayRow, type ThreeWayInput } from './drift.js';
+export { serviceHandle, readSource, type ServiceHandle } from './source.js';
