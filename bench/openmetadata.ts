@@ -2,7 +2,8 @@
  * `npx tsx bench/openmetadata.ts`: import --from openmetadata and a three-way drift over
  * BENCH_TABLES (10,000) tables x BENCH_COLUMNS (20) columns, the catalog served by the emulator
  * (in this process, so its serialising is in the times) and the source on the local PostgreSQL
- * server (skipped when none answers), with the number of HTTP requests and the time of each step.
+ * server (skipped when none answers), with the number of HTTP requests and the time of each step;
+ * then a push of the catalog-side differences (one GET and one JSON Patch per entity).
  */
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { loadProject } from '../src/core/project.js';
 import { OpenMetadataClient } from '../src/openmetadata/client.js';
 import { importFromCatalog } from '../src/openmetadata/import.js';
 import { catalogState } from '../src/openmetadata/state.js';
+import { pushApplied } from '../src/openmetadata/push.js';
 import { threeWayDrift } from '../src/openmetadata/drift.js';
 import { readSource, serviceHandle } from '../src/openmetadata/source.js';
 import { manualTag, startOpenMetadataEmulator } from '../test/emulators/openmetadata/server.js';
@@ -89,7 +91,7 @@ try {
     const before = client.requests;
     const state = await catalogState(project, 'bench', { client });
     const { changes } = diffService({ service, desired: project.desired.get('bench')!, snapshot: state.snapshot });
-    return { ms: Math.round(performance.now() - begin), requests: client.requests - before, changes: changes.length };
+    return { ms: Math.round(performance.now() - begin), requests: client.requests - before, changes: changes.length, list: changes };
   };
   const clean = await drift();
   for (let t = 0; t < edits; t++) {
@@ -97,6 +99,13 @@ try {
     if (entity) entity.description = `edited ${t}`;
   }
   const drifted = await drift();
+  // Push: the catalog told the YAML's values back (one GET and one JSON Patch per entity).
+  const pushStarted = performance.now();
+  const pushBefore = client.requests;
+  const pushed = await pushApplied(project, drifted.list, { client });
+  const pushMs = Math.round(performance.now() - pushStarted);
+  const pushRequests = client.requests - pushBefore;
+  const pushFailed = pushed.filter((result) => result.outcome !== 'succeeded').length;
   let threeWay = 'skipped: no PostgreSQL server';
   let threeWayMs = 0;
   let threeWayRequests = 0;
@@ -116,6 +125,7 @@ try {
     `| load the imported YAML | | ${loadMs} ms | 0 | |`,
     `| drift, catalog side (read + diff), clean | | ${clean.ms} ms | ${clean.requests} | ${clean.changes} differences |`,
     `| drift, catalog side, ${edits} descriptions edited | | ${drifted.ms} ms | ${drifted.requests} | ${drifted.changes} differences |`,
+    `| push of those ${drifted.changes} changes (4 entities at once) | | ${pushMs} ms | ${pushRequests} | ${pushed.length} entity writes, ${pushFailed} failed |`,
     `| three-way drift: source read (4 catalog queries) + catalog read + both diffs | | ${threeWayMs} ms | ${threeWayRequests} | ${threeWay} |`,
     `| peak RSS | | ${Math.round(peak / 2 ** 20)} MiB | | |`,
   ];
