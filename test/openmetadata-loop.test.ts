@@ -436,6 +436,26 @@ describe('OpenMetadata errors', () => {
     await assert.rejects(OpenMetadataClient.connect({ url: 'metadata.corp.com' }), /openmetadata.url "metadata.corp.com" is not a URL/);
   });
 
+  it('a service the catalog lacks is named, with the fix', async () => {
+    const emulator = await startOpenMetadataEmulator();
+    try {
+      emulator.addUser('metaform-bot', 'metaform@corp.com', true, 'bot-token');
+      const project = await tempProject({ version: 1, services: { 'ware.house': { type: 'postgres', connection: { host: '127.0.0.1' } } }, openmetadata: { url: emulator.url, token: 'bot-token' } });
+      try {
+        await assert.rejects(importFromCatalog(await loadProject(project.dir), 'ware.house', { retryDelayMs: 1 }), (error: MetaformError) => {
+          assert.match(error.message, new RegExp(`OpenMetadata at ${emulator.url} has no database service "ware.house"`));
+          assert.match(error.hint ?? '', /OpenMetadata database service name/);
+          return true;
+        });
+        assert.ok(emulator.requests.some((request) => request.path === '/api/v1/services/databaseServices/name/%22ware.house%22'), 'the dotted service name is quoted in its FQN and encoded');
+      } finally {
+        await project.remove();
+      }
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it('retries throttling and server errors with backoff', async () => {
     const emulator = await startOpenMetadataEmulator();
     try {

@@ -9,7 +9,7 @@ import type { ServiceConfig } from '../connectors/types.js';
 import { ErrorList, MetaformError } from '../core/errors.js';
 import { formatAddress, liveChild, newLiveObject, type CatalogSnapshot, type Level, type LiveObject } from '../core/model.js';
 import type { CatalogColumn, CatalogEntity, CatalogUser, ChangeSummaryEntry, EntityCollection, EntityReference, OpenMetadataClient, TagLabel } from './client.js';
-import { buildFqn, sourceName, splitFqn } from './fqn.js';
+import { buildFqn, fqnSegment, sourceName, splitFqn } from './fqn.js';
 
 export const COLLECTION_OF: Record<Exclude<Level, 'column'>, EntityCollection> = { database: 'databases', schema: 'databaseSchemas', table: 'tables' };
 
@@ -95,7 +95,7 @@ export async function readCatalog(client: OpenMetadataClient, service: ServiceCo
   const before = client.requests;
   const ownerField = client.ownerField;
   try {
-    await client.request('GET', `/services/databaseServices/name/${encodeURIComponent(service.name)}`, { about: `database service ${service.name}` });
+    await client.request('GET', `/services/databaseServices/name/${fqnSegment(buildFqn([service.name]))}`, { about: `database service ${service.name}` });
   } catch (error) {
     if (error instanceof MetaformError && /HTTP 404/.test(error.message))
       throw new MetaformError(`OpenMetadata at ${client.url} has no database service "${service.name}"`, undefined, 'a service name in metaform.yaml is the OpenMetadata database service name');

@@ -302,7 +302,7 @@ export class OpenMetadataEmulator {
     const query = url.searchParams;
     if (collection === 'system' && a === 'version' && method === 'GET') return { body: { version: this.version, revision: 'emulator', timestamp: 0 } };
     if (collection === 'services' && a === 'databaseServices' && b === 'name' && c !== undefined) {
-      const service = this.services.get(c);
+      const service = this.services.get(splitFqn(c).join('.'));
       if (!service) throw new HttpError(404, `databaseService instance for ${c} not found`);
       return { body: { id: service.id, name: service.name, fullyQualifiedName: buildFqn(service.name), serviceType: 'Postgres' } };
     }
