@@ -137,6 +137,27 @@ describe('OpenMetadata tags through import, pull and push', () => {
     return diffService({ service: loaded.config.services.get('shop')!.config, desired: loaded.desired.get('shop')!, snapshot: state.snapshot }).changes;
   };
 
+  it('imports an owner set on an asset, not one it inherits from its container', async () => {
+    const other = await startOpenMetadataEmulator();
+    try {
+      other.addUser('metaform-bot', 'metaform@corp.com', true, 'bot-token');
+      other.addUser('jane', 'jane@corp.com');
+      other.addTeam('sales');
+      other.addEntity('database', 'shop', 'db');
+      other.addEntity('databaseSchema', 'shop.db', 'sales', { owners: ['sales'] });
+      other.addEntity('table', 'shop.db.sales', 'orders', { inheritedOwners: ['sales'], columns: [] });
+      other.addEntity('table', 'shop.db.sales', 'refunds', { owners: ['jane'], columns: [] });
+      const otherClient = await OpenMetadataClient.connect({ url: other.url, token: 'bot-token' }, { retryDelayMs: 1 });
+      const [file] = await importFromCatalog(await load(), 'shop', { client: otherClient });
+      const document = parse(file!.content) as { schemas: { sales: { owners: string[]; tables?: Record<string, { owners?: string[] }> } } };
+      assert.deepEqual(document.schemas.sales.owners, ['sales']);
+      assert.equal(document.schemas.sales.tables?.['orders'], undefined);
+      assert.deepEqual(document.schemas.sales.tables?.['refunds']?.owners, ['jane']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('imports only manual classification labels, as key: value', async () => {
     const [file] = await importFromCatalog(await load(), 'shop', { client });
     const document = parse(file!.content) as { schemas: { sales: { tables: { orders: { tags: object; columns: Record<string, unknown> } } } } };

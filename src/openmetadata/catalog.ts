@@ -30,7 +30,10 @@ export interface CatalogRead {
   snapshot: CatalogSnapshot;
   /** Address -> the catalog FQN of the entity or column. */
   fqns: Map<string, string>;
-  /** Address -> the catalog principals owning it (user name or e-mail as owners.map keys them, team name). */
+  /**
+   * Address -> the catalog principals set on it (user name or e-mail as owners.map keys them, team
+   * name); owners inherited from a container are the container's and are not listed.
+   */
   owners: Map<string, string[]>;
   /** `<address>#description`, `<address>#owner`, `<address>#tags` -> the last change of that field. */
   lastChange: Map<string, LastChange>;
@@ -164,7 +167,9 @@ function absorb(read: CatalogRead, mapper: OwnerMapper, errors: ErrorList, servi
   object.description = entity.description || null;
   const references = entity.owners ?? (entity.owner ? [entity.owner] : []);
   const principals = references.map((reference) => mapper.principal(reference));
-  if (principals.length > 0) read.owners.set(address, principals);
+  const own = references.filter((reference) => !reference.inherited).map((reference) => mapper.principal(reference));
+  if (own.length > 0) read.owners.set(address, own);
+  // The owner the catalog shows, inherited or not, is what drift compares.
   object.owner = principals[0] === undefined ? null : mapper.toSource(principals[0]);
   object.tags = tagsOf(entity.tags ?? [], address, errors);
   const summary = changeSummaryOf(entity);

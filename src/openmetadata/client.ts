@@ -32,6 +32,8 @@ export interface EntityReference {
   name?: string;
   fullyQualifiedName?: string;
   displayName?: string;
+  /** An owner the entity takes from its container, not one set on it. */
+  inherited?: boolean;
 }
 
 export interface TagLabel {

@@ -202,7 +202,7 @@ export class OpenMetadataEmulator {
     this.services.set(name, { id: randomUUID(), name });
   }
 
-  addEntity(type: EntityType, parentFqn: string, name: string, fields: { description?: string; columns?: { name: string; description?: string; tags?: TagLabel[] }[]; tags?: TagLabel[]; owners?: string[] } = {}): Entity {
+  addEntity(type: EntityType, parentFqn: string, name: string, fields: { description?: string; columns?: { name: string; description?: string; tags?: TagLabel[] }[]; tags?: TagLabel[]; owners?: string[]; inheritedOwners?: string[] } = {}): Entity {
     const parts = splitFqn(parentFqn);
     const serviceName = parts[0] as string;
     if (!this.services.has(serviceName)) this.addService(serviceName);
@@ -214,7 +214,7 @@ export class OpenMetadataEmulator {
       name,
       fullyQualifiedName: fqn,
       ...(fields.description !== undefined ? { description: fields.description } : {}),
-      owners: (fields.owners ?? []).map((owner) => this.reference(owner)),
+      owners: [...(fields.owners ?? []).map((owner) => this.reference(owner)), ...(fields.inheritedOwners ?? []).map((owner) => ({ ...this.reference(owner), inherited: true }))],
       tags: fields.tags ?? [],
       version: 0.1,
       updatedAt: this.tick(),
