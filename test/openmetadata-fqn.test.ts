@@ -40,3 +40,19 @@ describe('OpenMetadata FQNs', () => {
     assert.equal(tagFqnOf('Data.Class', 'v1.2'), '"Data.Class"."v1.2"');
   });
 });
+
+describe('catalog names matched through the engine folding', () => {
+  it('finds objects by canonical name with one index per sibling map', async () => {
+    const { connectorFor } = await import('../src/connectors/registry.js');
+    const { newLiveObject, liveChild } = await import('../src/core/model.js');
+    const { findByName } = await import('../src/openmetadata/source.js');
+    const redshift = connectorFor('redshift');
+    assert.ok(redshift?.canonicalName);
+    const database = newLiveObject('database', 'dev');
+    const schema = liveChild(database, 'schema', 'sales');
+    for (let i = 0; i < 2000; i++) liveChild(schema, 'table', `t${i}`);
+    const snapshot = { service: 'rs', databases: new Map([['dev', database]]), server: {}, queries: 0 };
+    assert.equal(findByName(snapshot, ['DEV', 'Sales', 'T1999'], redshift)?.name, 't1999');
+    assert.equal(findByName(snapshot, ['dev', 'sales', 'missing'], redshift), undefined);
+  });
+});

@@ -37,21 +37,26 @@ export async function readSource(handle: ServiceHandle, options: { wholeDatabase
   }
 }
 
+const LEVELS: Level[] = ['database', 'schema', 'table', 'column'];
+/** Siblings by canonical name, built once per sibling map (a scan per lookup would be quadratic). */
+const canonicalIndexes = new WeakMap<Map<string, LiveObject>, Map<string, LiveObject>>();
+
 /** The object at `path` (names as written), matched through the engine's name folding. */
 export function findByName(snapshot: CatalogSnapshot, path: readonly string[], connector: Connector): LiveObject | undefined {
   const direct = findLive(snapshot, path);
-  if (direct || !connector.canonicalName) return direct;
-  const levels: Level[] = ['database', 'schema', 'table', 'column'];
+  const canonical = connector.canonicalName?.bind(connector);
+  if (direct || !canonical) return direct;
   let node: LiveObject | undefined;
   let children = snapshot.databases;
   for (let i = 0; i < path.length; i++) {
-    const wanted = connector.canonicalName(path[i] as string, levels[i] as Level);
-    node = undefined;
-    for (const child of children.values())
-      if (connector.canonicalName(child.name, levels[i] as Level) === wanted) {
-        node = child;
-        break;
-      }
+    const level = LEVELS[i] as Level;
+    let index = canonicalIndexes.get(children);
+    if (!index) {
+      index = new Map();
+      for (const child of children.values()) index.set(canonical(child.name, level), child);
+      canonicalIndexes.set(children, index);
+    }
+    node = index.get(canonical(path[i] as string, level));
     if (!node) return undefined;
     children = node.children;
   }
@@ -60,7 +65,7 @@ export function findByName(snapshot: CatalogSnapshot, path: readonly string[], c
 
 /** The desired object at `path` (canonical keys), or undefined when the YAML does not name it. */
 export function findDesired(desired: Map<string, DesiredObject>, path: readonly string[], connector: Connector): DesiredObject | undefined {
-  const levels: Level[] = ['database', 'schema', 'table', 'column'];
+  const levels = LEVELS;
   let children = desired;
   let node: DesiredObject | undefined;
   for (let i = 0; i < path.length; i++) {
