@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { tagFqnOf, tagKeyValue } from '../src/openmetadata/catalog.js';
+import { buildFqn, catalogName, fqnSegment, sourceName, splitFqn } from '../src/openmetadata/fqn.js';
+import { generatedStrings, HOSTILE_IDENTIFIERS } from './support/strings.js';
+
+describe('OpenMetadata FQNs', () => {
+  it('quotes a part with a dot and escapes quotes and backslashes', () => {
+    assert.equal(buildFqn(['svc', 'db', 'sales.eu', 'orders']), 'svc.db."sales.eu".orders');
+    assert.equal(buildFqn(['svc', 'say "hi"']), 'svc.say \\"hi\\"');
+    assert.equal(buildFqn(['svc', 'a.b "c"']), 'svc."a.b \\"c\\""');
+    assert.equal(buildFqn(['svc', 'back\\slash']), 'svc.back\\\\slash');
+  });
+
+  it('splits what it builds, for awkward and generated names', () => {
+    const names = [...Object.values(HOSTILE_IDENTIFIERS), 'a::b', 'x > y', ' spaced ', '', '.', '"', '..', 'é🚀', ...generatedStrings(200)];
+    for (const name of names) {
+      const parts = ['svc', name, 'table.with.dots', name];
+      assert.deepEqual(splitFqn(buildFqn(parts)), parts, JSON.stringify(name));
+    }
+  });
+
+  it('reads the older doubled-quote form', () => {
+    assert.deepEqual(splitFqn('svc."a ""b"".c"'), ['svc', 'a "b".c']);
+  });
+
+  it("reverts and applies the connectors' __reserved__ replacements", () => {
+    assert.equal(catalogName('a::b>c"d'), 'a__reserved__colon__b__reserved__arrow__c__reserved__quote__d');
+    assert.equal(sourceName('name__reserved__quote__with__reserved__quote__quotes'), 'name"with"quotes');
+    for (const name of [...Object.values(HOSTILE_IDENTIFIERS), 'a::b', '>>', ...generatedStrings(100)]) assert.equal(sourceName(catalogName(name)), name);
+  });
+
+  it('encodes an FQN as one URL path segment: no +, / and % escaped', () => {
+    assert.equal(fqnSegment('svc."a/b c".t%1'), 'svc.%22a%2Fb%20c%22.t%251');
+  });
+
+  it('maps classification -> key and tag -> value', () => {
+    assert.deepEqual(tagKeyValue('PII.Sensitive'), { key: 'PII', value: 'Sensitive' });
+    assert.deepEqual(tagKeyValue('"Data.Class"."v1.2"'), { key: 'Data.Class', value: 'v1.2' });
+    assert.equal(tagFqnOf('Data.Class', 'v1.2'), '"Data.Class"."v1.2"');
+  });
+});
+
+describe('catalog names matched through the engine folding', () => {
+  it('finds objects by canonical name with one index per sibling map', async () => {
+    const { connectorFor } = await import('../src/connectors/registry.js');
+    const { newLiveObject, liveChild } = await import('../src/core/model.js');
+    const { findByName } = await import('../src/openmetadata/source.js');
+    const redshift = connectorFor('redshift');
+    assert.ok(redshift?.canonicalName);
+    const database = newLiveObject('database', 'dev');
+    const schema = liveChild(database, 'schema', 'sales');
+    for (let i = 0; i < 2000; i++) liveChild(schema, 'table', `t${i}`);
+    const snapshot = { service: 'rs', databases: new Map([['dev', database]]), server: {}, queries: 0 };
+    assert.equal(findByName(snapshot, ['DEV', 'Sales', 'T1999'], redshift)?.name, 't1999');
+    assert.equal(findByName(snapshot, ['dev', 'sales', 'missing'], redshift), undefined);
+  });
+});
