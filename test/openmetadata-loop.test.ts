@@ -18,6 +18,9 @@ import { buildFqn } from './emulators/openmetadata/fqn.js';
 import { manualTag, startOpenMetadataEmulator, type OpenMetadataEmulator } from './emulators/openmetadata/server.js';
 import { startPglite, startServerPostgres, type TestPostgres } from './support/postgres.js';
 import { tempProject, type TempProject } from './support/project.js';
+
+/** The metadata folder exists before import writes into it (a missing folder is an error). */
+const EMPTY_METADATA = { 'metadata/.keep.yaml': '' };
 import { HOSTILE_DESCRIPTIONS } from './support/strings.js';
 
 const JANE = `mf_jane_${process.pid}`;
@@ -130,7 +133,7 @@ function loopSuite(engine: string, start: () => Promise<TestPostgres | { skip: s
       await createSource(db);
       emulator = await startOpenMetadataEmulator({ version: '1.9.0', etag: true });
       seedCatalog(emulator, db.connection.database);
-      project = await tempProject(config(db, emulator));
+      project = await tempProject(config(db, emulator), EMPTY_METADATA);
       client = await OpenMetadataClient.connect({ url: emulator.url, token: 'bot-token' }, { retryDelayMs: 1 });
     });
     after(async () => {
@@ -349,7 +352,7 @@ describe('OpenMetadata before 1.5 (one owner, no ETag)', () => {
     await createSource(db);
     emulator = await startOpenMetadataEmulator({ version: '1.4.2', etag: false });
     seedCatalog(emulator, db.connection.database);
-    project = await tempProject(config(db, emulator));
+    project = await tempProject(config(db, emulator), EMPTY_METADATA);
   });
   after(async () => {
     await project?.remove();
@@ -386,7 +389,7 @@ describe('OpenMetadata errors', () => {
       emulator.addEntity('database', 'warehouse', 'db');
       emulator.addEntity('databaseSchema', 'warehouse.db', 'sales');
       emulator.addEntity('table', 'warehouse.db.sales', 'orders', { columns: [{ name: 'email', tags: [manualTag('PII.Sensitive'), manualTag('PII.None')] }] });
-      const project = await tempProject({ version: 1, services: { warehouse: { type: 'postgres', connection: { host: '127.0.0.1' } } }, openmetadata: { url: emulator.url, token: 'bot-token' } });
+      const project = await tempProject({ version: 1, services: { warehouse: { type: 'postgres', connection: { host: '127.0.0.1' } } }, openmetadata: { url: emulator.url, token: 'bot-token' } }, EMPTY_METADATA);
       try {
         await assert.rejects(importFromCatalog(await loadProject(project.dir), 'warehouse', { retryDelayMs: 1 }), (error: Error) => {
           assert.match(error.message, /ambiguous tag PII on warehouse\.db\.sales\.orders\.email: the catalog has "Sensitive" and "None"/);
@@ -440,7 +443,7 @@ describe('OpenMetadata errors', () => {
     const emulator = await startOpenMetadataEmulator();
     try {
       emulator.addUser('metaform-bot', 'metaform@corp.com', true, 'bot-token');
-      const project = await tempProject({ version: 1, services: { 'ware.house': { type: 'postgres', connection: { host: '127.0.0.1' } } }, openmetadata: { url: emulator.url, token: 'bot-token' } });
+      const project = await tempProject({ version: 1, services: { 'ware.house': { type: 'postgres', connection: { host: '127.0.0.1' } } }, openmetadata: { url: emulator.url, token: 'bot-token' } }, EMPTY_METADATA);
       try {
         await assert.rejects(importFromCatalog(await loadProject(project.dir), 'ware.house', { retryDelayMs: 1 }), (error: MetaformError) => {
           assert.match(error.message, new RegExp(`OpenMetadata at ${emulator.url} has no database service "ware.house"`));
