@@ -15,10 +15,10 @@ interface Job {
 
 const read = async (path: string) => parse(await readFile(new URL(`../${path}`, import.meta.url), 'utf8')) as { jobs: Record<string, Job>; inputs?: Record<string, unknown> };
 
-/** The workflow `metaform init` will scaffold (scaffold-proposed/, moved into scaffold/ at merge). */
-describe('proposed scaffold workflow', () => {
+/** The workflow `metaform init` scaffolds. */
+describe('the scaffolded workflow', () => {
   it('runs each command in its own job with only the permissions that command needs', async () => {
-    const workflow = await read('scaffold-proposed/.github/workflows/metaform.yml');
+    const workflow = await read('scaffold/.github/workflows/metaform.yml');
     const action = await read('action.yml');
     const needs: Record<string, Record<string, string>> = {
       plan: { contents: 'read', 'pull-requests': 'write' },
