@@ -148,7 +148,7 @@ describe('metaform CLI', () => {
       const init = await metaform(fresh.dir, ['init', '--force']);
       assert.equal(init.code, 0, init.stderr);
       assert.match(await readFile(join(fresh.dir, '.gitignore'), 'utf8'), /^\.metaform\/$/m);
-      assert.match(await readFile(join(fresh.dir, '.github/workflows/metaform.yml'), 'utf8'), /uses: metaform\/metaform@v1\n        with:\n          command: plan/);
+      assert.match(await readFile(join(fresh.dir, '.github/workflows/metaform.yml'), 'utf8'), /uses: metaform\/metaform@v1\n {8}with:\n {10}command: plan/);
       const validate = await metaform(fresh.dir, ['validate']);
       assert.equal(validate.code, 0, validate.stderr);
     } finally {
