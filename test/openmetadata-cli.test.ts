@@ -303,3 +303,18 @@ describe('OpenMetadata through the CLI (PGlite and the emulator)', () => {
     assert.match(drift.stdout, /--no-catalog[\s\S]*three-way/);
   });
 });
+
+describe('openmetadata: in metaform.yaml', () => {
+  it('push, createTags and botUsers are typed: a wrong value is an error at its line', async () => {
+    const project = await tempProject({ version: 1, services: { w: { type: 'postgres' } }, openmetadata: { url: 'http://127.0.0.1:1', push: 'yes', createTags: true, botUsers: 'metaform-bot' } }, { 'metadata/w.yaml': '' });
+    try {
+      const validate = await metaform(project.dir, ['validate']);
+      assert.equal(validate.code, 1);
+      assert.match(validate.stderr, /metaform\.yaml:\d+:\d+: openmetadata\.push must be boolean/);
+      assert.match(validate.stderr, /metaform\.yaml:\d+:\d+: openmetadata\.botUsers must be array/);
+      assert.doesNotMatch(validate.stderr, /createTags/);
+    } finally {
+      await project.remove();
+    }
+  });
+});

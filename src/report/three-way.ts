@@ -60,7 +60,7 @@ function summaryLine(report: ThreeWayReport): string {
   const total = counts(report);
   if (total.rows === 0 && total.missing === 0) return 'No drift: the YAML, the source and the catalog agree.';
   const missing = total.missing > 0 ? `; ${total.missing} object${total.missing === 1 ? '' : 's'} missing` : '';
-  return `Drift: ${total.rows} propert${total.rows === 1 ? 'y' : 'ies'} differ (source ${total.source}, catalog ${total.catalog})${missing}.`;
+  return `Drift: ${total.rows} ${total.rows === 1 ? 'property differs' : 'properties differ'} (source ${total.source}, catalog ${total.catalog})${missing}.`;
 }
 
 export function* threeWayTextLines(report: ThreeWayReport, colors: Colors): Generator<string> {
