@@ -12,3 +12,4 @@ export type { Capabilities, Connector, ConnectorSession, Dialect, ServiceConfig 
 export { connectors, connectorFor } from './connectors/registry.js';
 export { planText } from './report/text.js';
 export { planMarkdown } from './report/markdown.js';
+export * as openmetadata from './openmetadata/index.js';

@@ -157,7 +157,7 @@ describe('metaform CLI', () => {
   });
 
   it('has --help on every command', async () => {
-    for (const command of ['init', 'validate', 'plan', 'apply', 'drift', 'import', 'status', 'demo']) {
+    for (const command of ['init', 'validate', 'plan', 'apply', 'drift', 'import', 'pull', 'push', 'status', 'demo']) {
       const help = await metaform(project.dir, [command, '--help']);
       assert.equal(help.code, 0);
       assert.match(help.stdout, new RegExp(`Usage: metaform ${command}`));

@@ -970,7 +970,7 @@ var require_util = __commonJS({
     var net = __require("node:net");
     var { Blob: Blob2 } = __require("node:buffer");
     var nodeUtil = __require("node:util");
-    var { stringify } = __require("node:querystring");
+    var { stringify: stringify2 } = __require("node:querystring");
     var { EventEmitter: EE } = __require("node:events");
     var { InvalidArgumentError } = require_errors();
     var { headerNameLowerCasedRecord } = require_constants();
@@ -1030,7 +1030,7 @@ var require_util = __commonJS({
       if (url.includes("?") || url.includes("#")) {
         throw new Error('Query params cannot be passed when url already contains "?" or "#".');
       }
-      const stringified = stringify(queryParams);
+      const stringified = stringify2(queryParams);
       if (stringified) {
         url += "?" + stringified;
       }
@@ -5197,8 +5197,8 @@ var require_formdata_parser = __commonJS({
         return false;
       }
       for (let i = 0; i < length; ++i) {
-        const cp = boundary.charCodeAt(i);
-        if (!(cp >= 48 && cp <= 57 || cp >= 65 && cp <= 90 || cp >= 97 && cp <= 122 || cp === 39 || cp === 45 || cp === 95)) {
+        const cp2 = boundary.charCodeAt(i);
+        if (!(cp2 >= 48 && cp2 <= 57 || cp2 >= 65 && cp2 <= 90 || cp2 >= 97 && cp2 <= 122 || cp2 === 39 || cp2 === 45 || cp2 === 95)) {
           return false;
         }
       }
@@ -13608,7 +13608,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch2(input, init = void 0) {
+    function fetch3(input, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p2 = createDeferredPromise();
       let requestObject;
@@ -14563,7 +14563,7 @@ var require_fetch = __commonJS({
       }
     }
     module.exports = {
-      fetch: fetch2,
+      fetch: fetch3,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -16237,7 +16237,7 @@ var require_util6 = __commonJS({
         throw new Error("Invalid cookie max-age");
       }
     }
-    function stringify(cookie) {
+    function stringify2(cookie) {
       if (cookie.name.length === 0) {
         return null;
       }
@@ -16295,7 +16295,7 @@ var require_util6 = __commonJS({
       validateCookiePath,
       validateCookieValue,
       toIMFDate,
-      stringify
+      stringify: stringify2
     };
   }
 });
@@ -16441,7 +16441,7 @@ var require_cookies = __commonJS({
   "node_modules/undici/lib/web/cookies/index.js"(exports, module) {
     "use strict";
     var { parseSetCookie } = require_parse();
-    var { stringify } = require_util6();
+    var { stringify: stringify2 } = require_util6();
     var { webidl } = require_webidl();
     var { Headers: Headers2 } = require_headers();
     function getCookies(headers) {
@@ -16484,7 +16484,7 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str = stringify(cookie);
+      const str = stringify2(cookie);
       if (str) {
         headers.append("Set-Cookie", str);
       }
@@ -19101,7 +19101,7 @@ var require_undici = __commonJS({
     module.exports.setGlobalDispatcher = setGlobalDispatcher;
     module.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module.exports.fetch = async function fetch2(init, options = void 0) {
+    module.exports.fetch = async function fetch3(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
       } catch (err) {
@@ -27036,18 +27036,18 @@ var require_client3 = __commonJS({
       this._queryable = true;
       this.pipeline = Boolean(config.pipeline);
       this._pipelineInFlight = false;
-      const cp = this.connectionParameters = new ConnectionParameters(config);
-      if (config.nativeConnectionString) cp.nativeConnectionString = config.nativeConnectionString;
-      this.user = cp.user;
+      const cp2 = this.connectionParameters = new ConnectionParameters(config);
+      if (config.nativeConnectionString) cp2.nativeConnectionString = config.nativeConnectionString;
+      this.user = cp2.user;
       Object.defineProperty(this, "password", {
         configurable: true,
         enumerable: false,
         writable: true,
-        value: cp.password
+        value: cp2.password
       });
-      this.database = cp.database;
-      this.host = cp.host;
-      this.port = cp.port;
+      this.database = cp2.database;
+      this.host = cp2.host;
+      this.port = cp2.port;
       this.namedQueries = {};
     };
     Client2.Query = NativeQuery;
@@ -29326,8 +29326,8 @@ var require_sleep = __commonJS({
   "node_modules/@clickhouse/client/dist/common/utils/sleep.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.sleep = sleep3;
-    async function sleep3(ms2) {
+    exports.sleep = sleep4;
+    async function sleep4(ms2) {
       await new Promise((resolve4) => setTimeout(() => {
         resolve4(void 0);
       }, ms2));
@@ -47511,7 +47511,7 @@ var require_generate_function = __commonJS({
     var isProperty = require_is_property();
     var INDENT_START = /[\{\[]/;
     var INDENT_END = /[\}\]]/;
-    var RESERVED = [
+    var RESERVED2 = [
       "do",
       "if",
       "in",
@@ -47564,8 +47564,8 @@ var require_generate_function = __commonJS({
       "undefined"
     ];
     var RESERVED_MAP = {};
-    for (i = 0; i < RESERVED.length; i++) {
-      RESERVED_MAP[RESERVED[i]] = true;
+    for (i = 0; i < RESERVED2.length; i++) {
+      RESERVED_MAP[RESERVED2[i]] = true;
     }
     var i;
     var isVariable = function(name) {
@@ -50255,7 +50255,7 @@ var require_named_placeholders = __commonJS({
         }
         return s;
       }
-      function join10(tree) {
+      function join11(tree) {
         if (tree.length === 1) {
           return tree;
         }
@@ -50281,7 +50281,7 @@ var require_named_placeholders = __commonJS({
         if (cache && (tree = cache.get(query))) {
           return toArrayParams(tree, paramsObj);
         }
-        tree = join10(parse3(query));
+        tree = join11(parse3(query));
         if (cache) {
           cache.set(query, tree);
         }
@@ -52930,10 +52930,10 @@ var require_code = __commonJS({
     function interpolate2(x3) {
       return typeof x3 == "number" || typeof x3 == "boolean" || x3 === null ? x3 : safeStringify(Array.isArray(x3) ? x3.join(",") : x3);
     }
-    function stringify(x3) {
+    function stringify2(x3) {
       return new _Code(safeStringify(x3));
     }
-    exports.stringify = stringify;
+    exports.stringify = stringify2;
     function safeStringify(x3) {
       return JSON.stringify(x3).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
     }
@@ -55891,14 +55891,14 @@ var require_utils6 = __commonJS({
         BYTE_HEX[i] = "%" + HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 15];
       }
     }
-    function percentEncodeNonAscii(cp) {
-      if (cp < 2048) {
-        return BYTE_HEX[192 | cp >> 6] + BYTE_HEX[128 | cp & 63];
+    function percentEncodeNonAscii(cp2) {
+      if (cp2 < 2048) {
+        return BYTE_HEX[192 | cp2 >> 6] + BYTE_HEX[128 | cp2 & 63];
       }
-      if (cp < 65536) {
-        return BYTE_HEX[224 | cp >> 12] + BYTE_HEX[128 | cp >> 6 & 63] + BYTE_HEX[128 | cp & 63];
+      if (cp2 < 65536) {
+        return BYTE_HEX[224 | cp2 >> 12] + BYTE_HEX[128 | cp2 >> 6 & 63] + BYTE_HEX[128 | cp2 & 63];
       }
-      return BYTE_HEX[240 | cp >> 18] + BYTE_HEX[128 | cp >> 12 & 63] + BYTE_HEX[128 | cp >> 6 & 63] + BYTE_HEX[128 | cp & 63];
+      return BYTE_HEX[240 | cp2 >> 18] + BYTE_HEX[128 | cp2 >> 12 & 63] + BYTE_HEX[128 | cp2 >> 6 & 63] + BYTE_HEX[128 | cp2 & 63];
     }
     function stringArrayToHexStripped(input) {
       let acc = "";
@@ -56293,8 +56293,8 @@ var require_utils6 = __commonJS({
     function encodeFragment(input) {
       return encodeComponent(input, isQueryFragmentCharacter);
     }
-    function isEscapeSafe(cp) {
-      return cp >= 48 && cp <= 57 || cp >= 65 && cp <= 90 || cp >= 97 && cp <= 122 || cp === 42 || cp === 43 || cp === 45 || cp === 46 || cp === 47 || cp === 64 || cp === 95;
+    function isEscapeSafe(cp2) {
+      return cp2 >= 48 && cp2 <= 57 || cp2 >= 65 && cp2 <= 90 || cp2 >= 97 && cp2 <= 122 || cp2 === 42 || cp2 === 43 || cp2 === 45 || cp2 === 46 || cp2 === 47 || cp2 === 64 || cp2 === 95;
     }
     function normalizeQueryFragmentEncoding(input) {
       let output = "";
@@ -56680,50 +56680,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative4, options, skipNormalization) {
+    function resolveComponent(base, relative5, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse3(serialize(base, options), options);
-        relative4 = parse3(serialize(relative4, options), options);
+        relative5 = parse3(serialize(relative5, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative4.scheme) {
-        target.scheme = relative4.scheme;
-        target.userinfo = relative4.userinfo;
-        target.host = relative4.host;
-        target.port = relative4.port;
-        target.path = removeDotSegments(relative4.path || "");
-        target.query = relative4.query;
+      if (!options.tolerant && relative5.scheme) {
+        target.scheme = relative5.scheme;
+        target.userinfo = relative5.userinfo;
+        target.host = relative5.host;
+        target.port = relative5.port;
+        target.path = removeDotSegments(relative5.path || "");
+        target.query = relative5.query;
       } else {
-        if (relative4.userinfo !== void 0 || relative4.host !== void 0 || relative4.port !== void 0) {
-          target.userinfo = relative4.userinfo;
-          target.host = relative4.host;
-          target.port = relative4.port;
-          target.path = removeDotSegments(relative4.path || "");
-          target.query = relative4.query;
+        if (relative5.userinfo !== void 0 || relative5.host !== void 0 || relative5.port !== void 0) {
+          target.userinfo = relative5.userinfo;
+          target.host = relative5.host;
+          target.port = relative5.port;
+          target.path = removeDotSegments(relative5.path || "");
+          target.query = relative5.query;
         } else {
-          if (!relative4.path) {
+          if (!relative5.path) {
             target.path = base.path;
-            if (relative4.query !== void 0) {
-              target.query = relative4.query;
+            if (relative5.query !== void 0) {
+              target.query = relative5.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative4.path[0] === "/") {
-              target.path = removeDotSegments(relative4.path);
+            if (relative5.path[0] === "/") {
+              target.path = removeDotSegments(relative5.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative4.path;
+                target.path = "/" + relative5.path;
               } else if (!base.path) {
-                target.path = relative4.path;
+                target.path = relative5.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative4.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative5.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative4.query;
+            target.query = relative5.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -56731,7 +56731,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative4.fragment;
+      target.fragment = relative5.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -59720,10 +59720,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isScalar4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isSeq4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -59744,7 +59744,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar3(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar4(node) || isCollection(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -59756,11 +59756,11 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias2;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap3;
+    exports.isMap = isMap4;
     exports.isNode = isNode2;
     exports.isPair = isPair;
-    exports.isScalar = isScalar3;
-    exports.isSeq = isSeq3;
+    exports.isScalar = isScalar4;
+    exports.isSeq = isSeq4;
   }
 });
 
@@ -61177,7 +61177,7 @@ var require_stringify = __commonJS({
         props.push(doc.directives.tagString(tag));
       return props.join(" ");
     }
-    function stringify(item, ctx, onComment, onChompKeep) {
+    function stringify2(item, ctx, onComment, onChompKeep) {
       if (identity.isPair(item))
         return item.toString(ctx, onComment, onChompKeep);
       if (identity.isAlias(item)) {
@@ -61206,7 +61206,7 @@ var require_stringify = __commonJS({
 ${ctx.indent}${str}`;
     }
     exports.createStringifyContext = createStringifyContext;
-    exports.stringify = stringify;
+    exports.stringify = stringify2;
   }
 });
 
@@ -61216,7 +61216,7 @@ var require_stringifyPair = __commonJS({
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -61238,7 +61238,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      let str = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx.inFlow && str.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -61290,7 +61290,7 @@ ${indent}:`;
         ctx.indent = ctx.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify2.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
       let ws2 = " ";
       if (keyComment || vsb || vcb) {
         ws2 = vsb ? "\n" : "";
@@ -61431,7 +61431,7 @@ var require_addPairToJSMap = __commonJS({
     "use strict";
     var log = require_log();
     var merge2 = require_merge();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
     function addPairToJSMap(ctx, map, { key, value }) {
@@ -61467,7 +61467,7 @@ var require_addPairToJSMap = __commonJS({
       if (typeof jsKey !== "object")
         return String(jsKey);
       if (identity.isNode(key) && ctx?.doc) {
-        const strCtx = stringify.createStringifyContext(ctx.doc, {});
+        const strCtx = stringify2.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node of ctx.anchors.keys())
           strCtx.anchors.add(node.anchor);
@@ -61534,12 +61534,12 @@ var require_stringifyCollection = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyCollection(collection, ctx, options) {
       const flow = ctx.inFlow ?? collection.flow;
-      const stringify2 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify2(collection, ctx, options);
+      const stringify3 = flow ? stringifyFlowCollection : stringifyBlockCollection;
+      return stringify3(collection, ctx, options);
     }
     function stringifyBlockCollection({ comment: comment4, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
       const { indent, options: { commentString } } = ctx;
@@ -61564,7 +61564,7 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str2 = stringify.stringify(item, itemCtx, () => comment5 = null, () => chompKeep = true);
+        let str2 = stringify2.stringify(item, itemCtx, () => comment5 = null, () => chompKeep = true);
         if (comment5)
           str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment5));
         if (chompKeep && comment5)
@@ -61631,7 +61631,7 @@ ${indent}${line}` : "\n";
         }
         if (comment4)
           reqNewline = true;
-        let str = stringify.stringify(item, itemCtx, () => comment4 = null);
+        let str = stringify2.stringify(item, itemCtx, () => comment4 = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str.includes("\n"));
         if (i < items.length - 1) {
           str += ",";
@@ -62992,7 +62992,7 @@ var require_stringifyDocument = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
       const lines = [];
@@ -63007,7 +63007,7 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify.createStringifyContext(doc, options);
+      const ctx = stringify2.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
@@ -63029,7 +63029,7 @@ var require_stringifyDocument = __commonJS({
           contentComment = doc.contents.comment;
         }
         const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
-        let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
+        let body = stringify2.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
         if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
@@ -63037,7 +63037,7 @@ var require_stringifyDocument = __commonJS({
         } else
           lines.push(body);
       } else {
-        lines.push(stringify.stringify(doc.contents, ctx));
+        lines.push(stringify2.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
@@ -63670,10 +63670,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep3, value } = collItem;
+        const { start, key, sep: sep4, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep3?.[0],
+          next: key ?? sep4?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -63687,7 +63687,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep3) {
+          if (!keyProps.anchor && !keyProps.tag && !sep4) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -63711,7 +63711,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep3 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -63727,7 +63727,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep3, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep4, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -63818,7 +63818,7 @@ var require_resolve_end = __commonJS({
       let comment4 = "";
       if (end) {
         let hasSpace = false;
-        let sep3 = "";
+        let sep4 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -63832,13 +63832,13 @@ var require_resolve_end = __commonJS({
               if (!comment4)
                 comment4 = cb;
               else
-                comment4 += sep3 + cb;
-              sep3 = "";
+                comment4 += sep4 + cb;
+              sep4 = "";
               break;
             }
             case "newline":
               if (comment4)
-                sep3 += source;
+                sep4 += source;
               hasSpace = true;
               break;
             default:
@@ -63868,9 +63868,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap3 = fc.start.source === "{";
-      const fcName = isMap3 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap4 = fc.start.source === "{";
+      const fcName = isMap4 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -63881,18 +63881,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep3, value } = collItem;
+        const { start, key, sep: sep4, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep3?.[0],
+          next: key ?? sep4?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep3 && !value) {
+          if (!props.anchor && !props.tag && !sep4 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -63906,7 +63906,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap4 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -63946,8 +63946,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap3 && !sep3 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep3, null, props, onError);
+        if (!isMap4 && !sep4 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -63959,7 +63959,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep3 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -63969,9 +63969,9 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap3 && !props.found && ctx.options.strict) {
-              if (sep3)
-                for (const st2 of sep3) {
+            if (!isMap4 && !props.found && ctx.options.strict) {
+              if (sep4)
+                for (const st2 of sep4) {
                   if (st2 === valueProps.found)
                     break;
                   if (st2.type === "newline") {
@@ -63988,7 +63988,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep3, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep4, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -64001,7 +64001,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap3) {
+          if (isMap4) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -64017,7 +64017,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap3 ? "}" : "]";
+      const expectedEnd = isMap4 ? "}" : "]";
       const [ce2, ...ee3] = fc.end;
       let cePos = offset;
       if (ce2?.source === expectedEnd)
@@ -64168,7 +64168,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep3 = "";
+      let sep4 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -64185,24 +64185,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep3 + indent.slice(trimIndent) + content;
-          sep3 = "\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep3 === " ")
-            sep3 = "\n";
-          else if (!prevMoreIndented && sep3 === "\n")
-            sep3 = "\n\n";
-          value += sep3 + indent.slice(trimIndent) + content;
-          sep3 = "\n";
+          if (sep4 === " ")
+            sep4 = "\n";
+          else if (!prevMoreIndented && sep4 === "\n")
+            sep4 = "\n\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep3 === "\n")
+          if (sep4 === "\n")
             value += "\n";
           else
-            sep3 = "\n";
+            sep4 = "\n";
         } else {
-          value += sep3 + content;
-          sep3 = " ";
+          value += sep4 + content;
+          sep4 = " ";
           prevMoreIndented = false;
         }
       }
@@ -64385,25 +64385,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep3 = " ";
+      let sep4 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep3 === "\n")
-            res += sep3;
+          if (sep4 === "\n")
+            res += sep4;
           else
-            sep3 = "\n";
+            sep4 = "\n";
         } else {
-          res += sep3 + lm;
-          sep3 = " ";
+          res += sep4 + lm;
+          sep4 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep3 + (match?.[1] ?? "");
+      return res + sep4 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -65173,7 +65173,7 @@ var require_cst_scalar = __commonJS({
 var require_cst_stringify = __commonJS({
   "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
-    var stringify = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
+    var stringify2 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
       switch (token.type) {
         case "block-scalar": {
@@ -65213,20 +65213,20 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep3, value }) {
+    function stringifyItem({ start, key, sep: sep4, value }) {
       let res = "";
       for (const st2 of start)
         res += st2.source;
       if (key)
         res += stringifyToken(key);
-      if (sep3)
-        for (const st2 of sep3)
+      if (sep4)
+        for (const st2 of sep4)
           res += st2.source;
       if (value)
         res += stringifyToken(value);
       return res;
     }
-    exports.stringify = stringify;
+    exports.stringify = stringify2;
   }
 });
 
@@ -65304,7 +65304,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar3 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar4 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -65388,7 +65388,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar3;
+    exports.isScalar = isScalar4;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -66387,18 +66387,18 @@ var require_parser2 = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep3;
+          let sep4;
           if (scalar.end) {
-            sep3 = scalar.end;
-            sep3.push(this.sourceToken);
+            sep4 = scalar.end;
+            sep4.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep3 = [this.sourceToken];
+            sep4 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep3 }]
+            items: [{ start, key: scalar, sep: sep4 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -66551,15 +66551,15 @@ var require_parser2 = __commonJS({
                 } else if (isFlowToken(it2.key) && !includesToken(it2.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it2.start);
                   const key = it2.key;
-                  const sep3 = it2.sep;
-                  sep3.push(this.sourceToken);
+                  const sep4 = it2.sep;
+                  sep4.push(this.sourceToken);
                   delete it2.key;
                   delete it2.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep3 }]
+                    items: [{ start: start2, key, sep: sep4 }]
                   });
                 } else if (start.length > 0) {
                   it2.sep = it2.sep.concat(start, this.sourceToken);
@@ -66753,13 +66753,13 @@ var require_parser2 = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep3 = fc.end.splice(1, fc.end.length);
-            sep3.push(this.sourceToken);
+            const sep4 = fc.end.splice(1, fc.end.length);
+            sep4.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep3 }]
+              items: [{ start, key: fc, sep: sep4 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -66918,7 +66918,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument2(source, options = {}) {
+    function parseDocument3(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -66944,7 +66944,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument2(src, options);
+      const doc = parseDocument3(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log.warn(doc.options.logLevel, warning2));
@@ -66956,7 +66956,7 @@ var require_public_api = __commonJS({
       }
       return doc.toJS(Object.assign({ reviver: _reviver }, options));
     }
-    function stringify(value, replacer, options) {
+    function stringify2(value, replacer, options) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
@@ -66980,8 +66980,8 @@ var require_public_api = __commonJS({
     }
     exports.parse = parse3;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument2;
-    exports.stringify = stringify;
+    exports.parseDocument = parseDocument3;
+    exports.stringify = stringify2;
   }
 });
 
@@ -67038,7 +67038,7 @@ var require_dist5 = __commonJS({
 });
 
 // src/action/main.ts
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -68716,8 +68716,8 @@ function isPlainObject2(value) {
 }
 var noop = () => "";
 async function fetchWrapper(requestOptions) {
-  const fetch2 = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch2) {
+  const fetch3 = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch3) {
     throw new Error(
       "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
     );
@@ -68733,7 +68733,7 @@ async function fetchWrapper(requestOptions) {
   );
   let fetchResponse;
   try {
-    fetchResponse = await fetch2(requestOptions.url, {
+    fetchResponse = await fetch3(requestOptions.url, {
       method: requestOptions.method,
       body,
       redirect: requestOptions.request?.redirect,
@@ -79368,7 +79368,7 @@ async function loadConfig(root, env = process.env) {
       }
     });
   }
-  const openmetadata = config.openmetadata ? interpolateTree(config.openmetadata, env, []) : void 0;
+  const openmetadata = config.openmetadata ? openMetadataConfig(config.openmetadata, env) : void 0;
   return {
     root: resolve2(root),
     file,
@@ -79376,6 +79376,18 @@ async function loadConfig(root, env = process.env) {
     stateDir: config.state ?? ".metaform",
     services,
     ...openmetadata ? { openmetadata } : {}
+  };
+}
+function openMetadataConfig(raw, env) {
+  const token = raw.token === void 0 ? void 0 : interpolate(raw.token, env).value;
+  return {
+    url: interpolate(raw.url, env).value,
+    ...token !== void 0 ? { token } : {},
+    push: raw.push ?? false,
+    createTags: raw.createTags ?? false,
+    botUsers: raw.botUsers ?? [],
+    // A token is a secret: only a reference to the environment belongs in a file kept in git.
+    literalToken: raw.token !== void 0 && raw.token !== "" && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(raw.token.trim())
   };
 }
 function interpolateTree(value, env, missing) {
@@ -80236,7 +80248,709 @@ async function driftCommand(run) {
 }
 
 // src/action/pull.ts
+import { cp, mkdtemp, readFile as readFile3, rm as rm2 } from "node:fs/promises";
+import { tmpdir as tmpdir3 } from "node:os";
+import { join as join9, relative as relative4, sep as sep3 } from "node:path";
+
+// src/openmetadata/pull.ts
+import { readFile as readFile2, writeFile as writeFile3 } from "node:fs/promises";
 import { join as join8 } from "node:path";
+var import_yaml3 = __toESM(require_dist5(), 1);
+
+// src/openmetadata/fqn.ts
+var RESERVED = [
+  ["::", "__reserved__colon__"],
+  [">", "__reserved__arrow__"],
+  ['"', "__reserved__quote__"]
+];
+function sourceName(name) {
+  let result = name;
+  for (const [from, to2] of RESERVED) result = result.split(to2).join(from);
+  return result;
+}
+function quoteFqnPart(part) {
+  const escaped = part.replace(/["\\]/g, (c3) => `\\${c3}`);
+  return part.includes(".") ? `"${escaped}"` : escaped;
+}
+function buildFqn(parts) {
+  return parts.map(quoteFqnPart).join(".");
+}
+function splitFqn(fqn) {
+  const parts = [];
+  let current = "";
+  let quoted2 = false;
+  for (let i = 0; i < fqn.length; i++) {
+    const c3 = fqn[i];
+    if (c3 === "\\" && i + 1 < fqn.length) current += fqn[++i];
+    else if (c3 === '"' && quoted2 && fqn[i + 1] === '"') {
+      current += '"';
+      i++;
+    } else if (c3 === '"') quoted2 = !quoted2;
+    else if (c3 === "." && !quoted2) {
+      parts.push(current);
+      current = "";
+    } else current += c3;
+  }
+  if (quoted2) throw new Error(`invalid OpenMetadata FQN ${fqn}: unterminated quote`);
+  parts.push(current);
+  return parts;
+}
+function fqnSegment(fqn) {
+  return encodeURIComponent(fqn);
+}
+
+// src/openmetadata/catalog.ts
+function isManagedLabel(label) {
+  return label.source === "Classification" && label.labelType === "Manual";
+}
+function tagKeyValue(tagFQN) {
+  const [key = "", ...rest] = splitFqn(tagFQN);
+  return { key, value: rest.length === 1 ? rest[0] : buildFqn(rest) };
+}
+var OwnerMapper = class {
+  constructor(service, usersById) {
+    this.service = service;
+    this.usersById = usersById;
+  }
+  service;
+  usersById;
+  /** The key this catalog reference has in owners.map (its name, else its e-mail), or its name. */
+  principal(reference) {
+    const name = reference.name ?? reference.fullyQualifiedName ?? reference.id;
+    const map = this.service.owners.map;
+    if (name in map) return name;
+    const email = reference.type === "user" ? this.usersById.get(reference.id)?.email : void 0;
+    if (email && email in map) return email;
+    return name;
+  }
+  toSource(principal) {
+    return this.service.owners.map[principal] ?? principal;
+  }
+};
+async function readUsers(client, service) {
+  const users = /* @__PURE__ */ new Map();
+  if (!Object.keys(service.owners.map).some((key) => key.includes("@"))) return users;
+  await client.listAll("/users", { fields: "email" }, "list users", (page) => {
+    for (const user of page) users.set(user.id, user);
+  });
+  return users;
+}
+async function readCatalog(client, service, options = {}) {
+  const before = client.requests;
+  const ownerField = client.ownerField;
+  try {
+    await client.request("GET", `/services/databaseServices/name/${fqnSegment(buildFqn([service.name]))}`, { about: `database service ${service.name}` });
+  } catch (error2) {
+    if (error2 instanceof MetaformError && /HTTP 404/.test(error2.message))
+      throw new MetaformError(`OpenMetadata at ${client.url} has no database service "${service.name}"`, void 0, "a service name in metaform.yaml is the OpenMetadata database service name");
+    throw error2;
+  }
+  const mapper = new OwnerMapper(service, await readUsers(client, service));
+  const read = {
+    snapshot: { service: service.name, databases: /* @__PURE__ */ new Map(), server: { openmetadata: client.server.version }, queries: 0 },
+    fqns: /* @__PURE__ */ new Map(),
+    owners: /* @__PURE__ */ new Map(),
+    lastChange: /* @__PURE__ */ new Map(),
+    requests: 0
+  };
+  const errors = new ErrorList();
+  const wanted = options.databases ?? service.databases;
+  const databases = [];
+  await client.listAll("/databases", { service: service.name, fields: `${ownerField},tags` }, `databases of service ${service.name}`, (page) => {
+    for (const entity of page) if (!wanted || wanted.includes(sourceName(entity.name))) databases.push(entity);
+  });
+  for (const database of databases) {
+    const databaseObject = newLiveObject("database", sourceName(database.name));
+    read.snapshot.databases.set(databaseObject.name, databaseObject);
+    absorb(read, mapper, errors, service, database, databaseObject, [databaseObject.name]);
+    const schemas = [];
+    await client.listAll("/databaseSchemas", { database: database.fullyQualifiedName, fields: `${ownerField},tags` }, `schemas of database ${database.fullyQualifiedName}`, (page) => {
+      for (const entity of page) schemas.push(entity);
+    });
+    for (const schema of schemas) {
+      const schemaObject = liveChild(databaseObject, "schema", sourceName(schema.name));
+      const schemaPath = [databaseObject.name, schemaObject.name];
+      absorb(read, mapper, errors, service, schema, schemaObject, schemaPath);
+      await client.listAll(
+        "/tables",
+        { databaseSchema: schema.fullyQualifiedName, fields: `columns,${ownerField},tags` },
+        `tables of schema ${schema.fullyQualifiedName}`,
+        (page) => {
+          for (const table of page) {
+            const tableObject = liveChild(schemaObject, "table", sourceName(table.name));
+            const tablePath = [...schemaPath, tableObject.name];
+            absorb(read, mapper, errors, service, table, tableObject, tablePath);
+            for (const column of table.columns ?? []) absorbColumn(read, errors, service, table, column, liveChild(tableObject, "column", sourceName(column.name)), [...tablePath, sourceName(column.name)]);
+          }
+        }
+      );
+    }
+  }
+  errors.throwIfAny();
+  read.requests = client.requests - before;
+  read.snapshot.queries = read.requests;
+  return read;
+}
+function changeSummaryOf(entity) {
+  return entity.changeSummary ?? entity.changeDescription?.changeSummary;
+}
+function lastUpdate(entity) {
+  return entity.updatedBy && entity.changeDescription ? { changedBy: entity.updatedBy, ...entity.updatedAt !== void 0 ? { changedAt: entity.updatedAt } : {}, inferred: true } : void 0;
+}
+function absorb(read, mapper, errors, service, entity, object, path) {
+  const address = formatAddress(service.name, path);
+  read.fqns.set(address, entity.fullyQualifiedName);
+  object.description = entity.description || null;
+  const references = entity.owners ?? (entity.owner ? [entity.owner] : []);
+  const principals = references.map((reference) => mapper.principal(reference));
+  const own = references.filter((reference) => !reference.inherited).map((reference) => mapper.principal(reference));
+  if (own.length > 0) read.owners.set(address, own);
+  object.owner = principals[0] === void 0 ? null : mapper.toSource(principals[0]);
+  object.tags = tagsOf(entity.tags ?? [], address, errors);
+  const summary2 = changeSummaryOf(entity);
+  const fallback = summary2 ? void 0 : lastUpdate(entity);
+  for (const [field, property] of [["description", "description"], ["owners", "owner"], ["owner", "owner"], ["tags", "tags"]]) {
+    const entry = summary2 ? summary2[field] : fallback;
+    if (entry) read.lastChange.set(`${address}#${property}`, entry);
+  }
+}
+function absorbColumn(read, errors, service, table, column, object, path) {
+  const address = formatAddress(service.name, path);
+  read.fqns.set(address, column.fullyQualifiedName ?? buildFqn([...splitFqn(table.fullyQualifiedName), column.name]));
+  object.description = column.description || null;
+  object.tags = tagsOf(column.tags ?? [], address, errors);
+  const summary2 = changeSummaryOf(table);
+  const fallback = summary2 ? void 0 : lastUpdate(table);
+  for (const property of ["description", "tags"]) {
+    const entry = summary2 ? summary2[buildFqn(["columns", column.name, property])] : fallback;
+    if (entry) read.lastChange.set(`${address}#${property}`, entry);
+  }
+}
+function tagsOf(labels, address, errors) {
+  const tags = {};
+  for (const label of labels) {
+    if (!isManagedLabel(label)) continue;
+    const { key, value } = tagKeyValue(label.tagFQN);
+    const existing = tags[key];
+    if (existing !== void 0 && existing !== value) {
+      errors.add(
+        `ambiguous tag ${key} on ${address}: the catalog has "${existing}" and "${value}"`,
+        void 0,
+        `a source tag key holds one value: remove ${key}.${existing} or ${key}.${value} from the asset in OpenMetadata`
+      );
+      continue;
+    }
+    tags[key] = value;
+  }
+  return tags;
+}
+
+// src/openmetadata/client.ts
+var OpenMetadataHttpError = class extends MetaformError {
+  constructor(message, status, hint) {
+    super(message, void 0, hint);
+    this.status = status;
+    this.name = "OpenMetadataHttpError";
+  }
+  status;
+};
+var RETRIED = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
+var OpenMetadataClient = class _OpenMetadataClient {
+  constructor(connection, options) {
+    this.connection = connection;
+    let parsed;
+    try {
+      parsed = new URL(connection.url);
+    } catch {
+      throw new MetaformError(`openmetadata.url "${connection.url}" is not a URL`, void 0, "write it as https://host[:port], without /api/v1");
+    }
+    if (parsed.username || parsed.password) {
+      parsed.username = "";
+      parsed.password = "";
+      throw new MetaformError(`openmetadata.url (${parsed.toString()}) carries credentials`, void 0, "authenticate with openmetadata.token (a bot JWT or a personal access token) instead");
+    }
+    this.base = connection.url.replace(/\/+$/, "").replace(/\/api(\/v1)?$/, "");
+    this.retries = options.retries ?? 3;
+    this.retryDelayMs = options.retryDelayMs ?? 250;
+    this.pageSize = Math.min(1e3, options.pageSize ?? 1e3);
+  }
+  connection;
+  /** HTTP requests sent, retries included (the bench reports it). */
+  requests = 0;
+  base;
+  retries;
+  retryDelayMs;
+  pageSize;
+  server = { version: "unknown", multiOwner: true };
+  /** Connects and reads the server version once. */
+  static async connect(connection, options = {}) {
+    const client = new _OpenMetadataClient(connection, options);
+    const { body } = await client.request("GET", "/system/version", { about: "server version" });
+    const version = body.version ?? "unknown";
+    client.server = { version, multiOwner: atLeast(version, 1, 5) };
+    return client;
+  }
+  get url() {
+    return this.base;
+  }
+  /** The owner field of this server: `owners` from 1.5, `owner` before. */
+  get ownerField() {
+    return this.server.multiOwner ? "owners" : "owner";
+  }
+  async request(method, path, options) {
+    const url = new URL(`${this.base}/api/v1${path}`);
+    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== void 0) url.searchParams.set(key, value);
+    const headers = { accept: "application/json", ...options.headers };
+    if (this.connection.token) headers["authorization"] = `Bearer ${this.connection.token}`;
+    if (options.body !== void 0) headers["content-type"] ??= method === "PATCH" ? "application/json-patch+json" : "application/json";
+    const where = `OpenMetadata at ${this.base}`;
+    for (let attempt = 0; ; attempt++) {
+      this.requests++;
+      let response;
+      try {
+        response = await fetch(url, { method, headers, ...options.body !== void 0 ? { body: JSON.stringify(options.body) } : {} });
+      } catch (error2) {
+        if (attempt < this.retries) {
+          await sleep3(this.retryDelayMs * 2 ** attempt);
+          continue;
+        }
+        const cause = error2.cause;
+        throw new OpenMetadataHttpError(`cannot reach ${where} (${options.about}): ${cause?.code ?? cause?.message ?? error2.message}`, 0, "check openmetadata.url and that the server is up");
+      }
+      const text5 = await response.text();
+      if (response.ok) return { status: response.status, body: text5 ? JSON.parse(text5) : void 0, etag: response.headers.get("etag") };
+      if (RETRIED.has(response.status) && attempt < this.retries) {
+        const retryAfter = Number(response.headers.get("retry-after"));
+        await sleep3(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1e3, 3e4) : this.retryDelayMs * 2 ** attempt);
+        continue;
+      }
+      throw new OpenMetadataHttpError(`${where}: ${options.about}: HTTP ${response.status} ${serverMessage(text5)}`, response.status, hintFor(response.status));
+    }
+  }
+  /** Every item of a list endpoint, page by page (cursor `after`), each page handed to `onPage`. */
+  async listAll(path, query, about, onPage) {
+    let after;
+    do {
+      const { body } = await this.request("GET", path, { query: { ...query, limit: String(this.pageSize), after }, about });
+      onPage(body.data);
+      after = body.paging?.after;
+    } while (after);
+  }
+  /** An entity by FQN, or undefined when the catalog has none. */
+  async getByName(collection, fqn, fields, about) {
+    try {
+      return await this.request("GET", `/${collection}/name/${fqnSegment(fqn)}`, { query: { fields: fields.join(","), include: "non-deleted" }, about });
+    } catch (error2) {
+      if (error2 instanceof OpenMetadataHttpError && error2.status === 404) return void 0;
+      throw error2;
+    }
+  }
+  async patch(collection, id, operations, ifMatch, about) {
+    return this.request("PATCH", `/${collection}/${encodeURIComponent(id)}`, { body: operations, about, ...ifMatch ? { headers: { "if-match": ifMatch } } : {} });
+  }
+};
+function atLeast(version, major, minor) {
+  const [a = 0, b3 = 0] = version.split(/[.-]/).map((part) => Number.parseInt(part, 10) || 0);
+  return a > major || a === major && b3 >= minor;
+}
+function serverMessage(text5) {
+  try {
+    const body = JSON.parse(text5);
+    return body.message ?? text5.slice(0, 300);
+  } catch {
+    return text5.slice(0, 300);
+  }
+}
+function hintFor(status) {
+  if (status === 401) return "the token was refused: set openmetadata.token to a bot JWT or a personal access token (${VAR} only)";
+  if (status === 403) return "the token's user or bot lacks the permission for this call";
+  if (status === 404) return "check the service name in metaform.yaml (it is the OpenMetadata database service name) and the object name";
+  return void 0;
+}
+function sleep3(ms2) {
+  return new Promise((resolve4) => setTimeout(resolve4, ms2));
+}
+
+// src/openmetadata/settings.ts
+function openMetadataSettings(project) {
+  const config = project.config.openmetadata;
+  if (!config) throw new MetaformError("no OpenMetadata server is configured", void 0, "add openmetadata: { url: ${OPENMETADATA_URL}, token: ${OPENMETADATA_TOKEN} } to metaform.yaml");
+  for (const key of ["url", "token"])
+    if (config[key] === "")
+      throw new MetaformError(`openmetadata.${key} is empty`, project.config.file.locate(["openmetadata", key]), "set the environment variable it reads (a bot JWT or a personal access token for the token)");
+  return {
+    url: config.url,
+    ...config.token ? { token: config.token } : {},
+    push: config.push,
+    createTags: config.createTags,
+    botUsers: config.botUsers
+  };
+}
+function openMetadataWarnings(project) {
+  const config = project.config.openmetadata;
+  if (!config?.literalToken) return [];
+  return [
+    `${formatLocation(project.config.file.locate(["openmetadata", "token"]))}: openmetadata.token is written in the file; a token is a secret and must not be kept in git: write token: \${OPENMETADATA_TOKEN} and set that variable`
+  ];
+}
+async function connectCatalog(project, options = {}) {
+  const settings = openMetadataSettings(project);
+  return OpenMetadataClient.connect({ url: settings.url, ...settings.token ? { token: settings.token } : {} }, options);
+}
+
+// src/openmetadata/source.ts
+function serviceHandle(project, name) {
+  const entry = project.config.services.get(name);
+  if (!entry) throw new MetaformError(`unknown service "${name}"`, void 0, `services in metaform.yaml: ${[...project.config.services.keys()].join(", ")}`);
+  const connector = project.connectorFor(entry.config.type);
+  if (!connector) throw new MetaformError(`service ${name}: unknown type "${entry.config.type}"`, entry.location);
+  return { entry, service: entry.config, connector, desired: project.desired.get(name) ?? /* @__PURE__ */ new Map() };
+}
+async function readSource(handle, options = {}) {
+  const databases = [...handle.desired.keys()];
+  const schemas = /* @__PURE__ */ new Map();
+  for (const [name, database] of handle.desired) schemas.set(name, [...database.children.keys()]);
+  const session = await connectService(handle.entry, handle.connector);
+  try {
+    return await session.read(options.wholeDatabases ? { databases } : { databases, schemas });
+  } finally {
+    await session.close();
+  }
+}
+var LEVELS = ["database", "schema", "table", "column"];
+var canonicalIndexes = /* @__PURE__ */ new WeakMap();
+function findByName(snapshot, path, connector) {
+  const direct = findLive(snapshot, path);
+  const canonical = connector.canonicalName?.bind(connector);
+  if (direct || !canonical) return direct;
+  let node;
+  let children = snapshot.databases;
+  for (let i = 0; i < path.length; i++) {
+    const level = LEVELS[i];
+    let index = canonicalIndexes.get(children);
+    if (!index) {
+      index = /* @__PURE__ */ new Map();
+      for (const child of children.values()) index.set(canonical(child.name, level), child);
+      canonicalIndexes.set(children, index);
+    }
+    node = index.get(canonical(path[i], level));
+    if (!node) return void 0;
+    children = node.children;
+  }
+  return node;
+}
+function findDesired(desired, path, connector) {
+  const levels = LEVELS;
+  let children = desired;
+  let node;
+  for (let i = 0; i < path.length; i++) {
+    const name = path[i];
+    node = children.get(connector.canonicalName?.(name, levels[i]) ?? name);
+    if (!node) return void 0;
+    children = node.children;
+  }
+  return node;
+}
+
+// src/openmetadata/pull.ts
+async function pullCatalogEdits(project, options = {}) {
+  const client = options.client ?? await connectCatalog(project, options);
+  const settings = openMetadataSettings(project);
+  const people = new PersonCheck(client, settings.botUsers);
+  const result = { edits: [], conflicts: [], unsupported: [], files: [] };
+  const edits = [];
+  for (const name of options.services ?? [...project.config.services.keys()]) {
+    const handle = serviceHandle(project, name);
+    if (handle.desired.size === 0) continue;
+    const catalog = await readCatalog(client, handle.service, { databases: [...handle.desired.values()].map((database) => database.path[0]) });
+    const source = await readSource(handle, { wholeDatabases: true });
+    const finder = new EditFinder(handle, catalog, source, people, options.since, result, edits);
+    for (const database of catalog.snapshot.databases.values()) await finder.visit(database, [database.name]);
+  }
+  if (!options.dryRun) result.files = await writeEdits(project.config.root, edits);
+  return result;
+}
+var PersonCheck = class {
+  constructor(client, bots) {
+    this.client = client;
+    this.bots = bots;
+  }
+  client;
+  bots;
+  known = /* @__PURE__ */ new Map();
+  isPersonEdit(change, since) {
+    if (!change?.changedBy || change.changeSource !== "Manual" && !change.inferred) return Promise.resolve(false);
+    if (since !== void 0 && (change.changedAt ?? 0) < since) return Promise.resolve(false);
+    const name = change.changedBy;
+    if (this.bots.includes(name)) return Promise.resolve(false);
+    let pending = this.known.get(name);
+    if (!pending) {
+      pending = this.client.request("GET", `/users/name/${encodeURIComponent(name)}`, { about: `user ${name}` }).then(({ body }) => body.isBot !== true).catch((error2) => {
+        if (error2 instanceof OpenMetadataHttpError && error2.status === 404) return false;
+        throw error2;
+      });
+      this.known.set(name, pending);
+    }
+    return pending;
+  }
+};
+var EditFinder = class {
+  constructor(handle, catalog, source, people, since, result, edits) {
+    this.handle = handle;
+    this.catalog = catalog;
+    this.source = source;
+    this.people = people;
+    this.since = since;
+    this.result = result;
+    this.edits = edits;
+  }
+  handle;
+  catalog;
+  source;
+  people;
+  since;
+  result;
+  edits;
+  async visit(object, path) {
+    await this.compare(object, path);
+    for (const child of object.children.values()) await this.visit(child, [...path, child.name]);
+  }
+  async compare(object, path) {
+    const service = this.handle.service;
+    const address = formatAddress(service.name, path);
+    const connector = this.handle.connector;
+    const desired = findDesired(this.handle.desired, path, connector);
+    const live = findByName(this.source, path, connector);
+    const person = (property) => this.people.isPersonEdit(this.catalog.lastChange.get(`${address}#${property}`), this.since);
+    const base = { service: service.name, address, level: object.level };
+    if (await person("description")) {
+      const catalogValue = object.description ?? null;
+      const yaml = desired?.description?.value;
+      this.consider({ ...base, property: "description" }, catalogValue, yaml, live ? live.description || null : void 0, supports(connector.capabilities, "description", object.level), desired, path);
+    }
+    if (await person("owner")) {
+      const principals = this.catalog.owners.get(address) ?? [];
+      const toSource = (principal) => principal === void 0 ? null : service.owners.map[principal] ?? principal;
+      const yaml = desired?.owners?.value;
+      const can = supports(connector.capabilities, "owner", object.level) && principals.length <= connector.capabilities.maxOwners && (principals.length > 0 || connector.capabilities.ownerRemovable);
+      const same = yaml !== void 0 && toSource(yaml[0]) === toSource(principals[0]);
+      if (!same) this.consider({ ...base, property: "owners" }, principals, yaml, live ? live.owner ?? null : void 0, can, desired, path, toSource(principals[0]), yaml === void 0 ? void 0 : toSource(yaml[0]));
+    }
+    if (await person("tags")) {
+      const catalogTags = object.tags ?? {};
+      const keys = new Set(Object.keys(catalogTags));
+      for (const key of desired?.tags?.keys() ?? []) keys.add(key);
+      for (const key of keys) {
+        const managed = desired?.tags?.get(key);
+        const yaml = managed ? managed.value : desired?.tags && service.tags.prune ? null : void 0;
+        const liveValue2 = live ? live.tags?.[key] ?? null : void 0;
+        this.consider({ ...base, property: "tag", key }, catalogTags[key] ?? null, yaml, liveValue2, supports(connector.capabilities, "tags", object.level), desired, path);
+      }
+    }
+  }
+  /**
+   * `catalogValue`/`yaml` are YAML values; `sourceValue` is the source's (undefined: object absent);
+   * `catalogAsSource`/`yamlAsSource` override the comparison values where YAML and source terms differ (owners).
+   */
+  consider(base, catalogValue, yaml, sourceValue, capable, desired, path, catalogAsSource = catalogValue, yamlAsSource = yaml) {
+    if (yaml !== void 0 && yamlAsSource === catalogAsSource) return;
+    if (yaml === void 0 && sourceValue !== void 0 && sourceValue === catalogAsSource) return;
+    const last = this.catalog.lastChange.get(`${base.address}#${base.property === "owners" ? "owner" : base.property === "tag" ? "tags" : "description"}`);
+    const issue2 = { ...base, catalog: catalogValue, yaml, ...last?.changedBy ? { changedBy: last.changedBy } : {}, reason: "" };
+    if (!capable) {
+      this.result.unsupported.push({ ...issue2, reason: `${this.handle.connector.displayName} cannot hold this ${base.level} ${base.property === "tag" ? "tag" : base.property}${Array.isArray(catalogValue) && catalogValue.length > 1 ? ` (${catalogValue.length} owners)` : ""}` });
+      return;
+    }
+    if (sourceValue === void 0) {
+      this.result.unsupported.push({ ...issue2, reason: `${base.level} ${base.address} does not exist at the source` });
+      return;
+    }
+    if (yaml !== void 0 && yamlAsSource !== sourceValue) {
+      this.result.conflicts.push({ ...issue2, reason: "the YAML holds a change of this property that is not applied yet" });
+      return;
+    }
+    const target = this.target(desired, path, base.property, base.key);
+    if (!target) {
+      this.result.unsupported.push({ ...issue2, reason: `no YAML file declares database ${path[0]} of service ${base.service}; import it first` });
+      return;
+    }
+    const edit = { ...base, before: yaml, after: catalogValue, ...last?.changedBy ? { changedBy: last.changedBy } : {}, ...last?.changedAt ? { changedAt: last.changedAt } : {}, file: target.file };
+    this.result.edits.push(edit);
+    this.edits.push({ edit, yamlPath: target.yamlPath });
+  }
+  /** The file to write and the YAML path of the object there: where the property or the object is declared, else its nearest declared ancestor's file. */
+  target(desired, path, property, key) {
+    const connector = this.handle.connector;
+    let declared;
+    let depth = path.length;
+    for (; depth > 0; depth--) {
+      declared = depth === path.length ? desired : findDesired(this.handle.desired, path.slice(0, depth), connector);
+      if (declared) break;
+    }
+    if (!declared) return void 0;
+    const names = [...declared.path, ...path.slice(depth)];
+    const file = (property === "description" && declared === desired ? desired?.description?.at.file : void 0) ?? (property === "owners" && declared === desired ? desired?.owners?.at.file : void 0) ?? (property === "tag" && declared === desired && key !== void 0 ? desired?.tags?.get(key)?.at.file : void 0) ?? declared.declaredAt.file;
+    return { file, yamlPath: yamlPathOf(names) };
+  }
+};
+function yamlPathOf(names) {
+  const keys = ["schemas", "tables", "columns"];
+  const path = [];
+  for (let i = 1; i < names.length; i++) path.push(keys[i - 1], names[i]);
+  return path;
+}
+async function writeEdits(root, edits) {
+  const byFile = /* @__PURE__ */ new Map();
+  for (const item of edits) {
+    let list = byFile.get(item.edit.file);
+    if (!list) byFile.set(item.edit.file, list = []);
+    list.push(item);
+  }
+  const written = [];
+  for (const [file, items] of byFile) {
+    const path = join8(root, file);
+    const text5 = await readFile2(path, "utf8");
+    const document2 = (0, import_yaml3.parseDocument)(text5, { uniqueKeys: false });
+    const splices = items.map(({ edit, yamlPath }) => scalarSplice(document2, yamlPath, edit));
+    let output;
+    if (splices.every((splice) => splice !== void 0)) output = spliceText(text5, splices);
+    else {
+      for (const { edit, yamlPath } of items) applyEdit(document2, yamlPath, edit);
+      output = document2.toString({ lineWidth: 0, flowCollectionPadding: true });
+    }
+    if (output !== text5) {
+      await writeFile3(path, output);
+      written.push(file);
+    }
+  }
+  return written;
+}
+function scalarSplice(document2, yamlPath, edit) {
+  if (edit.property === "owners" || edit.property === "tag" && edit.after === null || Array.isArray(edit.after)) return void 0;
+  let node = document2.contents;
+  let flow = false;
+  for (const key of yamlPath) {
+    if (!(0, import_yaml3.isMap)(node)) return void 0;
+    flow = node.flow === true;
+    node = node.get(key, true);
+  }
+  let scalar;
+  if (edit.property === "description") {
+    if ((0, import_yaml3.isScalar)(node)) scalar = node;
+    else if ((0, import_yaml3.isMap)(node)) {
+      flow = node.flow === true;
+      scalar = node.get("description", true);
+    }
+  } else if ((0, import_yaml3.isMap)(node) && edit.key !== void 0) {
+    const tags = node.get("tags", true);
+    if ((0, import_yaml3.isMap)(tags)) {
+      flow = tags.flow === true;
+      scalar = tags.get(edit.key, true);
+    }
+  }
+  if (!(0, import_yaml3.isScalar)(scalar) || !scalar.range || scalar.value === null || scalar.range[0] === scalar.range[1]) return void 0;
+  const source = scalarSource(scalar.type, edit.after, flow);
+  return source === void 0 ? void 0 : { start: scalar.range[0], end: scalar.range[1], text: source };
+}
+function scalarSource(type, value, inFlow) {
+  if (type === "BLOCK_LITERAL" || type === "BLOCK_FOLDED") return void 0;
+  if (value === null) return "null";
+  const render = (stringType) => (0, import_yaml3.stringify)(value, { lineWidth: 0, defaultStringType: stringType }).replace(/\n$/, "");
+  let source = render(type === "QUOTE_DOUBLE" || type === "QUOTE_SINGLE" ? type : "PLAIN");
+  if (inFlow && !/^["']/.test(source) && /[,[\]{}#]|: /.test(source)) source = render("QUOTE_DOUBLE");
+  return source.includes("\n") ? void 0 : source;
+}
+function spliceText(text5, splices) {
+  const ordered = [...splices].sort((a, b3) => a.start - b3.start);
+  let out = "";
+  let at2 = 0;
+  for (const splice of ordered) {
+    out += text5.slice(at2, splice.start) + splice.text;
+    at2 = splice.end;
+  }
+  return out + text5.slice(at2);
+}
+var CHILD_KEYS = /* @__PURE__ */ new Set(["schemas", "tables", "columns"]);
+function applyEdit(document2, yamlPath, edit) {
+  const object = objectMap(document2, yamlPath, edit.property === "description" ? edit.after : void 0);
+  if (!object) return;
+  if (edit.property === "description") setKey(document2, object, "description", edit.after);
+  else if (edit.property === "owners") {
+    const node = document2.createNode(edit.after ?? []);
+    if ((0, import_yaml3.isSeq)(node)) node.flow = true;
+    const existing = object.items.find((pair) => (0, import_yaml3.isScalar)(pair.key) && pair.key.value === "owners");
+    if (existing) existing.value = node;
+    else insertPair(document2, object, "owners", node);
+  } else if (edit.key !== void 0) {
+    const found = object.get("tags", true);
+    let map;
+    if ((0, import_yaml3.isMap)(found)) map = found;
+    else {
+      map = document2.createNode({});
+      map.flow = true;
+      const pair = object.items.find((item) => (0, import_yaml3.isScalar)(item.key) && item.key.value === "tags");
+      if (pair) pair.value = map;
+      else insertPair(document2, object, "tags", map);
+    }
+    if (edit.after === null && edit.before === null) return;
+    if (edit.after === null && map.has(edit.key)) map.delete(edit.key);
+    else setKey(document2, map, edit.key, edit.after);
+  }
+}
+function objectMap(document2, yamlPath, description) {
+  let node = document2.contents;
+  for (let i = 0; i < yamlPath.length; i++) {
+    const key = yamlPath[i];
+    if (!(0, import_yaml3.isMap)(node)) return void 0;
+    const parent = node;
+    let child = parent.get(key, true);
+    const isObject = i % 2 === 1;
+    const last = i === yamlPath.length - 1;
+    if (last && isObject && ((0, import_yaml3.isScalar)(child) || child === void 0 || child === null) && description !== void 0 && child !== void 0) {
+      if ((0, import_yaml3.isScalar)(child)) child.value = description;
+      else parent.set(key, description);
+      return void 0;
+    }
+    if ((0, import_yaml3.isScalar)(child) || child === null || child === void 0) {
+      const replacement = document2.createNode(isObject && (0, import_yaml3.isScalar)(child) && child.value !== null ? { description: child.value } : {});
+      if (child === void 0) insertPair(document2, parent, key, replacement, true);
+      else {
+        const pair = parent.items.find((item) => (0, import_yaml3.isScalar)(item.key) && item.key.value === key);
+        pair.value = replacement;
+      }
+      child = replacement;
+    }
+    node = child;
+  }
+  return (0, import_yaml3.isMap)(node) ? node : void 0;
+}
+function setKey(document2, map, key, value) {
+  const existing = map.items.find((pair) => (0, import_yaml3.isScalar)(pair.key) && pair.key.value === key);
+  if (existing && (0, import_yaml3.isScalar)(existing.value) && !Array.isArray(value)) existing.value.value = value;
+  else if (existing) existing.value = document2.createNode(value);
+  else insertPair(document2, map, key, document2.createNode(value));
+}
+function insertPair(document2, map, key, value, atEnd = false) {
+  const pair = document2.createPair(key, value);
+  const index = atEnd ? -1 : map.items.findIndex((item) => (0, import_yaml3.isScalar)(item.key) && CHILD_KEYS.has(String(item.key.value)));
+  if (index === -1) map.items.push(pair);
+  else map.items.splice(index, 0, pair);
+}
+function describePull(result) {
+  const show = (value) => value === void 0 ? "(unmanaged)" : JSON.stringify(value);
+  const what = (item) => item.property === "tag" ? `tag ${item.key}` : item.property;
+  return [
+    ...result.edits.map((edit) => `~ ${edit.address} ${what(edit)}: ${show(edit.before)} -> ${show(edit.after)}${edit.changedBy ? ` (by ${edit.changedBy})` : ""} [${edit.file}]`),
+    ...result.conflicts.map((issue2) => `! ${issue2.address} ${what(issue2)}: conflict: ${issue2.reason}; catalog ${show(issue2.catalog)}, YAML ${show(issue2.yaml)}`),
+    ...result.unsupported.map((issue2) => `- ${issue2.address} ${what(issue2)}: not written: ${issue2.reason}`)
+  ];
+}
+
+// src/report/values.ts
+var CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+function escapeControls(text5, paint = (escape3) => escape3) {
+  return text5.replace(CONTROLS, (control) => paint(`\\u${control.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}
 
 // src/action/pull-request.ts
 var CONTENTS = "contents: write";
@@ -80303,7 +81017,50 @@ async function proposeChanges(octokit, repo, proposal) {
 }
 
 // src/action/pull.ts
-var registered;
+function copied(root, stateDir) {
+  const skipped = /* @__PURE__ */ new Set([".git", "node_modules", stateDir.split(/[\\/]/)[0]]);
+  return (source) => {
+    const path = relative4(root, source);
+    return path === "" || !skipped.has(path.split(sep3)[0] ?? "");
+  };
+}
+var openMetadataEdits = async (project) => {
+  if (!project.config.openmetadata)
+    throw new ActionFailure(
+      "not-available",
+      "`command: pull` turns OpenMetadata edits into a pull request, and metaform.yaml configures no openmetadata: server",
+      "add openmetadata: { url: ${OPENMETADATA_URL}, token: ${OPENMETADATA_TOKEN} } to metaform.yaml and pass both variables to the step as env"
+    );
+  for (const warning2 of openMetadataWarnings(project)) warning(warning2);
+  const root = project.config.root;
+  const copy = await mkdtemp(join9(tmpdir3(), "metaform-pull-"));
+  try {
+    await cp(root, copy, { recursive: true, filter: copied(root, project.config.stateDir) });
+    const result = await pullCatalogEdits(await loadProject(copy));
+    const lines = describePull(result).map((line) => escapeControls(line));
+    for (const line of lines) info(line);
+    if (result.files.length === 0) return void 0;
+    const files = /* @__PURE__ */ new Map();
+    for (const file of result.files) files.set(file.split(sep3).join("/"), await readFile3(join9(copy, file), "utf8"));
+    const people = [...new Set(result.edits.flatMap((edit) => edit.changedBy ? [edit.changedBy] : []))];
+    const count2 = result.edits.length;
+    const fence = "```";
+    return {
+      files,
+      title: `metaform: ${count2} catalog edit${count2 === 1 ? "" : "s"} from OpenMetadata`,
+      body: [
+        `Edits made in OpenMetadata${people.length > 0 ? ` by ${people.map((person) => escapeControls(person)).join(", ")}` : ""}, written into the YAML by \`metaform pull\`. Review and merge; the apply on merge changes the sources.`,
+        "",
+        fence,
+        ...lines.map((line) => line.replaceAll(fence, "'''")),
+        fence
+      ].join("\n")
+    };
+  } finally {
+    await rm2(copy, { recursive: true, force: true });
+  }
+};
+var registered = openMetadataEdits;
 function branchName(run) {
   const suffix = run.project === "." ? "" : `-${run.project.replace(/[^A-Za-z0-9._-]+/g, "-")}`;
   return `metaform/pull${suffix}${run.target === "*" ? "" : `-${run.target.replace(/[^A-Za-z0-9._-]+/g, "-")}`}`;
@@ -80323,7 +81080,7 @@ async function pullCommand(run, provider = registered) {
     return;
   }
   const files = /* @__PURE__ */ new Map();
-  for (const [path, content] of edits.files) files.set(run.project === "." ? path : join8(run.project, path).split("\\").join("/"), content);
+  for (const [path, content] of edits.files) files.set(run.project === "." ? path : join9(run.project, path).split("\\").join("/"), content);
   const repository = context2.payload.repository;
   const outcome = await proposeChanges(githubClient(run.token), run.repo, {
     base: repository?.default_branch ?? "main",
@@ -80340,7 +81097,7 @@ async function pullCommand(run, provider = registered) {
 
 // src/action/main.ts
 function annotate(error2, run) {
-  const file = error2.location ? run && run.project !== "." ? join9(run.project, error2.location.file) : error2.location.file : void 0;
+  const file = error2.location ? run && run.project !== "." ? join10(run.project, error2.location.file) : error2.location.file : void 0;
   error(error2.hint ? `${error2.message} (${error2.hint})` : error2.message, {
     title: "metaform",
     ...file && error2.location ? { file, startLine: error2.location.line, startColumn: error2.location.col } : {}

@@ -9,6 +9,8 @@ import { driftCommand } from './commands/drift.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
 import { planCommand } from './commands/plan.js';
+import { pullCommand } from './commands/pull.js';
+import { pushCommand } from './commands/push.js';
 import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -77,6 +79,8 @@ export function buildProgram(): Command {
     .description('compare live state with the YAML; exit 2 on drift')
     .addOption(serviceOption())
     .addOption(formatOption())
+    .option('--no-catalog', 'with openmetadata: configured, compare the YAML with the source only (not three-way)')
+    .addHelpText('after', '\nWith openmetadata: in metaform.yaml, drift is three-way: for each managed property the YAML, the source\nand the catalog side by side, which differs, and who changed the catalog last. Exit 2 on any drift.')
     .action(run(async (options) => driftCommand(merged(options))));
 
   program
@@ -88,6 +92,29 @@ export function buildProgram(): Command {
     .option('--stdout', 'print the YAML instead of writing files')
     .option('--force', 'overwrite existing files')
     .action(run(async (options) => importCommand(merged(options))));
+
+  program
+    .command('pull')
+    .description("write people's OpenMetadata edits into the YAML files in place, for review")
+    .addOption(serviceOption())
+    .option('--since <time>', 'only edits made at or after this ISO 8601 time (default: the start of the last apply, else all)')
+    .option('--branch <name>', 'commit the edited files on this new git branch, ready for a pull request')
+    .option('--dry-run', 'list the edits without writing any file')
+    .addHelpText(
+      'after',
+      '\nEdits by bots (isBot users, openmetadata.botUsers) and by ingestion are never pulled. Running it twice writes\n' +
+        'nothing the second time. An edit that conflicts with an unapplied YAML change, or that the source cannot hold,\n' +
+        'is listed and not written.\n\nExit codes: 0 every edit found was written (or none was found), 1 error,\n' +
+        '2 an edit was listed and not written (a conflict, or a value the source cannot hold): a person decides.',
+    )
+    .action(run(async (options) => pullCommand(merged(options))));
+
+  program
+    .command('push')
+    .description('patch OpenMetadata with what the sources have and the catalog lacks (retries failed catalog writes)')
+    .addOption(serviceOption())
+    .addHelpText('after', '\nExit codes: 0 the catalog shows what the sources have, 1 a catalog write failed (each is listed) or error.')
+    .action(run(async (options) => pushCommand(merged(options))));
 
   program
     .command('status')

@@ -22,7 +22,30 @@ export interface ProjectConfig {
   metadataDirs: string[];
   stateDir: string;
   services: Map<string, ServiceEntry>;
-  openmetadata?: { url: string; token?: string };
+  openmetadata?: OpenMetadataConfig;
+}
+
+/** The `openmetadata:` block, interpolated, with its defaults. */
+export interface OpenMetadataConfig {
+  url: string;
+  /** Interpolated from ${VAR}: never printed, journaled or put in a plan. */
+  token?: string;
+  /** apply also patches the catalog (default false). */
+  push: boolean;
+  /** push may create a missing classification or tag (default false). */
+  createTags: boolean;
+  /** Catalog users whose edits are metaform's own, besides users flagged isBot. */
+  botUsers: string[];
+  /** The token is written as a literal in metaform.yaml instead of ${VAR} (a secret in git): warned about. */
+  literalToken: boolean;
+}
+
+interface RawOpenMetadata {
+  url: string;
+  token?: string;
+  push?: boolean;
+  createTags?: boolean;
+  botUsers?: string[];
 }
 
 interface RawService {
@@ -40,7 +63,7 @@ interface RawConfig {
   metadata?: string[];
   state?: string;
   services: Record<string, RawService>;
-  openmetadata?: { url: string; token?: string };
+  openmetadata?: RawOpenMetadata;
 }
 
 export async function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): Promise<ProjectConfig> {
@@ -77,9 +100,7 @@ export async function loadConfig(root: string, env: NodeJS.ProcessEnv = process.
       },
     });
   }
-  const openmetadata = config.openmetadata
-    ? (interpolateTree(config.openmetadata, env, []) as { url: string; token?: string })
-    : undefined;
+  const openmetadata = config.openmetadata ? openMetadataConfig(config.openmetadata, env) : undefined;
   return {
     root: resolve(root),
     file,
@@ -87,6 +108,19 @@ export async function loadConfig(root: string, env: NodeJS.ProcessEnv = process.
     stateDir: config.state ?? '.metaform',
     services,
     ...(openmetadata ? { openmetadata } : {}),
+  };
+}
+
+function openMetadataConfig(raw: RawOpenMetadata, env: NodeJS.ProcessEnv): OpenMetadataConfig {
+  const token = raw.token === undefined ? undefined : interpolate(raw.token, env).value;
+  return {
+    url: interpolate(raw.url, env).value,
+    ...(token !== undefined ? { token } : {}),
+    push: raw.push ?? false,
+    createTags: raw.createTags ?? false,
+    botUsers: raw.botUsers ?? [],
+    // A token is a secret: only a reference to the environment belongs in a file kept in git.
+    literalToken: raw.token !== undefined && raw.token !== '' && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(raw.token.trim()),
   };
 }
 

@@ -183,7 +183,8 @@ export async function readRuns(stateDir: string, limit: number): Promise<Journal
     throw error;
   });
   const listing: JournalListing = { runs: [], unreadable: [] };
-  const candidates = names.filter((name) => name.endsWith('.jsonl') || name.endsWith('.json')).sort().reverse();
+  // `<run id>.catalog.jsonl` holds a run's catalog writes (the CLI's push), not a run.
+  const candidates = names.filter((name) => (name.endsWith('.jsonl') || name.endsWith('.json')) && !name.endsWith('.catalog.jsonl')).sort().reverse();
   for (const name of candidates) {
     if (listing.runs.length >= limit) break;
     try {

@@ -1,37 +1,34 @@
-import { MetaformError } from '../core/errors.js';
+import type { OpenMetadataConfig } from '../core/config.js';
+import { formatLocation, MetaformError } from '../core/errors.js';
 import type { Project } from '../core/project.js';
 import { OpenMetadataClient, type ClientOptions } from './client.js';
 
-/**
- * The `openmetadata:` block of metaform.yaml. config.ts reads url and token; `push`,
- * `createTags` and `botUsers` are read here from the same block until the schema carries them.
- */
-export interface OpenMetadataSettings {
-  url: string;
-  token?: string;
-  /** Patch the catalog after apply. */
-  push: boolean;
-  /** Create a missing classification or tag when pushing a tag (default false). */
-  createTags: boolean;
-  /** User names whose catalog edits are metaform's own (its bot), besides users flagged isBot. */
-  botUsers: string[];
-}
+/** The `openmetadata:` block of metaform.yaml (typed and defaulted by config.ts). */
+export type OpenMetadataSettings = Omit<OpenMetadataConfig, 'literalToken'>;
 
 export function openMetadataSettings(project: Project): OpenMetadataSettings {
-  const raw = project.config.openmetadata as (Record<string, unknown> & { url: string; token?: string }) | undefined;
-  if (!raw) throw new MetaformError('no OpenMetadata server is configured', undefined, 'add openmetadata: { url: ${OPENMETADATA_URL}, token: ${OPENMETADATA_TOKEN} } to metaform.yaml');
+  const config = project.config.openmetadata;
+  if (!config) throw new MetaformError('no OpenMetadata server is configured', undefined, 'add openmetadata: { url: ${OPENMETADATA_URL}, token: ${OPENMETADATA_TOKEN} } to metaform.yaml');
   // An unset ${VAR} interpolates to an empty string.
   for (const key of ['url', 'token'] as const)
-    if (raw[key] === '')
+    if (config[key] === '')
       throw new MetaformError(`openmetadata.${key} is empty`, project.config.file.locate(['openmetadata', key]), 'set the environment variable it reads (a bot JWT or a personal access token for the token)');
-  const botUsers = Array.isArray(raw['botUsers']) ? raw['botUsers'].filter((name): name is string => typeof name === 'string') : [];
   return {
-    url: raw.url,
-    ...(raw.token ? { token: raw.token } : {}),
-    push: raw['push'] === true,
-    createTags: raw['createTags'] === true,
-    botUsers,
+    url: config.url,
+    ...(config.token ? { token: config.token } : {}),
+    push: config.push,
+    createTags: config.createTags,
+    botUsers: config.botUsers,
   };
+}
+
+/** What a user should fix in the `openmetadata:` block, without stopping the command (never showing the token). */
+export function openMetadataWarnings(project: Project): string[] {
+  const config = project.config.openmetadata;
+  if (!config?.literalToken) return [];
+  return [
+    `${formatLocation(project.config.file.locate(['openmetadata', 'token']))}: openmetadata.token is written in the file; a token is a secret and must not be kept in git: write token: \${OPENMETADATA_TOKEN} and set that variable`,
+  ];
 }
 
 export async function connectCatalog(project: Project, options: ClientOptions = {}): Promise<OpenMetadataClient> {

@@ -8,6 +8,7 @@ import { EXIT, load, output, type Output } from '../context.js';
 import { progressBar } from '../progress.js';
 import { interruptible, restoreTerminal, SIGNAL_EXIT } from '../signals.js';
 import { planWithProgress, printPlan, type PlanCliOptions } from './plan.js';
+import { pushAfterApply } from './push.js';
 
 export interface ApplyCliOptions extends PlanCliOptions {
   autoApprove?: boolean;
@@ -130,5 +131,7 @@ async function runApply(project: Awaited<ReturnType<typeof load>>, plan: Plan, i
   );
   if (report.failed) io.err('Run `metaform plan` to see what is left, `metaform status` for the errors.');
   if (interrupted) return SIGNAL_EXIT[interrupted];
-  return report.failed ? EXIT.error : EXIT.ok;
+  // openmetadata.push: the catalog is told what was applied; a failed catalog write fails the run too.
+  const catalogFailed = project.config.openmetadata?.push ? await pushAfterApply(project, plan, report, io) : false;
+  return report.failed || catalogFailed ? EXIT.error : EXIT.ok;
 }

@@ -1,8 +1,10 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MetaformError } from '../../core/errors.js';
-import { importService } from '../../core/import.js';
+import { importService, type ImportedFile } from '../../core/import.js';
+import { importFromCatalog } from '../../openmetadata/import.js';
 import { EXIT, load, output, type GlobalOptions } from '../context.js';
+import { warnAboutCatalog } from './pull.js';
 
 export interface ImportCliOptions extends GlobalOptions {
   service: string;
@@ -14,11 +16,15 @@ export interface ImportCliOptions extends GlobalOptions {
 
 export async function importCommand(options: ImportCliOptions): Promise<number> {
   const io = output(options);
-  if (options.from === 'openmetadata')
-    throw new MetaformError('import --from openmetadata is not available yet', undefined, 'import from the source database with --from source');
   // The metadata folder may not exist yet: import is what fills it.
   const project = await load(options, { allowMissingMetadata: true });
-  const files = await importService(project, options.service, options.database ? { databases: options.database } : {});
+  const databases = options.database ? { databases: options.database } : {};
+  let files: ImportedFile[];
+  if (options.from === 'openmetadata') {
+    warnAboutCatalog(project, io);
+    // Values the source cannot hold are left out of the YAML: said, not fatal.
+    files = await importFromCatalog(project, options.service, { ...databases, onSkipped: (message) => io.err(`${io.errColors.yellow('Warning:')} ${message}`) });
+  } else files = await importService(project, options.service, databases);
   for (const file of files) {
     if (options.stdout) {
       io.out(file.content);

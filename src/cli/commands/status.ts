@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { loadConfig } from '../../core/config.js';
 import { readRuns, type JournalRun } from '../../core/journal.js';
 import type { Colors } from '../../report/style.js';
+import { escapeControls } from '../../report/values.js';
 import { EXIT, output, projectDir, type GlobalOptions } from '../context.js';
+import { catalogJournalPath, readCatalogJournal } from './push.js';
 
 export interface StatusCliOptions extends GlobalOptions {
   limit: number;
@@ -61,6 +63,14 @@ export async function statusCommand(options: StatusCliOptions): Promise<number> 
     for (const operation of problems.slice(0, LISTED))
       io.out(`  ${paint.red('x')} ${operation.id}: ${operation.outcome === 'not-run' ? 'not run: ' : ''}${operation.error ?? operation.outcome}\n      ${operation.statements.join(';\n      ')}`);
     if (problems.length > LISTED) io.out(`  ... and ${problems.length - LISTED} more (\`metaform status --format json\` lists them all)`);
+  }
+  const catalog = await readCatalogJournal(catalogJournalPath(join(config.root, config.stateDir, 'runs', `${latest.id}.jsonl`)));
+  const catalogFailures = catalog.filter((line) => line.type === 'catalog-error' || line.outcome === 'failed');
+  if (catalogFailures.length > 0) {
+    io.out(`\nCatalog writes that failed in the latest run (${catalogFailures.length}; \`metaform push\` retries them):`);
+    for (const line of catalogFailures.slice(0, LISTED))
+      io.out(`  ${paint.red('x')} ${line.type === 'catalog-error' ? 'OpenMetadata: the push could not start' : escapeControls(line.id)}: ${escapeControls(line.error ?? 'failed')}`);
+    if (catalogFailures.length > LISTED) io.out(`  ... and ${catalogFailures.length - LISTED} more`);
   }
   if (latest.skipped.length > 0) {
     io.out(`\nPending (skipped by the plan, ${latest.skipped.length} change${latest.skipped.length === 1 ? '' : 's'}):`);
