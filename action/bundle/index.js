@@ -75610,7 +75610,7 @@ function assemblePlan(services, meta = {}) {
     for (const change of input.changes) {
       const operation = operationOf.get(change.id);
       const reason = skipReason.get(change.id) ?? (operation === void 0 ? "the connector rendered no statement for this change" : void 0);
-      const planned = { ...change };
+      const planned = change;
       if (operation !== void 0) planned.operation = operation;
       if (reason !== void 0) planned.skipped = reason;
       changes.push(planned);

@@ -87,6 +87,7 @@ export function renderService(input: ServicePlanInput): RenderedService {
   return result;
 }
 
+/** Pure but for one thing: the input changes are the plan's changes, given their operation or skip reason. */
 export function assemblePlan(
   services: ServicePlanInput[],
   meta: { createdAt?: string; metaformVersion?: string; git?: Plan['git']; warnings?: string[] } = {},
@@ -103,7 +104,8 @@ export function assemblePlan(
     for (const change of input.changes) {
       const operation = operationOf.get(change.id);
       const reason = skipReason.get(change.id) ?? (operation === undefined ? 'the connector rendered no statement for this change' : undefined);
-      const planned: PlannedChange = { ...change };
+      // The diff's change objects become the plan's (no copy: 200,000 of them are 30 MB).
+      const planned: PlannedChange = change;
       if (operation !== undefined) planned.operation = operation;
       if (reason !== undefined) planned.skipped = reason;
       changes.push(planned);
