@@ -20,6 +20,10 @@ import { threeWayDrift } from '../src/openmetadata/drift.js';
 import { readSource, serviceHandle } from '../src/openmetadata/source.js';
 import { manualTag, startOpenMetadataEmulator } from '../test/emulators/openmetadata/server.js';
 
+// `npm run bench` runs this after bench/run.ts; BENCH_ENGINES without `openmetadata` skips it.
+const engines = process.env['BENCH_ENGINES'];
+if (engines !== undefined && !engines.split(',').includes('openmetadata')) process.exit(0);
+
 const tables = Number(process.env['BENCH_TABLES'] ?? 10_000);
 const columns = Number(process.env['BENCH_COLUMNS'] ?? 20);
 const edits = Math.min(1_000, tables);

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: builds large catalogs on each engine and measures plan and apply next to the
  * engine's own client. BENCH_TABLES / BENCH_COLUMNS / BENCH_CHANGES / BENCH_COLUMN_TABLES /
- * BENCH_ENGINES (postgres,postgres-columns,mysql,clickhouse) override; BENCH_CLICKHOUSE_ENGINE picks the chDB table
+ * BENCH_ENGINES (postgres,postgres-columns,mysql,clickhouse,snowflake,databricks; openmetadata runs in
+ * bench/openmetadata.ts, after this) override; BENCH_CLICKHOUSE_ENGINE picks the chDB table
  * engine (Memory by default, or MergeTree). bench/results.json keeps the last result
  * of each engine: a run replaces the entries of the engines it ran and keeps the others.
  */
@@ -35,7 +36,7 @@ const defaults: Record<string, BenchOptions> = {
   databricks: { tables: 10_000, columnsPerTable: 20, changes: 10_000, columnTables: 500 },
 };
 
-const selected = (process.env['BENCH_ENGINES'] ?? Object.keys(engines).join(',')).split(',');
+const selected = (process.env['BENCH_ENGINES'] ?? Object.keys(engines).join(',')).split(',').filter((name) => name !== 'openmetadata');
 const results: BenchResult[] = [];
 for (const name of selected) {
   const run = engines[name];
