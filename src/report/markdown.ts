@@ -7,7 +7,7 @@ import { escapeControls } from './values.js';
 const CELL_CHARACTERS = 300;
 
 /** Escapes text for a Markdown table cell (pipes, newlines, backticks, HTML and control characters). */
-function cell(value: string | null): string {
+export function markdownCell(value: string | null): string {
   if (value === null) return '_(none)_';
   const escaped = escapeControls(
     value
@@ -25,8 +25,8 @@ const ACTION = { add: '➕ add', update: '✏️ change', remove: '➖ remove' }
 
 function row(change: PlannedChange): string {
   const property = change.property === 'tag' ? `tag \`${escapeControls(change.key ?? '').replaceAll('`', "'")}\`` : change.property;
-  const action = change.skipped !== undefined ? `⚠️ skipped: ${cell(change.skipped)}` : ACTION[change.action];
-  return `| ${action} | \`${escapeControls(change.address).replaceAll('`', "'")}\` | ${property} | ${cell(change.before)} | ${cell(change.after)} |`;
+  const action = change.skipped !== undefined ? `⚠️ skipped: ${markdownCell(change.skipped)}` : ACTION[change.action];
+  return `| ${action} | \`${escapeControls(change.address).replaceAll('`', "'")}\` | ${property} | ${markdownCell(change.before)} | ${markdownCell(change.after)} |`;
 }
 
 /** The longest run of backticks in `text` (ClickHouse and MySQL quote every identifier with them). */
@@ -54,7 +54,7 @@ function* sqlLines(plan: Plan): Generator<string> {
 export function* planMarkdownLines(plan: Plan, kind: 'plan' | 'drift'): Generator<string> {
   yield kind === 'plan' ? '### metaform plan' : '### metaform drift report';
   yield '';
-  for (const warning of plan.warnings) yield* [`> ⚠️ ${cell(warning)}`, ''];
+  for (const warning of plan.warnings) yield* [`> ⚠️ ${markdownCell(warning)}`, ''];
   if (plan.changes.length === 0) {
     yield noChangesLine(plan, kind);
     return;

@@ -7,6 +7,7 @@ import type { Level } from '../core/model.js';
 import type { ThreeWayRow } from '../openmetadata/drift.js';
 import type { Colors } from './style.js';
 import { escapeControls, show } from './values.js';
+import { markdownCell as cell } from './markdown.js';
 
 /** An object the YAML names that one side lacks. */
 export interface ThreeWayMissing {
@@ -111,22 +112,6 @@ function* arrayLines(name: string, items: readonly unknown[], comma: string): Ge
   yield `      ]${comma}`;
 }
 
-/** Cell text is cut here: a drift issue is no place for a whole long description. */
-const CELL_CHARACTERS = 300;
-
-function cell(value: string | null): string {
-  if (value === null) return '_(none)_';
-  const escaped = escapeControls(
-    value
-      .replaceAll('&', '&amp;')
-      .replaceAll('<', '&lt;')
-      .replaceAll('>', '&gt;')
-      .replaceAll('|', '\\|')
-      .replaceAll('`', '&#96;')
-      .replace(/\r?\n/g, '<br>'),
-  );
-  return escaped.length > CELL_CHARACTERS ? `${escaped.slice(0, CELL_CHARACTERS)}…` : escaped;
-}
 
 function code(text: string): string {
   return `\`${escapeControls(text).replaceAll('`', "'").replaceAll('|', '\\|')}\``;
