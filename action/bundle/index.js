@@ -50255,7 +50255,7 @@ var require_named_placeholders = __commonJS({
         }
         return s;
       }
-      function join11(tree) {
+      function join12(tree) {
         if (tree.length === 1) {
           return tree;
         }
@@ -50281,7 +50281,7 @@ var require_named_placeholders = __commonJS({
         if (cache && (tree = cache.get(query))) {
           return toArrayParams(tree, paramsObj);
         }
-        tree = join11(parse3(query));
+        tree = join12(parse3(query));
         if (cache) {
           cache.set(query, tree);
         }
@@ -67038,7 +67038,7 @@ var require_dist5 = __commonJS({
 });
 
 // src/action/main.ts
-import { join as join10 } from "node:path";
+import { join as join11 } from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -76402,7 +76402,7 @@ function readMarker(kind, body) {
 
 // src/action/plan.ts
 import { mkdir as mkdir2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 
 // src/connectors/shared/render.ts
 function renderEachChange(changes, render) {
@@ -77916,7 +77916,7 @@ var mysqlConnector = {
 // src/connectors/snowflake/client.ts
 import { mkdirSync as mkdirSync2 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 
 // src/connectors/snowflake/names.ts
 var UNQUOTED = /^[A-Za-z_][A-Za-z0-9_$]*$/;
@@ -78356,6 +78356,29 @@ function keepOnly(changes, keep) {
   changes.length = kept;
 }
 
+// src/connectors/shared/driver.ts
+import { createRequire } from "node:module";
+import { join as join4 } from "node:path";
+import { pathToFileURL } from "node:url";
+function isNotFound(error2, name) {
+  const code = error2?.code;
+  return (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && String(error2.message).includes(name);
+}
+async function importDriver(name, load, from = process.cwd()) {
+  try {
+    return await load();
+  } catch (error2) {
+    if (!isNotFound(error2, name)) throw error2;
+  }
+  let resolved;
+  try {
+    resolved = createRequire(join4(from, "package.json")).resolve(name);
+  } catch {
+    throw new MetaformError(`the ${name} client is not installed`, void 0, `install it beside metaform or in the project: npm install ${name}`);
+  }
+  return await import(pathToFileURL(resolved).href);
+}
+
 // src/connectors/snowflake/client.ts
 var TRANSIENT = /* @__PURE__ */ new Set(["000625", "000630", "000604", "390114", "401001", "401002", "401003", "ECONNRESET", "ETIMEDOUT"]);
 var SNOWFLAKE_RETRY = {
@@ -78369,11 +78392,11 @@ function loadSnowflakeDriver() {
     process.env["SNOWFLAKE_DISABLE_PLATFORM_DETECTION"] ??= "true";
     process.env["SF_TELEMETRY_DISABLE_CONNECTION_SHAPE"] ??= "1";
     if (process.env["SF_OCSP_RESPONSE_CACHE_DIR"] === void 0) {
-      const cache = join4(tmpdir2(), "metaform-snowflake-cache");
+      const cache = join5(tmpdir2(), "metaform-snowflake-cache");
       mkdirSync2(cache, { recursive: true });
       process.env["SF_OCSP_RESPONSE_CACHE_DIR"] = cache;
     }
-    const module = await import("snowflake-sdk");
+    const module = await importDriver("snowflake-sdk", () => import("snowflake-sdk"));
     const sdk = module.default ?? module;
     sdk.configure({ logLevel: "OFF", useEnvProxy: false, additionalLogToConsole: false });
     return sdk;
@@ -78930,7 +78953,7 @@ var Interrupted = class extends Error {
 var driver2;
 async function loadDriver(target) {
   process.env["DATABRICKS_TELEMETRY_DISABLED"] ??= "1";
-  driver2 ??= import("@databricks/sql").then((module) => module.default ?? module);
+  driver2 ??= importDriver("@databricks/sql", () => import("@databricks/sql")).then((module) => module.default ?? module);
   return driver2.catch((error2) => {
     driver2 = void 0;
     throw new MetaformError(`${target}: cannot load the @databricks/sql client: ${messageOf(error2)}`, void 0, "run npm install in the directory metaform runs from");
@@ -78992,7 +79015,7 @@ function connectorFor(type) {
 
 // src/core/config.ts
 import { access as access2 } from "node:fs/promises";
-import { join as join5, resolve as resolve2 } from "node:path";
+import { join as join6, resolve as resolve2 } from "node:path";
 
 // src/core/env.ts
 var REFERENCE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -79336,7 +79359,7 @@ function editDistance(a, b3) {
 // src/core/config.ts
 var CONFIG_FILE = "metaform.yaml";
 async function loadConfig(root, env = process.env) {
-  const path = join5(resolve2(root), CONFIG_FILE);
+  const path = join6(resolve2(root), CONFIG_FILE);
   try {
     await access2(path);
   } catch (error2) {
@@ -79404,7 +79427,7 @@ function interpolateTree(value, env, missing) {
 
 // src/core/desired.ts
 import { readdir as readdir2, realpath, stat as stat2 } from "node:fs/promises";
-import { join as join6, relative as relative3, resolve as resolve3, sep as sep2 } from "node:path";
+import { join as join7, relative as relative3, resolve as resolve3, sep as sep2 } from "node:path";
 var import_yaml2 = __toESM(require_dist5(), 1);
 var YAML_NAME = /\.ya?ml$/;
 async function listMetadataFiles(root, dirs, options = {}) {
@@ -79418,10 +79441,10 @@ async function listMetadataFiles(root, dirs, options = {}) {
     realDirs.add(realDir);
     const entries = (await readdir2(dir, { withFileTypes: true })).sort((a, b3) => a.name < b3.name ? -1 : a.name > b3.name ? 1 : 0);
     for (const entry of entries) {
-      const path = join6(dir, entry.name);
-      if (entry.isDirectory()) await walk(path, join6(realDir, entry.name));
+      const path = join7(dir, entry.name);
+      if (entry.isDirectory()) await walk(path, join7(realDir, entry.name));
       else if (entry.isFile()) {
-        if (YAML_NAME.test(entry.name)) addFile(path, join6(realDir, entry.name));
+        if (YAML_NAME.test(entry.name)) addFile(path, join7(realDir, entry.name));
       } else if (entry.isSymbolicLink()) {
         let target;
         let isDirectory2;
@@ -79949,7 +79972,7 @@ async function planProject(run, kind) {
   const { plan, missing } = await createPlan(project, { ...run.services ? { services: run.services } : {}, allowMissing: kind === "drift" });
   const hash = planHash(plan);
   await mkdir2(run.planDir, { recursive: true });
-  const path = join7(run.planDir, `${slug(run)}-${kind}.json`);
+  const path = join8(run.planDir, `${slug(run)}-${kind}.json`);
   await writeFile2(path, `${JSON.stringify(plan, null, 2)}
 `);
   setOutput("has-changes", plan.changes.length > 0 || missing.length > 0 ? "true" : "false");
@@ -80250,11 +80273,11 @@ async function driftCommand(run) {
 // src/action/pull.ts
 import { cp, mkdtemp, readFile as readFile3, rm as rm2 } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join9, relative as relative4, sep as sep3 } from "node:path";
+import { join as join10, relative as relative4, sep as sep3 } from "node:path";
 
 // src/openmetadata/pull.ts
 import { readFile as readFile2, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join8 } from "node:path";
+import { join as join9 } from "node:path";
 var import_yaml3 = __toESM(require_dist5(), 1);
 
 // src/openmetadata/fqn.ts
@@ -80808,7 +80831,7 @@ async function writeEdits(root, edits) {
   }
   const written = [];
   for (const [file, items] of byFile) {
-    const path = join8(root, file);
+    const path = join9(root, file);
     const text5 = await readFile2(path, "utf8");
     const document2 = (0, import_yaml3.parseDocument)(text5, { uniqueKeys: false });
     const splices = items.map(({ edit, yamlPath }) => scalarSplice(document2, yamlPath, edit));
@@ -81033,7 +81056,7 @@ var openMetadataEdits = async (project) => {
     );
   for (const warning2 of openMetadataWarnings(project)) warning(warning2);
   const root = project.config.root;
-  const copy = await mkdtemp(join9(tmpdir3(), "metaform-pull-"));
+  const copy = await mkdtemp(join10(tmpdir3(), "metaform-pull-"));
   try {
     await cp(root, copy, { recursive: true, filter: copied(root, project.config.stateDir) });
     const result = await pullCatalogEdits(await loadProject(copy));
@@ -81041,7 +81064,7 @@ var openMetadataEdits = async (project) => {
     for (const line of lines) info(line);
     if (result.files.length === 0) return void 0;
     const files = /* @__PURE__ */ new Map();
-    for (const file of result.files) files.set(file.split(sep3).join("/"), await readFile3(join9(copy, file), "utf8"));
+    for (const file of result.files) files.set(file.split(sep3).join("/"), await readFile3(join10(copy, file), "utf8"));
     const people = [...new Set(result.edits.flatMap((edit) => edit.changedBy ? [edit.changedBy] : []))];
     const count2 = result.edits.length;
     const fence = "```";
@@ -81080,7 +81103,7 @@ async function pullCommand(run, provider = registered) {
     return;
   }
   const files = /* @__PURE__ */ new Map();
-  for (const [path, content] of edits.files) files.set(run.project === "." ? path : join9(run.project, path).split("\\").join("/"), content);
+  for (const [path, content] of edits.files) files.set(run.project === "." ? path : join10(run.project, path).split("\\").join("/"), content);
   const repository = context2.payload.repository;
   const outcome = await proposeChanges(githubClient(run.token), run.repo, {
     base: repository?.default_branch ?? "main",
@@ -81097,7 +81120,7 @@ async function pullCommand(run, provider = registered) {
 
 // src/action/main.ts
 function annotate(error2, run) {
-  const file = error2.location ? run && run.project !== "." ? join10(run.project, error2.location.file) : error2.location.file : void 0;
+  const file = error2.location ? run && run.project !== "." ? join11(run.project, error2.location.file) : error2.location.file : void 0;
   error(error2.hint ? `${error2.message} (${error2.hint})` : error2.message, {
     title: "metaform",
     ...file && error2.location ? { file, startLine: error2.location.line, startColumn: error2.location.col } : {}

@@ -5,6 +5,7 @@ import { runEachOperation, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
 import { readDatabricksCatalog, readHiveMetastore, type CatalogRead } from './catalog.js';
 import { HIVE_METASTORE } from './dialect.js';
+import { importDriver } from '../shared/driver.js';
 
 type Sdk = typeof import('@databricks/sql');
 type SqlSession = Awaited<ReturnType<DBSQLClient['openSession']>>;
@@ -285,7 +286,7 @@ let driver: Promise<Sdk> | undefined;
 async function loadDriver(target: string): Promise<Sdk> {
   // Telemetry is off per client too; the variable also stops the feature-flag request.
   process.env['DATABRICKS_TELEMETRY_DISABLED'] ??= '1';
-  driver ??= import('@databricks/sql').then((module) => ((module as Sdk & { default?: Sdk }).default ?? module) as Sdk);
+  driver ??= importDriver('@databricks/sql', () => import('@databricks/sql')).then((module) => ((module as Sdk & { default?: Sdk }).default ?? module) as Sdk);
   return driver.catch((error: unknown) => {
     driver = undefined;
     throw new MetaformError(`${target}: cannot load the @databricks/sql client: ${messageOf(error)}`, undefined, 'run npm install in the directory metaform runs from');

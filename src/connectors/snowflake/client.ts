@@ -10,6 +10,7 @@ import { readSnowflakeDatabase, type TagReading } from './catalog.js';
 import { TAG_OBJECT_CHANGE } from './dialect.js';
 import { nameToRead, storedName, tagSchemaOf } from './names.js';
 import { checkTagObjects, confirmTagsInRealTime, keepOnly, readTagsInRealTime, type TagContext } from './tags.js';
+import { importDriver } from '../shared/driver.js';
 
 type SnowflakeSdk = typeof import('snowflake-sdk');
 
@@ -43,7 +44,7 @@ export function loadSnowflakeDriver(): Promise<SnowflakeSdk> {
       mkdirSync(cache, { recursive: true });
       process.env['SF_OCSP_RESPONSE_CACHE_DIR'] = cache;
     }
-    const module = (await import('snowflake-sdk')) as SnowflakeSdk & { default?: SnowflakeSdk };
+    const module = (await importDriver('snowflake-sdk', () => import('snowflake-sdk'))) as SnowflakeSdk & { default?: SnowflakeSdk };
     const sdk = module.default ?? module;
     sdk.configure({ logLevel: 'OFF', useEnvProxy: false, additionalLogToConsole: false });
     return sdk;
