@@ -4,6 +4,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startPglite, type TestPostgres } from './support/postgres.js';
+import { readRuns } from '../src/core/journal.js';
+import { applyPlan, createPlan, InterruptedBeforeRun } from '../src/core/pipeline.js';
+import { loadProject } from '../src/core/project.js';
 import { metaform } from './support/cli.js';
 import { tempProject, type TempProject } from './support/project.js';
 
@@ -68,6 +71,20 @@ describe('saved plans and reports through the CLI', () => {
       assert.equal(applied.code, 0, applied.stderr);
       assert.match(applied.stdout, /Nothing to apply: the plan's 1 change is skipped/);
       assert.match(JSON.parse(await readFile(planFile, 'utf8')).changes[0].skipped, /NUL/);
+    } finally {
+      await project.write('metadata/first.yaml', { service: 'first', database: 'postgres', schemas: { shop: { tables: { a: 'Table a' } } } });
+    }
+  });
+
+  it('stopped before any operation starts, an apply runs nothing and journals nothing', async () => {
+    await project.write('metadata/first.yaml', { service: 'first', database: 'postgres', schemas: { shop: { tables: { a: 'Table a, again' } } } });
+    try {
+      const loaded = await loadProject(project.dir);
+      const { plan } = await createPlan(loaded);
+      assert.equal(plan.operations.length, 1);
+      await assert.rejects(applyPlan(loaded, plan, { signal: AbortSignal.abort() }), InterruptedBeforeRun);
+      assert.equal(await comment('a'), 'Table a');
+      assert.equal((await readRuns(join(project.dir, '.metaform'), 100)).runs.some((run) => run.planCreatedAt === plan.createdAt), false);
     } finally {
       await project.write('metadata/first.yaml', { service: 'first', database: 'postgres', schemas: { shop: { tables: { a: 'Table a' } } } });
     }

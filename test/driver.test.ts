@@ -16,7 +16,8 @@ describe('loading a database client on demand', () => {
       await writeFile(join(project, 'node_modules', name, 'index.js'), 'exports.kind = "fake";\n');
       const loaded = await importDriver<{ default: { kind: string } }>(name, () => import(name), join(project, 'sub', 'folder'));
       assert.equal(loaded.default.kind, 'fake');
-      await assert.rejects(importDriver('metaform-test-no-such-driver', () => import('metaform-test-no-such-driver'), project), (error: unknown) => {
+      const missing = 'metaform-test-no-such-driver';
+      await assert.rejects(importDriver(missing, () => import(missing), project), (error: unknown) => {
         assert.ok(error instanceof MetaformError);
         assert.match(String(error), /the metaform-test-no-such-driver client is not installed\n {2}hint: install it beside metaform or in the project: npm install metaform-test-no-such-driver/);
         return true;

@@ -75881,6 +75881,11 @@ async function createPlan(project, options = {}) {
   const plan = assemblePlan(inputs, { metaformVersion: VERSION7, warnings, ...git ? { git } : {} });
   return { plan, missing, queries };
 }
+var InterruptedBeforeRun = class extends MetaformError {
+  constructor() {
+    super("interrupted before any operation ran: nothing was applied");
+  }
+};
 async function applyPlan(project, plan, options = {}) {
   const startedAt = /* @__PURE__ */ new Date();
   const byService = groupBy(plan.operations, (operation) => operation.service);
@@ -75912,6 +75917,7 @@ async function applyPlan(project, plan, options = {}) {
       if (context3) targets.push({ session, connector: context3.connector, service: context3.service });
     }
     await verifyPlan(plan, targets);
+    if (options.signal?.aborted) throw new InterruptedBeforeRun();
     const runId = newRunId(startedAt);
     const journal = JournalWriter.open(join3(project.config.root, project.config.stateDir), {
       id: runId,

@@ -157,6 +157,13 @@ export interface ApplyReport {
   failed: number;
 }
 
+/** Apply was stopped (SIGINT, SIGTERM) before any operation started: nothing was applied. */
+export class InterruptedBeforeRun extends MetaformError {
+  constructor() {
+    super('interrupted before any operation ran: nothing was applied');
+  }
+}
+
 export interface ApplyRun {
   id: string;
   summary: JournalSummary;
@@ -201,6 +208,8 @@ export async function applyPlan(project: Project, plan: Plan, options: ApplyOpti
       if (context) targets.push({ session, connector: context.connector, service: context.service });
     }
     await verifyPlan(plan, targets);
+    // Stopped while locking or checking: nothing ran, so there is nothing to journal.
+    if (options.signal?.aborted) throw new InterruptedBeforeRun();
 
     const runId = newRunId(startedAt);
     const journal = JournalWriter.open(join(project.config.root, project.config.stateDir), {

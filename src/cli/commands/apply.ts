@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { MetaformError, MetaformErrors } from '../../core/errors.js';
-import { applyPlan, type ApplyReport } from '../../core/pipeline.js';
+import { applyPlan, InterruptedBeforeRun, type ApplyReport } from '../../core/pipeline.js';
 import { PLAN_FORMAT_VERSION, planForServices, type Plan } from '../../core/plan.js';
 import { schemaValidator } from '../../core/schemas.js';
 import { EXIT, load, output, type Output } from '../context.js';
@@ -111,6 +111,11 @@ async function runApply(project: Awaited<ReturnType<typeof load>>, plan: Plan, i
         if (result.outcome === 'failed') io.err(`${io.errColors.red('failed')} ${operation.id}: ${result.error ?? result.outcome}`);
       },
     });
+  } catch (error) {
+    const signal = interruption.received();
+    if (!(error instanceof InterruptedBeforeRun) || !signal) throw error;
+    io.out(`Apply interrupted by ${signal} before any operation ran: nothing was applied.`);
+    return SIGNAL_EXIT[signal];
   } finally {
     progress.stop();
     interruption.release();
