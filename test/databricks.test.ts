@@ -414,6 +414,8 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
         assert.match(error.message, /tag key cost-center contains "-"/);
         assert.match(error.message, /tag ok on lake\.main\.sales\.orders is 1001 characters long; Databricks allows at most 1000/);
         assert.match(error.message, /tag key a:b contains ":"/);
+        assert.match(error.message, /hint: write a key of at most 255 characters without \. , - = \/ :/);
+        assert.doesNotMatch(error.message, /DATABASE\.SCHEMA\.TAG/, 'Snowflake’s hint is not Databricks’');
         return true;
       });
     } finally {

@@ -78526,7 +78526,7 @@ var snowflakeConnector = {
   canonicalTagKey(key, service) {
     const tagSchema = tagSchemaOf(service.options);
     const tag = resolveTagKey(key, tagSchema);
-    return "error" in tag ? tag : tagKeyFor(tag, tagSchema);
+    return "error" in tag ? { ...tag, hint: "write the tag name, or DATABASE.SCHEMA.TAG" } : tagKeyFor(tag, tagSchema);
   },
   render: (changes, snapshot, service) => renderSnowflake(changes, snapshot, service),
   describeTarget: (service) => {
@@ -78978,11 +78978,12 @@ var DATABRICKS_CAPABILITIES = {
   tagLimits: { perObject: 50, valueLength: 1e3 }
 };
 function checkDatabricksTagKey(key) {
-  if (key.length === 0) return { error: "a Databricks tag key cannot be empty" };
+  const hint = "write a key of at most 255 characters without . , - = / :";
+  if (key.length === 0) return { error: "a Databricks tag key cannot be empty", hint };
   if ([...key].length > DATABRICKS_TAG_KEY_LENGTH)
-    return { error: `tag key ${key.slice(0, 40)}... is ${[...key].length} characters long; Databricks allows at most ${DATABRICKS_TAG_KEY_LENGTH}` };
+    return { error: `tag key ${key.slice(0, 40)}... is ${[...key].length} characters long; Databricks allows at most ${DATABRICKS_TAG_KEY_LENGTH}`, hint };
   const bad = FORBIDDEN_IN_TAG_KEYS.exec(key);
-  if (bad) return { error: `tag key ${key} contains "${bad[0]}"; Databricks tag keys cannot contain . , - = / :` };
+  if (bad) return { error: `tag key ${key} contains "${bad[0]}"; Databricks tag keys cannot contain . , - = / :`, hint };
   return key;
 }
 function databricksFamily(type, flavour) {
@@ -79704,7 +79705,7 @@ function checkTagLimits(connector, service, object, errors) {
       );
     const canonical = connector.canonicalTagKey?.(key, service);
     if (canonical === void 0) continue;
-    if (typeof canonical !== "string") errors.add(`${canonical.error} (on ${address})`, at2, "write the tag name, or DATABASE.SCHEMA.TAG");
+    if (typeof canonical !== "string") errors.add(`${canonical.error} (on ${address})`, at2, canonical.hint ?? "write the key as the system allows it");
     else if (canonical !== key) errors.add(`tag key ${key} on ${address} names the tag ${canonical} (${system} folds unquoted names to upper case)`, at2, `write it as ${canonical}`);
   }
   if (limits?.perObject !== void 0 && set > limits.perObject) {

@@ -139,7 +139,7 @@ export interface Connector {
    * How a YAML tag key must be written (engines whose tag keys are identifiers): the key as
    * metaform reads it back, or why the key names no tag. Validation asks for that spelling.
    */
-  canonicalTagKey?(key: string, service: ServiceConfig): string | { error: string };
+  canonicalTagKey?(key: string, service: ServiceConfig): string | { error: string; hint?: string };
   /**
    * Pure: render statements for the changes of one database, given the live snapshot and the
    * server facts of that database (see serverFactsOf).

@@ -24,7 +24,7 @@ export function checkTagLimits(connector: Connector, service: ServiceConfig, obj
       );
     const canonical = connector.canonicalTagKey?.(key, service);
     if (canonical === undefined) continue;
-    if (typeof canonical !== 'string') errors.add(`${canonical.error} (on ${address})`, at, 'write the tag name, or DATABASE.SCHEMA.TAG');
+    if (typeof canonical !== 'string') errors.add(`${canonical.error} (on ${address})`, at, canonical.hint ?? 'write the key as the system allows it');
     else if (canonical !== key) errors.add(`tag key ${key} on ${address} names the tag ${canonical} (${system} folds unquoted names to upper case)`, at, `write it as ${canonical}`);
   }
   // With prune on, the YAML map is the object's whole tag set; otherwise other tags may add to it at the source.

@@ -16,12 +16,13 @@ export const DATABRICKS_CAPABILITIES: Capabilities = {
 };
 
 /** A tag key Databricks accepts, or why not (checked at validation, before anything connects). */
-export function checkDatabricksTagKey(key: string): string | { error: string } {
-  if (key.length === 0) return { error: 'a Databricks tag key cannot be empty' };
+export function checkDatabricksTagKey(key: string): string | { error: string; hint: string } {
+  const hint = 'write a key of at most 255 characters without . , - = / :';
+  if (key.length === 0) return { error: 'a Databricks tag key cannot be empty', hint };
   if ([...key].length > DATABRICKS_TAG_KEY_LENGTH)
-    return { error: `tag key ${key.slice(0, 40)}... is ${[...key].length} characters long; Databricks allows at most ${DATABRICKS_TAG_KEY_LENGTH}` };
+    return { error: `tag key ${key.slice(0, 40)}... is ${[...key].length} characters long; Databricks allows at most ${DATABRICKS_TAG_KEY_LENGTH}`, hint };
   const bad = FORBIDDEN_IN_TAG_KEYS.exec(key);
-  if (bad) return { error: `tag key ${key} contains "${bad[0]}"; Databricks tag keys cannot contain . , - = / :` };
+  if (bad) return { error: `tag key ${key} contains "${bad[0]}"; Databricks tag keys cannot contain . , - = / :`, hint };
   return key;
 }
 

@@ -32,7 +32,7 @@ export const snowflakeConnector: Connector = {
   canonicalTagKey(key, service) {
     const tagSchema = tagSchemaOf(service.options);
     const tag = resolveTagKey(key, tagSchema);
-    return 'error' in tag ? tag : tagKeyFor(tag, tagSchema);
+    return 'error' in tag ? { ...tag, hint: 'write the tag name, or DATABASE.SCHEMA.TAG' } : tagKeyFor(tag, tagSchema);
   },
   render: (changes, snapshot, service) => renderSnowflake(changes, snapshot, service),
   describeTarget: (service) => {
