@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Scalar } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { MetaformError, MetaformErrors } from './errors.js';
+import { tryDocumentFromTokens } from './yaml-tokens.js';
 import type { SourceLocation } from './model.js';
 
 /** A parsed YAML file that can say where any value in it was written. */
@@ -27,6 +28,11 @@ export class YamlFile {
   }
 
   static parse(text: string, path: string, root: string): YamlFile {
+    // An ordinary file (block maps of text) is built from the parser's tokens; anything else, and
+    // every file with a problem to report, is composed the usual way.
+    const tokenLines = new LineCounter();
+    const fromTokens = tryDocumentFromTokens(text, tokenLines);
+    if (fromTokens) return new YamlFile(path, displayPath(path, root), fromTokens, tokenLines, text);
     const lines = new LineCounter();
     // Duplicate keys are found by buildIndex in one pass; yaml's uniqueKeys compares every pair.
     const document = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
