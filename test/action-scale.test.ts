@@ -151,3 +151,25 @@ describe('action: plans of 5,000 and 200,000 changes', () => {
     assert.ok(summaryReport.shownChanges > comment.shownChanges);
   });
 });
+
+describe('action: what a reviewer reads', () => {
+  it('shows control and bidi characters escaped in values, reasons, statements and warnings, as the other reports do', () => {
+    const hostile = 'Order id \u001b[2J then \u202egnp.exe\u202c';
+    const id = 'w.db.s.t#description';
+    const plan: Plan = {
+      formatVersion: 2,
+      createdAt: new Date().toISOString(),
+      server: {},
+      changes: [{ id, service: 'w', address: 'w.db.s.t', path: ['db', 's', 't'], level: 'table', property: 'description', action: 'add', before: null, after: hostile, operation: id }],
+      operations: [{ id, service: 'w', database: 'db', changeIds: [id], statements: [`COMMENT ON TABLE "s"."t" IS '${hostile}'`] }],
+      warnings: [`a warning with \u202e in it`],
+      summary: { add: 1, update: 0, remove: 0, skipped: 0 },
+    };
+    const { body } = buildReport(plan, { kind: 'plan', head: '### metaform plan', budget: SUMMARY_BUDGET });
+    // eslint-disable-next-line no-control-regex -- the raw control a description could carry
+    assert.doesNotMatch(body, /[\u001b\u202a-\u202e]/);
+    assert.match(body, /\+ description: "Order id \\u001b\[2J then \\u202egnp\.exe\\u202c"/);
+    assert.match(body, /IS 'Order id \\u001b\[2J then \\u202egnp\.exe\\u202c';/);
+    assert.match(body, /a warning with \\u202e in it/);
+  });
+});

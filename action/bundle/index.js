@@ -3669,8 +3669,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context3) {
-      const plural = context3.types.length === 1 ? "" : " one of";
-      const message = `${context3.argument} could not be converted to${plural}: ${context3.types.join(", ")}.`;
+      const plural2 = context3.types.length === 1 ? "" : " one of";
+      const message = `${context3.argument} could not be converted to${plural2}: ${context3.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context3.prefix,
         message
@@ -11233,15 +11233,15 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural) {
+      constructor(singular, plural2) {
         this.singular = singular;
-        this.plural = plural;
+        this.plural = plural2;
       }
-      pluralize(count2) {
-        const one = count2 === 1;
+      pluralize(count) {
+        const one = count === 1;
         const keys = one ? singulars : plurals;
         const noun = one ? this.singular : this.plural;
-        return { ...keys, count: count2, noun };
+        return { ...keys, count, noun };
       }
     };
   }
@@ -18660,15 +18660,15 @@ ${value}`;
           pos = 0;
         }
       }
-      discardLeadingBytes(count2) {
-        while (count2 > 0 && this.lineChunkIndex < this.chunks.length) {
+      discardLeadingBytes(count) {
+        while (count > 0 && this.lineChunkIndex < this.chunks.length) {
           const chunk = this.chunks[this.lineChunkIndex];
           const remaining = chunk.length - this.linePos;
-          if (count2 < remaining) {
-            this.linePos += count2;
-            count2 = 0;
+          if (count < remaining) {
+            this.linePos += count;
+            count = 0;
           } else {
-            count2 -= remaining;
+            count -= remaining;
             this.lineChunkIndex++;
             this.linePos = 0;
           }
@@ -20018,20 +20018,20 @@ var require_ms = __commonJS({
     function fmtLong(ms2) {
       var msAbs = Math.abs(ms2);
       if (msAbs >= d2) {
-        return plural(ms2, msAbs, d2, "day");
+        return plural2(ms2, msAbs, d2, "day");
       }
       if (msAbs >= h3) {
-        return plural(ms2, msAbs, h3, "hour");
+        return plural2(ms2, msAbs, h3, "hour");
       }
       if (msAbs >= m2) {
-        return plural(ms2, msAbs, m2, "minute");
+        return plural2(ms2, msAbs, m2, "minute");
       }
       if (msAbs >= s) {
-        return plural(ms2, msAbs, s, "second");
+        return plural2(ms2, msAbs, s, "second");
       }
       return ms2 + " ms";
     }
-    function plural(ms2, msAbs, n, name) {
+    function plural2(ms2, msAbs, n, name) {
       var isPlural = msAbs >= n * 1.5;
       return Math.round(ms2 / n) + " " + name + (isPlural ? "s" : "");
     }
@@ -22880,11 +22880,11 @@ var require_binaryParsers = __commonJS({
         var array = [];
         var i2;
         if (dimension.length > 1) {
-          var count2 = dimension.shift();
-          for (i2 = 0; i2 < count2; i2++) {
+          var count = dimension.shift();
+          for (i2 = 0; i2 < count; i2++) {
             array[i2] = parse3(dimension, elementType2);
           }
-          dimension.unshift(count2);
+          dimension.unshift(count);
         } else {
           for (i2 = 0; i2 < dimension[0]; i2++) {
             array[i2] = parseElement(elementType2);
@@ -31503,9 +31503,9 @@ var require_result_set = __commonJS({
         return this._stream;
       }
       /** Add the number of rows decoded from the response stream. */
-      addSpanRows(count2) {
+      addSpanRows(count) {
         this.span_rows_counted = true;
-        this.span_rows += count2;
+        this.span_rows += count;
       }
       /** Record the final response metrics (`clickhouse.response.decoded_bytes`
        *  and, when rows were counted, `db.response.returned_rows`) and the error
@@ -32861,16 +32861,16 @@ var require_parser_cache = __commonJS({
           this.dateStrings
         );
         this.timezone = String(options.timezone || config.timezone);
-        const count2 = fields.length;
-        this.columnTypes = new Array(count2);
-        this.characterSets = new Array(count2);
-        this.flags = new Array(count2);
-        this.decimals = new Array(count2);
-        this.names = new Array(count2);
-        this.extendedTypeNames = new Array(count2);
-        this.extendedFormats = new Array(count2);
-        this.tables = this.nestTables === false ? null : new Array(count2);
-        for (let i = 0; i < count2; ++i) {
+        const count = fields.length;
+        this.columnTypes = new Array(count);
+        this.characterSets = new Array(count);
+        this.flags = new Array(count);
+        this.decimals = new Array(count);
+        this.names = new Array(count);
+        this.extendedTypeNames = new Array(count);
+        this.extendedFormats = new Array(count);
+        this.tables = this.nestTables === false ? null : new Array(count);
+        for (let i = 0; i < count; ++i) {
           const field = fields[i];
           this.columnTypes[i] = field.columnType;
           this.characterSets[i] = field.characterSet;
@@ -33073,7 +33073,7 @@ var require_ring_queue = __commonJS({
         }
         return item;
       }
-      remove(index, count2) {
+      remove(index, count) {
         if (index !== (index | 0)) {
           return void 0;
         }
@@ -33081,27 +33081,27 @@ var require_ring_queue = __commonJS({
           return void 0;
         }
         const size = this.length;
-        if (index >= size || index < -size || count2 < 1) {
+        if (index >= size || index < -size || count < 1) {
           return void 0;
         }
         if (index < 0) {
           index += size;
         }
-        if (count2 === 1 || !count2) {
+        if (count === 1 || !count) {
           return [this.removeOne(index)];
         }
-        if (count2 !== (count2 | 0)) {
+        if (count !== (count | 0)) {
           return void 0;
         }
-        if (index + count2 > size) {
-          count2 = size - index;
+        if (index + count > size) {
+          count = size - index;
         }
         const items = this.toArray();
-        const removed = items.splice(index, count2);
+        const removed = items.splice(index, count);
         this._rebuild(items);
         return removed;
       }
-      splice(index, count2, ...newItems) {
+      splice(index, count, ...newItems) {
         if (index !== (index | 0)) {
           return void 0;
         }
@@ -33113,12 +33113,12 @@ var require_ring_queue = __commonJS({
           return void 0;
         }
         if (newItems.length === 0) {
-          return this.remove(index, count2);
+          return this.remove(index, count);
         }
         if (index < 0) {
           return void 0;
         }
-        const removalCount = count2 === void 0 ? 1 : count2;
+        const removalCount = count === void 0 ? 1 : count;
         if (removalCount !== (removalCount | 0) || removalCount < 0) {
           return void 0;
         }
@@ -33149,12 +33149,12 @@ var require_ring_queue = __commonJS({
         }
         const capacity = this._list.length;
         const items = new Array(this.length);
-        let count2 = 0;
+        let count = 0;
         for (let slot = head; slot < capacity; slot++) {
-          items[count2++] = this._list[slot];
+          items[count++] = this._list[slot];
         }
         for (let slot = 0; slot < tail; slot++) {
-          items[count2++] = this._list[slot];
+          items[count++] = this._list[slot];
         }
         return items;
       }
@@ -33166,12 +33166,12 @@ var require_ring_queue = __commonJS({
           list.length = capacity << 1;
         } else {
           const grown = new Array(capacity << 1);
-          let count2 = 0;
+          let count = 0;
           for (let slot = this._head; slot < capacity; slot++) {
-            grown[count2++] = list[slot];
+            grown[count++] = list[slot];
           }
           for (let slot = 0; slot < this._tail; slot++) {
-            grown[count2++] = list[slot];
+            grown[count++] = list[slot];
           }
           this._list = grown;
           this._head = 0;
@@ -37515,14 +37515,14 @@ var require_umd = __commonJS({
         Object.defineProperty(Long.prototype, "__isLong__", {
           value: true
         });
-        function isLong(obj) {
+        function isLong2(obj) {
           return (obj && obj["__isLong__"]) === true;
         }
         function ctz32(value) {
           var c3 = Math.clz32(value & -value);
           return value ? 31 - c3 : c3;
         }
-        Long.isLong = isLong;
+        Long.isLong = isLong2;
         var INT_CACHE = {};
         var UINT_CACHE = {};
         function fromInt(value, unsigned) {
@@ -37708,7 +37708,7 @@ var require_umd = __commonJS({
           return (this.low & 1) === 0;
         };
         LongPrototype.equals = function equals(other) {
-          if (!isLong(other)) other = fromValue(other);
+          if (!isLong2(other)) other = fromValue(other);
           if (this.unsigned !== other.unsigned && this.high >>> 31 === 1 && other.high >>> 31 === 1)
             return false;
           return this.high === other.high && this.low === other.low;
@@ -37753,7 +37753,7 @@ var require_umd = __commonJS({
         LongPrototype.gte = LongPrototype.greaterThanOrEqual;
         LongPrototype.ge = LongPrototype.greaterThanOrEqual;
         LongPrototype.compare = function compare(other) {
-          if (!isLong(other)) other = fromValue(other);
+          if (!isLong2(other)) other = fromValue(other);
           if (this.eq(other)) return 0;
           var thisNeg = this.isNegative(), otherNeg = other.isNegative();
           if (thisNeg && !otherNeg) return -1;
@@ -37768,7 +37768,7 @@ var require_umd = __commonJS({
         };
         LongPrototype.neg = LongPrototype.negate;
         LongPrototype.add = function add(addend) {
-          if (!isLong(addend)) addend = fromValue(addend);
+          if (!isLong2(addend)) addend = fromValue(addend);
           var a48 = this.high >>> 16;
           var a32 = this.high & 65535;
           var a16 = this.low >>> 16;
@@ -37792,13 +37792,13 @@ var require_umd = __commonJS({
           return fromBits(c16 << 16 | c00, c48 << 16 | c32, this.unsigned);
         };
         LongPrototype.subtract = function subtract(subtrahend) {
-          if (!isLong(subtrahend)) subtrahend = fromValue(subtrahend);
+          if (!isLong2(subtrahend)) subtrahend = fromValue(subtrahend);
           return this.add(subtrahend.neg());
         };
         LongPrototype.sub = LongPrototype.subtract;
         LongPrototype.multiply = function multiply(multiplier) {
           if (this.isZero()) return this;
-          if (!isLong(multiplier)) multiplier = fromValue(multiplier);
+          if (!isLong2(multiplier)) multiplier = fromValue(multiplier);
           if (wasm) {
             var low = wasm["mul"](
               this.low,
@@ -37854,7 +37854,7 @@ var require_umd = __commonJS({
         };
         LongPrototype.mul = LongPrototype.multiply;
         LongPrototype.divide = function divide(divisor) {
-          if (!isLong(divisor)) divisor = fromValue(divisor);
+          if (!isLong2(divisor)) divisor = fromValue(divisor);
           if (divisor.isZero()) throw Error("division by zero");
           if (wasm) {
             if (!this.unsigned && this.high === -2147483648 && divisor.low === -1 && divisor.high === -1) {
@@ -37916,7 +37916,7 @@ var require_umd = __commonJS({
         };
         LongPrototype.div = LongPrototype.divide;
         LongPrototype.modulo = function modulo(divisor) {
-          if (!isLong(divisor)) divisor = fromValue(divisor);
+          if (!isLong2(divisor)) divisor = fromValue(divisor);
           if (wasm) {
             var low = (this.unsigned ? wasm["rem_u"] : wasm["rem_s"])(
               this.low,
@@ -37942,7 +37942,7 @@ var require_umd = __commonJS({
         };
         LongPrototype.ctz = LongPrototype.countTrailingZeros;
         LongPrototype.and = function and(other) {
-          if (!isLong(other)) other = fromValue(other);
+          if (!isLong2(other)) other = fromValue(other);
           return fromBits(
             this.low & other.low,
             this.high & other.high,
@@ -37950,7 +37950,7 @@ var require_umd = __commonJS({
           );
         };
         LongPrototype.or = function or2(other) {
-          if (!isLong(other)) other = fromValue(other);
+          if (!isLong2(other)) other = fromValue(other);
           return fromBits(
             this.low | other.low,
             this.high | other.high,
@@ -37958,7 +37958,7 @@ var require_umd = __commonJS({
           );
         };
         LongPrototype.xor = function xor(other) {
-          if (!isLong(other)) other = fromValue(other);
+          if (!isLong2(other)) other = fromValue(other);
           return fromBits(
             this.low ^ other.low,
             this.high ^ other.high,
@@ -37966,7 +37966,7 @@ var require_umd = __commonJS({
           );
         };
         LongPrototype.shiftLeft = function shiftLeft(numBits) {
-          if (isLong(numBits)) numBits = numBits.toInt();
+          if (isLong2(numBits)) numBits = numBits.toInt();
           if ((numBits &= 63) === 0) return this;
           else if (numBits < 32)
             return fromBits(
@@ -37978,7 +37978,7 @@ var require_umd = __commonJS({
         };
         LongPrototype.shl = LongPrototype.shiftLeft;
         LongPrototype.shiftRight = function shiftRight(numBits) {
-          if (isLong(numBits)) numBits = numBits.toInt();
+          if (isLong2(numBits)) numBits = numBits.toInt();
           if ((numBits &= 63) === 0) return this;
           else if (numBits < 32)
             return fromBits(
@@ -37995,7 +37995,7 @@ var require_umd = __commonJS({
         };
         LongPrototype.shr = LongPrototype.shiftRight;
         LongPrototype.shiftRightUnsigned = function shiftRightUnsigned(numBits) {
-          if (isLong(numBits)) numBits = numBits.toInt();
+          if (isLong2(numBits)) numBits = numBits.toInt();
           if ((numBits &= 63) === 0) return this;
           if (numBits < 32)
             return fromBits(
@@ -38010,7 +38010,7 @@ var require_umd = __commonJS({
         LongPrototype.shr_u = LongPrototype.shiftRightUnsigned;
         LongPrototype.rotateLeft = function rotateLeft(numBits) {
           var b3;
-          if (isLong(numBits)) numBits = numBits.toInt();
+          if (isLong2(numBits)) numBits = numBits.toInt();
           if ((numBits &= 63) === 0) return this;
           if (numBits === 32) return fromBits(this.high, this.low, this.unsigned);
           if (numBits < 32) {
@@ -38032,7 +38032,7 @@ var require_umd = __commonJS({
         LongPrototype.rotl = LongPrototype.rotateLeft;
         LongPrototype.rotateRight = function rotateRight(numBits) {
           var b3;
-          if (isLong(numBits)) numBits = numBits.toInt();
+          if (isLong2(numBits)) numBits = numBits.toInt();
           if ((numBits &= 63) === 0) return this;
           if (numBits === 32) return fromBits(this.high, this.low, this.unsigned);
           if (numBits < 32) {
@@ -54989,20 +54989,20 @@ var require_resolve = __commonJS({
       return false;
     }
     function countKeys(schema) {
-      let count2 = 0;
+      let count = 0;
       for (const key in schema) {
         if (key === "$ref")
           return Infinity;
-        count2++;
+        count++;
         if (SIMPLE_INLINED.has(key))
           continue;
         if (typeof schema[key] == "object") {
-          (0, util_1.eachItem)(schema[key], (sch) => count2 += countKeys(sch));
+          (0, util_1.eachItem)(schema[key], (sch) => count += countKeys(sch));
         }
-        if (count2 === Infinity)
+        if (count === Infinity)
           return Infinity;
       }
-      return count2;
+      return count;
     }
     function getFullPath(resolver, id = "", normalize) {
       if (normalize !== false)
@@ -58540,8 +58540,8 @@ var require_contains = __commonJS({
         cxt.result(valid, () => cxt.reset());
         function validateItemsWithCount() {
           const schValid = gen.name("_valid");
-          const count2 = gen.let("count", 0);
-          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count2)));
+          const count = gen.let("count", 0);
+          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count)));
         }
         function validateItems(_valid, block) {
           gen.forRange("i", 0, len, (i) => {
@@ -58554,16 +58554,16 @@ var require_contains = __commonJS({
             block();
           });
         }
-        function checkLimits(count2) {
-          gen.code((0, codegen_1._)`${count2}++`);
+        function checkLimits(count) {
+          gen.code((0, codegen_1._)`${count}++`);
           if (max === void 0) {
-            gen.if((0, codegen_1._)`${count2} >= ${min}`, () => gen.assign(valid, true).break());
+            gen.if((0, codegen_1._)`${count} >= ${min}`, () => gen.assign(valid, true).break());
           } else {
-            gen.if((0, codegen_1._)`${count2} > ${max}`, () => gen.assign(valid, false).break());
+            gen.if((0, codegen_1._)`${count} > ${max}`, () => gen.assign(valid, false).break());
             if (min === 1)
               gen.assign(valid, true);
             else
-              gen.if((0, codegen_1._)`${count2} >= ${min}`, () => gen.assign(valid, true));
+              gen.if((0, codegen_1._)`${count} >= ${min}`, () => gen.assign(valid, true));
           }
         }
       }
@@ -60275,8 +60275,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -60384,13 +60384,13 @@ var require_Alias = __commonJS({
         const anchor = anchors2 && source && anchors2.get(source);
         return anchor ? anchor.count * anchor.aliasCount : 0;
       } else if (identity.isCollection(node2)) {
-        let count2 = 0;
+        let count = 0;
         for (const item of node2.items) {
           const c3 = getAliasCount(doc, item, anchors2);
-          if (c3 > count2)
-            count2 = c3;
+          if (c3 > count)
+            count = c3;
         }
-        return count2;
+        return count;
       } else if (identity.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -63343,8 +63343,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -63421,12 +63421,12 @@ var require_errors4 = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count2 = 1;
+        let count = 1;
         const end = error2.linePos[1];
         if (end?.line === line && end.col > col) {
-          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer2 = " ".repeat(ci) + "^".repeat(count2);
+        const pointer2 = " ".repeat(ci) + "^".repeat(count);
         error2.message += `:
 
 ${lineStr}
@@ -75603,12 +75603,12 @@ function assemblePlan(services, meta = {}) {
   const server = {};
   for (const input of services) {
     const rendered = renderService(input);
-    const operationOf = /* @__PURE__ */ new Map();
-    for (const operation of rendered.operations) for (const id of operation.changeIds) operationOf.set(id, operation.id);
+    const operationOf2 = /* @__PURE__ */ new Map();
+    for (const operation of rendered.operations) for (const id of operation.changeIds) operationOf2.set(id, operation.id);
     const skipReason = /* @__PURE__ */ new Map();
     for (const skip of rendered.skipped) skipReason.set(skip.changeId, skip.reason);
     for (const change of input.changes) {
-      const operation = operationOf.get(change.id);
+      const operation = operationOf2.get(change.id);
       const reason = skipReason.get(change.id) ?? (operation === void 0 ? "the connector rendered no statement for this change" : void 0);
       const planned = change;
       if (operation !== void 0) planned.operation = operation;
@@ -79937,6 +79937,24 @@ async function loadProject(root, options = {}) {
   return { config, desired, files, connectorFor: connectorFor2 };
 }
 
+// src/report/operations.ts
+function plural(count, noun) {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+// src/report/values.ts
+var CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+function escapeControls(text5, paint = (escape3) => escape3) {
+  return text5.replace(CONTROLS, (control) => paint(`\\u${control.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}
+
+// src/report/text.ts
+function summaryLine(plan, kind) {
+  const { add, update, remove, skipped } = plan.summary;
+  const verb = kind === "plan" ? "Plan" : "Drift";
+  return `${verb}: ${add} to add, ${update} to change, ${remove} to remove${skipped ? `, ${skipped} skipped` : ""}.`;
+}
+
 // src/action/report.ts
 var COMMENT_BUDGET = 6e4;
 var SUMMARY_BUDGET = 1e6;
@@ -79963,33 +79981,26 @@ var Budgeted = class {
 };
 function preview(value) {
   if (value === null) return "(none)";
-  if (value.length <= VALUE_PREVIEW) return JSON.stringify(value);
-  return `${JSON.stringify(value.slice(0, VALUE_PREVIEW))}\u2026 (+${value.length - VALUE_PREVIEW} characters)`;
+  if (value.length <= VALUE_PREVIEW) return escapeControls(JSON.stringify(value));
+  return `${escapeControls(JSON.stringify(value.slice(0, VALUE_PREVIEW)))}\u2026 (+${value.length - VALUE_PREVIEW} characters)`;
 }
 function propertyName(change) {
   return change.property === "tag" ? `tag ${JSON.stringify(change.key ?? "")}` : change.property;
 }
 function changeLines(change) {
   const name = propertyName(change);
-  if (change.skipped !== void 0) return [`! ${name}: ${preview(change.before)} -> ${preview(change.after)}  (skipped: ${change.skipped.replace(/\s+/g, " ")})`];
+  if (change.skipped !== void 0) return [`! ${name}: ${preview(change.before)} -> ${preview(change.after)}  (skipped: ${escapeControls(change.skipped.replace(/\s+/g, " "))})`];
   if (change.action === "add") return [`+ ${name}: ${preview(change.after)}`];
   if (change.action === "remove") return [`- ${name}: ${preview(change.before)}`];
   return [`- ${name}: ${preview(change.before)}`, `+ ${name}: ${preview(change.after)}`];
 }
 function statementLines(operation) {
   const lines = [];
-  for (const statement of operation.statements) for (const line of `${statement};`.split("\n")) lines.push(`    ${line}`);
+  for (const statement of operation.statements) for (const line of `${statement};`.split("\n")) lines.push(`    ${escapeControls(line)}`);
   return lines;
 }
-function count(value, noun) {
-  return `${value} ${noun}${value === 1 ? "" : "s"}`;
-}
-function summaryLine(plan, kind) {
-  const { add, update, remove, skipped } = plan.summary;
-  return `${kind === "plan" ? "Plan" : "Drift"}: ${add} to add, ${update} to change, ${remove} to remove${skipped ? `, ${skipped} skipped` : ""}.`;
-}
 function escapeCell(text5) {
-  return text5.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("|", "\\|").replace(/\s+/g, " ");
+  return escapeControls(text5.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("|", "\\|").replace(/\s+/g, " "));
 }
 function summaryTable(changes) {
   const rows = /* @__PURE__ */ new Map();
@@ -80031,8 +80042,8 @@ function buildReport(plan, options) {
     out.add(kind === "plan" ? "No changes. The sources match the YAML.\n" : "No drift. The sources match the YAML.\n");
     return { body: out.parts.join(""), truncated: false, shownChanges: 0 };
   }
-  const operationOf = /* @__PURE__ */ new Map();
-  for (const operation of plan.operations) operationOf.set(`${operation.service}\0${operation.id}`, operation);
+  const operationOf2 = /* @__PURE__ */ new Map();
+  for (const operation of plan.operations) operationOf2.set(`${operation.service}\0${operation.id}`, operation);
   const shownOperations = /* @__PURE__ */ new Set();
   out.add("```diff\n");
   let shown = 0;
@@ -80042,14 +80053,14 @@ function buildReport(plan, options) {
   const changes = plan.changes;
   while (index < changes.length) {
     const first = changes[index];
-    const lines = [`# ${first.address} (${first.level})`];
+    const lines = [`# ${escapeControls(first.address)} (${first.level})`];
     const newOperations = [];
     let end = index;
     while (end < changes.length && changes[end].address === first.address && changes[end].service === first.service) {
       const change = changes[end];
       for (const line of changeLines(change)) lines.push(line);
       const key = change.operation === void 0 ? void 0 : `${change.service}\0${change.operation}`;
-      const operation = key === void 0 ? void 0 : operationOf.get(key);
+      const operation = key === void 0 ? void 0 : operationOf2.get(key);
       if (kind === "plan" && key !== void 0 && operation && !shownOperations.has(key) && !newOperations.includes(key)) {
         newOperations.push(key);
         for (const line of statementLines(operation)) lines.push(line);
@@ -80074,7 +80085,7 @@ function buildReport(plan, options) {
     const where = options.fullPlanAt ? ` The full ${kind === "plan" ? "plan" : "report"}: ${options.fullPlanAt}.` : "";
     out.add(
       `
-> \u2702\uFE0F **Truncated:** showing ${count(shown, "change")} on ${count(objects, "object")}; ${count(left, "more change")} not shown, to stay under GitHub's size limit.${where}
+> \u2702\uFE0F **Truncated:** showing ${plural(shown, "change")} on ${plural(objects, "object")}; ${plural(left, "more change")} not shown, to stay under GitHub's size limit.${where}
 `
     );
   }
@@ -81090,19 +81101,13 @@ function insertPair(document2, map2, key, value, atEnd = false) {
   else map2.items.splice(index, 0, pair);
 }
 function describePull(result) {
-  const show = (value) => value === void 0 ? "(unmanaged)" : JSON.stringify(value);
+  const show2 = (value) => value === void 0 ? "(unmanaged)" : JSON.stringify(value);
   const what = (item) => item.property === "tag" ? `tag ${item.key}` : item.property;
   return [
-    ...result.edits.map((edit) => `~ ${edit.address} ${what(edit)}: ${show(edit.before)} -> ${show(edit.after)}${edit.changedBy ? ` (by ${edit.changedBy})` : ""} [${edit.file}]`),
-    ...result.conflicts.map((issue2) => `! ${issue2.address} ${what(issue2)}: conflict: ${issue2.reason}; catalog ${show(issue2.catalog)}, YAML ${show(issue2.yaml)}`),
+    ...result.edits.map((edit) => `~ ${edit.address} ${what(edit)}: ${show2(edit.before)} -> ${show2(edit.after)}${edit.changedBy ? ` (by ${edit.changedBy})` : ""} [${edit.file}]`),
+    ...result.conflicts.map((issue2) => `! ${issue2.address} ${what(issue2)}: conflict: ${issue2.reason}; catalog ${show2(issue2.catalog)}, YAML ${show2(issue2.yaml)}`),
     ...result.unsupported.map((issue2) => `- ${issue2.address} ${what(issue2)}: not written: ${issue2.reason}`)
   ];
-}
-
-// src/report/values.ts
-var CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-function escapeControls(text5, paint = (escape3) => escape3) {
-  return text5.replace(CONTROLS, (control) => paint(`\\u${control.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
 // src/action/pull-request.ts
@@ -81196,11 +81201,11 @@ var openMetadataEdits = async (project) => {
     const files = /* @__PURE__ */ new Map();
     for (const file of result.files) files.set(file.split(sep3).join("/"), await readFile3(join10(copy, file), "utf8"));
     const people = [...new Set(result.edits.flatMap((edit) => edit.changedBy ? [edit.changedBy] : []))];
-    const count2 = result.edits.length;
+    const count = result.edits.length;
     const fence = "```";
     return {
       files,
-      title: `metaform: ${count2} catalog edit${count2 === 1 ? "" : "s"} from OpenMetadata`,
+      title: `metaform: ${count} catalog edit${count === 1 ? "" : "s"} from OpenMetadata`,
       body: [
         `Edits made in OpenMetadata${people.length > 0 ? ` by ${people.map((person) => escapeControls(person)).join(", ")}` : ""}, written into the YAML by \`metaform pull\`. Review and merge; the apply on merge changes the sources.`,
         "",

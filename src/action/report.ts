@@ -6,6 +6,9 @@
  */
 import type { Plan, PlannedChange } from '../core/plan.js';
 import type { Operation } from '../core/model.js';
+import { plural as count } from '../report/operations.js';
+import { summaryLine } from '../report/text.js';
+import { escapeControls } from '../report/values.js';
 
 /** Comments and issue bodies: GitHub counts code points; UTF-16 length is never less. */
 export const COMMENT_BUDGET = 60_000;
@@ -55,10 +58,11 @@ class Budgeted {
   }
 }
 
+/** JSON-quoted (C0 controls escaped) and, like the other reports, bidi and C1 controls escaped too. */
 function preview(value: string | null): string {
   if (value === null) return '(none)';
-  if (value.length <= VALUE_PREVIEW) return JSON.stringify(value);
-  return `${JSON.stringify(value.slice(0, VALUE_PREVIEW))}… (+${value.length - VALUE_PREVIEW} characters)`;
+  if (value.length <= VALUE_PREVIEW) return escapeControls(JSON.stringify(value));
+  return `${escapeControls(JSON.stringify(value.slice(0, VALUE_PREVIEW)))}… (+${value.length - VALUE_PREVIEW} characters)`;
 }
 
 function propertyName(change: PlannedChange): string {
@@ -68,7 +72,7 @@ function propertyName(change: PlannedChange): string {
 /** Lines of a ```diff block: + added, - removed, a change as its old and new line. */
 function changeLines(change: PlannedChange): string[] {
   const name = propertyName(change);
-  if (change.skipped !== undefined) return [`! ${name}: ${preview(change.before)} -> ${preview(change.after)}  (skipped: ${change.skipped.replace(/\s+/g, ' ')})`];
+  if (change.skipped !== undefined) return [`! ${name}: ${preview(change.before)} -> ${preview(change.after)}  (skipped: ${escapeControls(change.skipped.replace(/\s+/g, ' '))})`];
   if (change.action === 'add') return [`+ ${name}: ${preview(change.after)}`];
   if (change.action === 'remove') return [`- ${name}: ${preview(change.before)}`];
   return [`- ${name}: ${preview(change.before)}`, `+ ${name}: ${preview(change.after)}`];
@@ -77,21 +81,13 @@ function changeLines(change: PlannedChange): string[] {
 /** Statements indented by four spaces: never a fence, whatever they contain. */
 function statementLines(operation: Operation): string[] {
   const lines: string[] = [];
-  for (const statement of operation.statements) for (const line of `${statement};`.split('\n')) lines.push(`    ${line}`);
+  for (const statement of operation.statements) for (const line of `${statement};`.split('\n')) lines.push(`    ${escapeControls(line)}`);
   return lines;
 }
 
-function count(value: number, noun: string): string {
-  return `${value} ${noun}${value === 1 ? '' : 's'}`;
-}
-
-export function summaryLine(plan: Pick<Plan, 'summary'>, kind: 'plan' | 'drift'): string {
-  const { add, update, remove, skipped } = plan.summary;
-  return `${kind === 'plan' ? 'Plan' : 'Drift'}: ${add} to add, ${update} to change, ${remove} to remove${skipped ? `, ${skipped} skipped` : ''}.`;
-}
 
 function escapeCell(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('|', '\\|').replace(/\s+/g, ' ');
+  return escapeControls(text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('|', '\\|').replace(/\s+/g, ' '));
 }
 
 /** Per service and level: add / change / remove / skipped; then the skip reasons, most frequent first. */
@@ -152,7 +148,7 @@ export function buildReport(plan: Plan, options: ReportOptions): BuiltReport {
   while (index < changes.length) {
     // One object's consecutive changes go in or stay out together.
     const first = changes[index] as PlannedChange;
-    const lines = [`# ${first.address} (${first.level})`];
+    const lines = [`# ${escapeControls(first.address)} (${first.level})`];
     const newOperations: string[] = [];
     let end = index;
     while (end < changes.length && (changes[end] as PlannedChange).address === first.address && (changes[end] as PlannedChange).service === first.service) {

@@ -97,7 +97,7 @@ export function planText(plan: Plan, options: TextReportOptions): string {
 }
 
 /** Counts changes (a batched ALTER applies many). */
-export function summaryLine(plan: Plan, kind: 'plan' | 'drift'): string {
+export function summaryLine(plan: Pick<Plan, 'summary'>, kind: 'plan' | 'drift'): string {
   const { add, update, remove, skipped } = plan.summary;
   const verb = kind === 'plan' ? 'Plan' : 'Drift';
   return `${verb}: ${add} to add, ${update} to change, ${remove} to remove${skipped ? `, ${skipped} skipped` : ''}.`;
