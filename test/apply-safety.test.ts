@@ -16,6 +16,7 @@ import { applyPlan, createPlan } from '../src/core/pipeline.js';
 import type { Plan } from '../src/core/plan.js';
 import { loadProject } from '../src/core/project.js';
 import { PlanMismatchError } from '../src/core/verify.js';
+import { metaform } from './support/cli.js';
 import { startServerPostgres, type TestPostgres } from './support/postgres.js';
 import { tempProject, type TempProject } from './support/project.js';
 
@@ -257,14 +258,6 @@ describe('apply safety on the local PostgreSQL server', () => {
       throw new Error('the apply never journaled an operation');
     };
 
-    const metaform = async (...args: string[]) =>
-      new Promise<{ code: number | null; stdout: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--dir', project?.dir ?? '', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
-        let stdout = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.on('close', (code) => resolve({ code, stdout }));
-      });
-
     after(async () => project?.remove());
 
     it('SIGINT: finishes the batch in flight, journals the rest as not run, exits 130', async (t) => {
@@ -281,9 +274,9 @@ describe('apply safety on the local PostgreSQL server', () => {
       assert.equal(run.state, 'interrupted');
       assert.equal(run.operations.length, TABLES * COLUMNS, 'every operation has a record');
       assert.ok(run.summary.notRun > 0 && run.summary.succeeded > 0, JSON.stringify(run.summary));
-      const status = await metaform('status');
+      const status = await metaform(project?.dir ?? '', ['status']);
       assert.match(status.stdout, /interrupted by SIGINT/);
-      const left = await metaform('plan', '--format', 'json');
+      const left = await metaform(project?.dir ?? '', ['plan', '--format', 'json']);
       assert.equal((JSON.parse(left.stdout) as Plan).changes.length, run.summary.notRun, 'exactly what did not run is left');
       await project?.remove();
     });
@@ -299,10 +292,10 @@ describe('apply safety on the local PostgreSQL server', () => {
       const run = parseRun(await readFile(join(dir, name ?? ''), 'utf8'));
       assert.equal(run.state, 'killed');
       assert.ok(run.summary.succeeded > 0);
-      const status = await metaform('status');
+      const status = await metaform(project?.dir ?? '', ['status']);
       assert.match(status.stdout, /interrupted \(no end record: killed or crashed\)/);
       assert.match(status.stdout, new RegExp(`${TABLES * COLUMNS - run.operations.length} of ${TABLES * COLUMNS} not recorded`));
-      const left = await metaform('plan', '--format', 'json');
+      const left = await metaform(project?.dir ?? '', ['plan', '--format', 'json']);
       // Recorded means committed; a batch may have committed just before the kill, unrecorded.
       assert.ok((JSON.parse(left.stdout) as Plan).changes.length <= TABLES * COLUMNS - run.summary.succeeded);
     });
