@@ -13,18 +13,12 @@ import { createColors } from 'picocolors';
 import { savePlan } from '../src/cli/commands/plan.js';
 import { diffService } from '../src/core/diff.js';
 import { applyPlan, connectService } from '../src/core/pipeline.js';
-import { assemblePlan, type ServicePlanInput } from '../src/core/plan.js';
+import { assemblePlan } from '../src/core/plan.js';
 import { loadProject } from '../src/core/project.js';
 import { writeLines } from '../src/report/stream.js';
 import { planTextLines } from '../src/report/text.js';
 import type { BreakdownResult } from './types.js';
 
-/**
- * Changes rendered per assemblePlan input. One input would do, but src/core/plan.ts (renderService)
- * spreads the connector's operations into push(), which overflows the call stack at 200,000
- * operations; slices keep the same plan and the same rendering work.
- */
-const RENDER_SLICE = 1_000_000;
 
 const [dir = '.', step = 'plan', workDir = '.', statementsFile] = process.argv.slice(2);
 const clock = () => {
@@ -64,10 +58,7 @@ await session.close();
 const diffMs = lap();
 peak('diff');
 
-const inputs: ServicePlanInput[] = [];
-for (let start = 0; start < diff.changes.length; start += RENDER_SLICE)
-  inputs.push({ connector, service, changes: diff.changes.slice(start, start + RENDER_SLICE), snapshot });
-const plan = assemblePlan(inputs);
+const plan = assemblePlan([{ connector, service, changes: diff.changes, snapshot }]);
 const renderMs = lap();
 peak('render');
 
