@@ -131,7 +131,7 @@ describe('action: plans of 5,000 and 200,000 changes', () => {
       if (change.skipped) summary.skipped++;
       else summary[change.action]++;
     }
-    const plan: Plan = { formatVersion: 2, createdAt: new Date().toISOString(), server: {}, changes, operations, warnings: [], summary };
+    const plan: Plan = { formatVersion: 3, createdAt: new Date().toISOString(), server: {}, changes, operations, warnings: [], summary };
     assert.equal(plan.changes.length, 200_000);
     const run = { project: '.', target: '*', runUrl: 'https://github.example/acme/warehouse/actions/runs/1' } as RunContext;
     const hash = planHash(plan);
@@ -157,7 +157,7 @@ describe('action: what a reviewer reads', () => {
     const hostile = 'Order id \u001b[2J then \u202egnp.exe\u202c';
     const id = 'w.db.s.t#description';
     const plan: Plan = {
-      formatVersion: 2,
+      formatVersion: 3,
       createdAt: new Date().toISOString(),
       server: {},
       changes: [{ id, service: 'w', address: 'w.db.s.t', path: ['db', 's', 't'], level: 'table', property: 'description', action: 'add', before: null, after: hostile, operation: id }],

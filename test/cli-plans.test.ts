@@ -57,7 +57,7 @@ describe('saved plans and reports through the CLI', () => {
     await writeFile(planFile, JSON.stringify({ formatVersion: 1, createdAt: '2026-01-01T00:00:00Z', changes: [], operations: [], summary: {} }));
     const result = await metaform(project.dir, ['apply', planFile]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /plan format 1 is not the one this metaform applies \(2\)\n {2}hint: make the plan again/);
+    assert.match(result.stderr, /plan format 1 is not the one this metaform applies \(3\)\n {2}hint: make the plan again/);
   });
 
   it('says so when every change of a plan is skipped, and exits 0', async () => {

@@ -5,7 +5,7 @@ import type { Plan } from '../src/core/plan.js';
 
 function plan(overrides: Partial<Plan> = {}): Plan {
   return {
-    formatVersion: 2,
+    formatVersion: 3,
     createdAt: '2026-01-01T00:00:00.000Z',
     metaformVersion: '0.1.0',
     git: { commit: 'aaaa', dirty: false },

@@ -378,7 +378,7 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     const creating = await project(metadata, { options: { tagSchema: 'GOVERNANCE.TAGS', createTags: true } });
     try {
       const { plan } = await createPlan(await loadProject(creating.dir));
-      const create = plan.changes.find((change) => change.id.includes('#tag-object:'));
+      const create = plan.changes.find((change) => change.origin === 'prepare');
       assert.deepEqual(statementsOf(plan, create), ['CREATE TAG IF NOT EXISTS "GOVERNANCE"."TAGS"."OWNER_TEAM"']);
       assert.deepEqual([create?.address, create?.action, create?.after], ['wh.GOVERNANCE.TAGS', 'add', 'tag object GOVERNANCE.TAGS.OWNER_TEAM']);
       await converge(creating);
@@ -537,6 +537,45 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
         ],
       );
       assert.equal(node('ANALYTICS', 'SALES', 'LIMITED_OWNED')?.comment, 'may change');
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('changes a table\'s description, tags and owner as the role that owns it (not ACCOUNTADMIN): the owner change runs last', async () => {
+    // "Only the role with the OWNERSHIP privilege on an object can ... alter it": after GRANT
+    // OWNERSHIP the old owner may no longer COMMENT on or SET TAG the table
+    // (docs.snowflake.com/en/user-guide/security-access-control-overview#object-ownership).
+    emulator.run('CREATE ROLE steward');
+    emulator.run('GRANT IMPORTED PRIVILEGES ON DATABASE snowflake TO ROLE steward');
+    emulator.run('CREATE TABLE analytics.sales.stewarded (id NUMBER, note VARCHAR)');
+    emulator.run('GRANT OWNERSHIP ON TABLE analytics.sales.stewarded TO ROLE steward COPY CURRENT GRANTS');
+    const dir = await project(
+      {
+        service: 'wh',
+        database: 'analytics',
+        schemas: {
+          sales: {
+            tables: {
+              stewarded: { description: 'handed over', owners: ['data_platform'], tags: { TIER: 'gold' }, columns: { note: { description: 'a note', tags: { PII: 'no' } } } },
+            },
+          },
+        },
+      },
+      { connection: { account: 'emulated', user: 'metaform', password: 'secret', role: 'steward', accessUrl: emulator.url } },
+    );
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      const owner = plan.operations.find((operation) => operation.statements.some((statement) => statement.startsWith('GRANT OWNERSHIP')));
+      assert.equal(owner?.dependsOn?.length, plan.operations.length - 1, 'the owner change waits for every other operation on the table');
+      const report = await applyPlan(loaded, JSON.parse(JSON.stringify(plan)));
+      assert.deepEqual(report.run.operations.filter((operation) => operation.outcome !== 'succeeded').map((operation) => [operation.id, operation.error]), []);
+      assert.equal(report.run.operations.at(-1)?.id, owner?.id, 'journaled last');
+      assert.equal(node('ANALYTICS', 'SALES', 'STEWARDED')?.owner, 'DATA_PLATFORM');
+      assert.equal(node('ANALYTICS', 'SALES', 'STEWARDED')?.comment, 'handed over');
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'STEWARDED'), { TIER: 'gold' });
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'STEWARDED', 'NOTE'), { PII: 'no' });
     } finally {
       await dir.remove();
     }

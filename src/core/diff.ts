@@ -1,6 +1,7 @@
 import type { ServiceConfig } from '../connectors/types.js';
 import type { DesiredObject } from './desired.js';
 import {
+  changeId,
   formatAddress,
   type CatalogSnapshot,
   type Change,
@@ -108,7 +109,7 @@ class ObjectDiffer {
     const action: ChangeAction = before === null ? 'add' : after === null ? 'remove' : 'update';
     const address = formatAddress(this.service.name, path);
     this.result.changes.push({
-      id: `${address}#${property}${key === undefined ? '' : `:${key}`}`,
+      id: changeId(address, property, key),
       service: this.service.name,
       address,
       path,

@@ -75,6 +75,17 @@ export interface Change {
   after: string | null;
   /** Where the desired value was written. */
   source?: SourceLocation;
+  /**
+   * Absent: the diff made it. `prepare`: the connector's prepare() added it (a change the others
+   * need, such as Snowflake creating a missing tag object); preparing again adds it again when it
+   * is still needed, so a saved plan's such changes are not checked for staleness.
+   */
+  origin?: 'prepare';
+}
+
+/** The one spelling of a change's id: `<address>#<property>[:<key>]` (a suffix names connector-added kinds). */
+export function changeId(address: string, property: string, key?: string): string {
+  return `${address}#${property}${key === undefined ? '' : `:${key}`}`;
 }
 
 /** A unit of execution: statements that together make one or more changes happen. */
@@ -84,6 +95,12 @@ export interface Operation {
   database: string;
   changeIds: string[];
   statements: string[];
+  /**
+   * Operations of the same service and database that must have succeeded before this one starts;
+   * when one of them fails or does not run, this one is not run. An object's owner change
+   * depends on every other operation on that object (see orderOwnerLast).
+   */
+  dependsOn?: string[];
 }
 
 export interface SkippedChange {

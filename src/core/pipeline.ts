@@ -10,6 +10,7 @@ import { runPool } from './pool.js';
 import { JournalWriter, newRunId, type JournalOperation, type JournalSummary } from './journal.js';
 import type { CatalogSnapshot, Operation, OperationResult } from './model.js';
 import { assemblePlan, type Plan, type PlannedChange, type ServicePlanInput } from './plan.js';
+import { runInOrder } from './order.js';
 import { verifyPlan } from './verify.js';
 import type { Project } from './project.js';
 import { VERSION } from './version.js';
@@ -248,14 +249,24 @@ export async function applyPlan(project: Project, plan: Plan, options: ApplyOpti
       await runPool(groups, options.concurrency ?? 4, async (group) => {
         const session = sessions.get(group.service);
         if (!session) return;
+        const hear = (result: OperationResult) => {
+          const operation = operationById.get(result.operationId);
+          if (operation) record(operation, result);
+        };
         try {
-          await session.execute({
-            database: group.database,
+          // Wave by wave: an operation starts once what it depends on succeeded (owners last).
+          await runInOrder({
             operations: group.operations,
             ...(options.signal ? { signal: options.signal } : {}),
-            onResult: (result) => {
-              const operation = operationById.get(result.operationId);
-              if (operation) record(operation, result);
+            onResult: hear,
+            execute: async (operations, report) => {
+              const results = await session.execute({
+                database: group.database,
+                operations,
+                ...(options.signal ? { signal: options.signal } : {}),
+                onResult: report,
+              });
+              for (const result of results) if (result) report(result);
             },
           });
         } catch (error) {

@@ -1,13 +1,16 @@
 import type { Connector, ServiceConfig } from '../connectors/types.js';
 import { groupBy } from './group.js';
 import { serverFactsOf, type CatalogSnapshot, type Change, type JsonValue, type Operation, type SkippedChange } from './model.js';
+import { orderOwnerLast } from './order.js';
 import { findTemplate, renderTemplate } from './templates.js';
 
 /**
  * 2: statements live on operations only (each once); changes name their operation; the server
  * facts each database's statements were rendered under are recorded.
+ * 3: operations say which must succeed before them (`dependsOn`: owner changes last); changes a
+ * connector added while preparing say so (`origin`).
  */
-export const PLAN_FORMAT_VERSION = 2;
+export const PLAN_FORMAT_VERSION = 3;
 
 export interface PlannedChange extends Change {
   /** The operation that applies this change (several changes may share one). */
@@ -65,6 +68,7 @@ export function renderService(input: ServicePlanInput): RenderedService {
     result.facts[database] = server;
     const dialect = connector.dialect(server);
     const forConnector: Change[] = [];
+    const first = result.operations.length;
     for (const change of changes) {
       const template = findTemplate(service.templates, change);
       if (template === undefined) {
@@ -79,10 +83,12 @@ export function renderService(input: ServicePlanInput): RenderedService {
         statements: [renderTemplate(template, change, dialect)],
       });
     }
-    if (forConnector.length === 0) continue;
-    const rendered = connector.render(forConnector, snapshot, service, server);
-    for (const operation of rendered.operations) result.operations.push(operation);
-    for (const skip of rendered.skipped) result.skipped.push(skip);
+    if (forConnector.length > 0) {
+      const rendered = connector.render(forConnector, snapshot, service, server);
+      for (const operation of rendered.operations) result.operations.push(operation);
+      for (const skip of rendered.skipped) result.skipped.push(skip);
+    }
+    orderOwnerLast(result.operations.slice(first), new Map(changes.map((change) => [change.id, change])));
   }
   return result;
 }

@@ -81,7 +81,7 @@ export async function verifyPlan(plan: Plan, targets: readonly VerifyTarget[]): 
     if (changes.length === 0) continue;
     // The diff's changes; the rest are changes a connector added while preparing (Snowflake's
     // CREATE TAG), which preparing again adds again if they are still needed.
-    const diffChanges = changes.filter((change) => change.id === changeId(change));
+    const diffChanges = changes.filter((change) => change.origin === undefined);
     const snapshot = await target.session.read({ ...readScope(changes), current: diffChanges.map((change) => change.path) });
     const stale: { change: PlannedChange; live: string | null | undefined }[] = [];
     for (const change of diffChanges) {
@@ -104,11 +104,6 @@ export async function verifyPlan(plan: Plan, targets: readonly VerifyTarget[]): 
   }
 }
 
-/** The id the diff gives a change: `<address>#<property>[:<key>]`. */
-function changeId(change: Change): string {
-  return `${change.address}#${change.property}${change.key === undefined ? '' : `:${change.key}`}`;
-}
-
 /** A change as the diff made it, without what planning added. */
 function asChange(change: PlannedChange): Change {
   const { operation: _operation, skipped: _skipped, ...rest } = change;
@@ -125,8 +120,16 @@ function checkIntegrity(plan: Plan): void {
     if (ids.has(change.id)) problems.push(`change ${change.id} appears twice`);
     ids.add(change.id);
   }
-  for (const operation of plan.operations)
+  const operations = new Map<string, Operation>();
+  for (const operation of plan.operations) operations.set(operation.id, operation);
+  for (const operation of plan.operations) {
     for (const id of operation.changeIds) if (!ids.has(id)) problems.push(`operation ${operation.id} applies change ${id}, which the plan does not list`);
+    for (const id of operation.dependsOn ?? []) {
+      const before = operations.get(id);
+      if (before?.service !== operation.service || before.database !== operation.database)
+        problems.push(`operation ${operation.id} waits for operation ${id}, which is not an operation of its database`);
+    }
+  }
   if (problems.length > 0) throw new PlanMismatchError(problems, 'the plan file was edited or damaged: make a new one with `metaform plan --out`');
 }
 
@@ -174,6 +177,8 @@ function compareOperations(planned: readonly Operation[], rendered: readonly Ope
       differences.push(`operation ${operation.id}: it applies other changes than metaform renders now`);
     else if (!sameList(operation.statements, now.statements))
       differences.push(`operation ${operation.id}: its statements differ from what metaform renders for its changes now`);
+    else if (!sameList(operation.dependsOn ?? [], now.dependsOn ?? []))
+      differences.push(`operation ${operation.id}: it runs in another order than metaform renders now (dependsOn)`);
   }
   for (const operation of renderedById.values()) differences.push(`operation ${operation.id}: metaform renders it now, and the plan does not have it`);
   if (differences.length > 0)

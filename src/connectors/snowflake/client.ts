@@ -7,7 +7,6 @@ import { type CatalogSnapshot, type Change, type JsonValue, type LiveObject, typ
 import { runEachOperation, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
 import { readSnowflakeDatabase, type TagReading } from './catalog.js';
-import { TAG_OBJECT_CHANGE } from './dialect.js';
 import { nameToRead, storedName, tagSchemaOf } from './names.js';
 import { checkTagObjects, confirmTagsInRealTime, keepOnly, readTagsInRealTime, type TagContext } from './tags.js';
 import { importDriver } from '../shared/driver.js';
@@ -147,12 +146,10 @@ export class SnowflakeSession implements ConnectorSession {
   execute(request: ExecuteRequest): Promise<OperationResult[]> {
     // Snowflake commits each DDL statement on its own: operations run side by side, each reported.
     const concurrency = typeof this.service.options['concurrency'] === 'number' ? this.service.options['concurrency'] : 8;
-    const creates = request.operations.filter((operation) => operation.id.includes(TAG_OBJECT_CHANGE));
-    const rest = request.operations.filter((operation) => !operation.id.includes(TAG_OBJECT_CHANGE));
-    const run = (sql: string) => this.query(sql);
-    // Tag objects first, so that the SET TAGs of the same database find them.
+    // The core hands over one wave at a time (owner changes after the rest of their object); a
+    // SET TAG of a tag object the plan creates carries its own CREATE TAG IF NOT EXISTS.
     const options = { concurrency, ...(request.onResult ? { onResult: request.onResult } : {}), ...(request.signal ? { signal: request.signal } : {}) };
-    return runEachOperation(creates, run, SNOWFLAKE_RETRY, options).then(async (first) => first.concat(await runEachOperation(rest, run, SNOWFLAKE_RETRY, options)));
+    return runEachOperation(request.operations, (sql) => this.query(sql), SNOWFLAKE_RETRY, options);
   }
 
   close(): Promise<void> {

@@ -43,11 +43,12 @@ export function snowflakeDialectFor(server: Record<string, JsonValue>): Dialect 
   };
 }
 
-/** Marks the change that creates a missing tag object (options.createTags). */
-export const TAG_OBJECT_CHANGE = '#tag-object:';
+/** The `property` part of the id of a change that creates a missing tag object (options.createTags). */
+export const TAG_OBJECT_PROPERTY = 'tag-object';
 
+/** The change prepare() adds to create a missing tag object: a schema-level tag change of its own origin. */
 export function isTagObjectChange(change: Change): boolean {
-  return change.property === 'tag' && change.id.includes(TAG_OBJECT_CHANGE);
+  return change.origin === 'prepare' && change.property === 'tag' && change.level === 'schema';
 }
 
 /** The keyword a table's kind takes in COMMENT ON, ALTER and GRANT OWNERSHIP. */

@@ -4,10 +4,10 @@
  * the real-time tags of every object whose tags change, by which the changes are corrected.
  */
 import { ErrorList } from '../../core/errors.js';
-import { findLive, formatAddress, type CatalogSnapshot, type Change, type LiveObject } from '../../core/model.js';
+import { changeId, findLive, formatAddress, type CatalogSnapshot, type Change, type LiveObject } from '../../core/model.js';
 import type { ServiceConfig } from '../types.js';
 import { assignTag, isMissingObject, realtimeTagsSql, type RealtimeTarget, type RunQuery, type TagReading } from './catalog.js';
-import { quoteSnowflakeLiteral, quoteStoredIdentifier, TAG_OBJECT_CHANGE, tagObjectSql } from './dialect.js';
+import { isTagObjectChange, quoteSnowflakeLiteral, quoteStoredIdentifier, TAG_OBJECT_PROPERTY, tagObjectSql } from './dialect.js';
 import { resolveTagKey, spellName, storedName } from './names.js';
 
 /** Real-time tag reads per query (each object is one or two table functions in a UNION ALL). */
@@ -59,7 +59,8 @@ export async function checkTagObjects(context: TagContext, changes: Change[], sn
           const path = [spellName(schema[0]), spellName(schema[1])];
           const address = formatAddress(context.service.name, path);
           changes.push({
-            id: `${address}${TAG_OBJECT_CHANGE}${name}`,
+            id: changeId(address, TAG_OBJECT_PROPERTY, name),
+            origin: 'prepare',
             service: context.service.name,
             address,
             path,
@@ -98,7 +99,7 @@ export async function confirmTagsInRealTime(context: TagContext, changes: Change
   // The objects whose tags change, with what ACCOUNT_USAGE said and the keys that change.
   const managed = new Map<string, { path: string[]; lagging: Record<string, string>; keys: Set<string>; first: Change }>();
   for (const change of changes) {
-    if (change.property !== 'tag' || change.id.includes(TAG_OBJECT_CHANGE)) continue;
+    if (change.property !== 'tag' || isTagObjectChange(change)) continue;
     const key = JSON.stringify(change.path);
     let entry = managed.get(key);
     if (!entry) managed.set(key, (entry = { path: change.path, lagging: { ...findLive(snapshot, change.path)?.tags }, keys: new Set(), first: change }));
@@ -107,7 +108,7 @@ export async function confirmTagsInRealTime(context: TagContext, changes: Change
   if (managed.size === 0) return;
   await readTagsInRealTime(context, snapshot, [...managed.values()].map(({ path }) => path));
   keepOnly(changes, (change) => {
-    if (change.property !== 'tag' || change.id.includes(TAG_OBJECT_CHANGE)) return true;
+    if (change.property !== 'tag' || isTagObjectChange(change)) return true;
     const now = findLive(snapshot, change.path)?.tags?.[change.key ?? ''] ?? null;
     if (now === change.after) return false;
     change.before = now;
@@ -126,7 +127,7 @@ export async function confirmTagsInRealTime(context: TagContext, changes: Change
       if (before === after) continue;
       changes.push({
         ...first,
-        id: `${first.address}#tag:${key}`,
+        id: changeId(first.address, 'tag', key),
         key,
         action: before === null ? 'add' : after === null ? 'remove' : 'update',
         before,

@@ -363,8 +363,10 @@ export class SnowflakeEngine {
     const text = stream.expectString();
     return () => {
       try {
-        const { node, label, name } = this.resolveObject(kind, parts, session);
-        this.checkOwner(node, label, name, session);
+        const { node, label, name, table } = this.resolveObject(kind, parts, session);
+        // A column has no owner of its own: COMMENT ON COLUMN needs OWNERSHIP of its table
+        // (docs.snowflake.com/en/sql-reference/sql/comment, "Access control requirements").
+        this.checkOwner(table ?? node, label, name, session);
         node.comment = text;
       } catch (error) {
         if (!(ifExists && error instanceof EngineError && error.code === '002003')) throw error;
@@ -443,7 +445,9 @@ export class SnowflakeEngine {
         if (ifExists && error instanceof EngineError && error.code === '002003') return done();
         throw error;
       }
-      this.checkOwner(target.node, target.label, target.name, session);
+      // ALTER TABLE ... ALTER COLUMN acts on the table: OWNERSHIP of the table
+      // (docs.snowflake.com/en/sql-reference/sql/alter-table, "Access control requirements").
+      this.checkOwner(target.table ?? target.node, target.label, target.name, session);
       apply(target.node, target.table, target.name);
       return done();
     };
