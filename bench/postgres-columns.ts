@@ -54,8 +54,9 @@ export async function benchPostgresColumns(options: BenchOptions): Promise<Bench
     const psql = ['-X', '-q', '-A', '-t', '-h', SERVER.host, '-p', String(SERVER.port), '-U', SERVER.user, '-d', database];
     // Baseline read: psql running the same four catalog queries for the same schemas.
     const schemaList = `'{${Array.from({ length: SCHEMAS }, (_, s) => `s${s}`).join(',')}}'`;
-    const catalogScript = [POSTGRES_CATALOG.database, POSTGRES_CATALOG.schemas, POSTGRES_CATALOG.tables, POSTGRES_CATALOG.columns]
-      .map((sql) => `${sql.replaceAll('$1', schemaList)};`)
+    const filter = `n.nspname = ANY(${schemaList})`;
+    const catalogScript = [POSTGRES_CATALOG.database, POSTGRES_CATALOG.schemas(filter), POSTGRES_CATALOG.tables(filter), POSTGRES_CATALOG.columns(filter)]
+      .map((sql) => `${sql};`)
       .join('\n');
     await timeCommand('psql', [...psql, '-f', '-'], catalogScript); // warm the catalog cache once for both
     const baselineReadMs = await timeCommand('psql', [...psql, '-f', '-'], catalogScript);

@@ -141,6 +141,12 @@ describe('Databricks dialect', () => {
     for (const sql of queries) assert.match(sql, /FROM system\.information_schema\.\w+ WHERE \w+ = 'o\\'dd'/);
   });
 
+  it('reads only the catalog and its tags when no schema is named (no empty IN list)', () => {
+    const queries = catalogQueries('main', []);
+    assert.equal(queries.length, 2);
+    for (const sql of queries) assert.doesNotMatch(sql, /IN \(\)/);
+  });
+
   it('counts 429, 502, 503, 504 and a starting warehouse as transient, and not a syntax error', () => {
     assert.ok(isTransientDatabricksError({ statusCode: 503, message: 'Received a response with a bad HTTP status code: 503' }));
     assert.ok(isTransientDatabricksError(new Error('Received a response with a bad HTTP status code: 429')));
@@ -310,6 +316,21 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
       await assert.rejects(applyPlan(loaded, plan), /the plan is stale: 1 object changed since it was made/);
       const fresh = await createPlan(loaded);
       assert.equal((await applyPlan(loaded, fresh.plan)).failed, 0);
+      assert.deepEqual((await createPlan(loaded)).plan.changes, []);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('plans and applies COMMENT ON CATALOG for a YAML holding only a catalog description', async () => {
+    const dir = await project({ service: 'lake', database: 'main', description: 'only the catalog' });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan, queries } = await createPlan(loaded);
+      assert.equal(queries, 2, 'the catalog and its tags; nothing below it');
+      assert.deepEqual(plan.operations.flatMap((operation) => operation.statements), ["COMMENT ON CATALOG `main` IS 'only the catalog'"]);
+      assert.equal((await applyPlan(loaded, plan)).failed, 0);
+      assert.equal(main.comment, 'only the catalog');
       assert.deepEqual((await createPlan(loaded)).plan.changes, []);
     } finally {
       await dir.remove();

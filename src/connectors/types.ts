@@ -145,6 +145,11 @@ export interface Connector {
    * server facts of that database (see serverFactsOf).
    */
   render(changes: Change[], snapshot: CatalogSnapshot, service: ServiceConfig, server: Record<string, JsonValue>): RenderResult;
+  /**
+   * Two-level engines (MySQL, ClickHouse) have no database level: metaform files the engine's
+   * databases as the schemas of this one database (`default`). Absent on three-level engines.
+   */
+  singleDatabase?: string;
   /** A host description for error messages, never containing a password. */
   describeTarget(service: ServiceConfig): string;
   connect(service: ServiceConfig): Promise<ConnectorSession>;

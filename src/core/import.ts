@@ -28,7 +28,8 @@ export async function importService(project: Project, serviceName: string, optio
   if (!entry) throw new MetaformError(`unknown service "${serviceName}"`, undefined, `services in metaform.yaml: ${[...project.config.services.keys()].join(', ')}`);
   const connector = project.connectorFor(entry.config.type);
   if (!connector) throw new MetaformError(`service ${serviceName}: unknown type "${entry.config.type}"`, entry.location);
-  const scope = options.databases && isTwoLevel(connector) ? engineDatabases(options.databases) : undefined;
+  const single = connector.singleDatabase;
+  const scope = options.databases && single !== undefined ? engineDatabases(single, options.databases) : undefined;
   const databases = scope?.databases ?? options.databases ?? entry.config.databases ?? defaultDatabases(entry.config, connector);
   const session = await connectService(entry, connector);
   try {
@@ -60,30 +61,25 @@ function editorSchemaPath(root: string, file: string): string {
 function defaultDatabases(service: ServiceConfig, connector: Connector): string[] {
   const configured = service.connection['database'];
   if (typeof configured === 'string') return [configured];
-  if (!connector.capabilities.description.includes('database') && !connector.capabilities.owner.includes('database')) return ['default'];
+  if (connector.singleDatabase !== undefined) return [connector.singleDatabase];
   throw new MetaformError(
     `service ${service.name}: which databases to import? Set services.${service.name}.databases or connection.database`,
   );
 }
 
-/** MySQL, ClickHouse: no database level; metaform's database is `default`, the engine's databases are its schemas. */
-function isTwoLevel(connector: Connector): boolean {
-  return !supports(connector.capabilities, 'description', 'database') && !supports(connector.capabilities, 'owner', 'database');
-}
-
-/** On a two-level engine `-d shop` names the engine's database `shop`, which metaform files as a schema of `default`. */
-function engineDatabases(names: string[]): { databases: string[]; schemas: Map<string, string[]> } {
-  return { databases: ['default'], schemas: new Map([['default', names]]) };
+/** On a two-level engine `-d shop` names the engine's database `shop`, which metaform files as a schema of its single database. */
+function engineDatabases(single: string, names: string[]): { databases: string[]; schemas: Map<string, string[]> } {
+  return { databases: [single], schemas: new Map([[single, names]]) };
 }
 
 function refuseUnknownEngineDatabases(snapshot: CatalogSnapshot, names: string[], connector: Connector, service: ServiceConfig): void {
-  const found = snapshot.databases.get('default')?.children;
+  const found = snapshot.databases.get(connector.singleDatabase ?? '')?.children;
   const missing = names.filter((name) => !found?.has(name));
   if (missing.length > 0)
     throw new MetaformError(
       `${connector.displayName} has no database ${missing.join(', ')} at ${connector.describeTarget(service)}`,
       undefined,
-      `metaform files each ${connector.displayName} database as a schema under the database "default"; -d names ${connector.displayName} databases`,
+      `metaform files each ${connector.displayName} database as a schema under the database "${connector.singleDatabase ?? ''}"; -d names ${connector.displayName} databases`,
     );
 }
 

@@ -1,18 +1,16 @@
 import type { CatalogSnapshot } from '../../core/model.js';
 import { liveChild, newLiveObject } from '../../core/model.js';
+import { schemaCondition, schemaScope, scopeBelow, SYSTEM_SCHEMAS, type SchemaScope } from '../shared/schemas.js';
 import { clickhouseDialect, DEFAULT_MAX_QUERY_SIZE } from './dialect.js';
+import { rowComment, rowText as text } from '../shared/rows.js';
 
 /** ClickHouse has databases and tables only; metaform files them under this database name. */
 export const CLICKHOUSE_DATABASE = 'default';
 
-/** Databases the engine keeps for itself, read only when named. */
-const SYSTEM_DATABASES = ['system', 'INFORMATION_SCHEMA', 'information_schema'];
-
 export type RowReader = (sql: string) => Promise<unknown[][]>;
 
-function databaseFilter(column: string, schemas: readonly string[] | undefined): string {
-  if (schemas) return `${column} IN (${schemas.length ? schemas.map((name) => clickhouseDialect.quoteLiteral(name)).join(', ') : "''"})`;
-  return `${column} NOT IN (${SYSTEM_DATABASES.map((name) => clickhouseDialect.quoteLiteral(name)).join(', ')})`;
+function databaseFilter(column: string, scope: Exclude<SchemaScope, { read: 'none' }>): string {
+  return schemaCondition(column, scope, SYSTEM_SCHEMAS.clickhouse, (name) => clickhouseDialect.quoteLiteral(name));
 }
 
 /**
@@ -29,10 +27,11 @@ const NOT_INNER_TABLE = `NOT (startsWith(name, '.inner.') OR startsWith(name, '.
 
 /** The catalog queries after the server facts: system.databases, system.tables, system.columns of the managed databases. */
 export function clickhouseCatalogQueries(schemas: readonly string[] | undefined): { databases: string; tables: string; columns: string } {
+  const scope = scopeBelow(schemas);
   return {
-    databases: `SELECT name, comment, engine FROM system.databases WHERE ${databaseFilter('name', schemas)}`,
-    tables: `SELECT database, name, engine, comment FROM system.tables WHERE ${databaseFilter('database', schemas)} AND NOT is_temporary AND ${NOT_INNER_TABLE}`,
-    columns: `SELECT database, table, name, comment FROM system.columns WHERE ${databaseFilter('database', schemas)} ORDER BY database, table, position`,
+    databases: `SELECT name, comment, engine FROM system.databases WHERE ${databaseFilter('name', scope)}`,
+    tables: `SELECT database, name, engine, comment FROM system.tables WHERE ${databaseFilter('database', scope)} AND NOT is_temporary AND ${NOT_INNER_TABLE}`,
+    columns: `SELECT database, table, name, comment FROM system.columns WHERE ${databaseFilter('database', scope)} ORDER BY database, table, position`,
   };
 }
 
@@ -45,29 +44,31 @@ export async function readClickhouseCatalog(
 ): Promise<CatalogSnapshot> {
   const snapshot: CatalogSnapshot = { service, databases: new Map(), server: {}, queries: 0 };
   const [[version, maxQuerySize] = []] = await read(CLICKHOUSE_VERSION_SQL);
-  snapshot.server['version'] = String(version);
+  snapshot.server['version'] = text(version);
   const limit = Number(maxQuerySize);
   snapshot.server['maxQuerySize'] = Number.isFinite(limit) && limit > 0 ? limit : DEFAULT_MAX_QUERY_SIZE;
   snapshot.queries = 1;
   if (!databases.includes(CLICKHOUSE_DATABASE)) return snapshot;
   const root = newLiveObject('database', CLICKHOUSE_DATABASE);
   snapshot.databases.set(CLICKHOUSE_DATABASE, root);
+  const scope = schemaScope(schemas);
+  if (scope.read === 'none') return snapshot;
   const catalog = clickhouseCatalogQueries(schemas);
   const [databaseRows, tableRows, columnRows] = [await read(catalog.databases), await read(catalog.tables), await read(catalog.columns)];
   snapshot.queries += 3;
   for (const [name, comment, engine] of databaseRows) {
-    const schema = liveChild(root, 'schema', String(name));
-    schema.description = String(comment) || null;
-    schema.facts = { engine: String(engine) };
+    const schema = liveChild(root, 'schema', text(name));
+    schema.description = rowComment(comment);
+    schema.facts = { engine: text(engine) };
   }
   for (const [database, name, engine, comment] of tableRows) {
-    const table = liveChild(liveChild(root, 'schema', String(database)), 'table', String(name));
-    table.description = String(comment) || null;
-    table.facts = { engine: String(engine) };
+    const table = liveChild(liveChild(root, 'schema', text(database)), 'table', text(name));
+    table.description = rowComment(comment);
+    table.facts = { engine: text(engine) };
   }
   for (const [database, table, name, comment] of columnRows) {
-    const parent = root.children.get(String(database))?.children.get(String(table));
-    if (parent) liveChild(parent, 'column', String(name)).description = String(comment) || null;
+    const parent = root.children.get(text(database))?.children.get(text(table));
+    if (parent) liveChild(parent, 'column', text(name)).description = rowComment(comment);
   }
   return snapshot;
 }

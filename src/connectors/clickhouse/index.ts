@@ -2,10 +2,12 @@ import { findLive } from '../../core/model.js';
 import type { Connector } from '../types.js';
 import { ClickhouseSession, describeClickhouseTarget } from './client.js';
 import { clickhouseDialect, renderClickhouse } from './dialect.js';
+import { CLICKHOUSE_DATABASE } from './catalog.js';
 
 export const clickhouseConnector: Connector = {
   type: 'clickhouse',
   displayName: 'ClickHouse',
+  singleDatabase: CLICKHOUSE_DATABASE,
   capabilities: {
     description: ['table', 'column'],
     owner: [],

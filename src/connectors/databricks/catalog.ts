@@ -1,7 +1,9 @@
 import type { LiveObject } from '../../core/model.js';
 import { liveChild, newLiveObject } from '../../core/model.js';
 import { runPool } from '../../core/pool.js';
+import { schemaCondition, schemaScope, SYSTEM_SCHEMAS } from '../shared/schemas.js';
 import { HIVE_METASTORE, quoteDatabricksIdentifier, quoteDatabricksLiteral } from './dialect.js';
+import { rowComment, rowNullable as nullable, rowText as text } from '../shared/rows.js';
 
 /** Runs one query, rows as objects keyed by column name. */
 export type Query = (sql: string) => Promise<Record<string, unknown>[]>;
@@ -16,23 +18,26 @@ const VIEWS = 'system.information_schema';
  */
 export function catalogQueries(catalog: string, schemas: readonly string[] | undefined): string[] {
   const lit = quoteDatabricksLiteral;
-  const inSchemas = (column: string) =>
-    schemas === undefined ? ` AND ${column} <> 'information_schema'` : ` AND ${column} IN (${schemas.map((schema) => lit(schema.toLowerCase())).join(', ')})`;
-  const of = (catalogColumn: string, schemaColumn: string) => `WHERE ${catalogColumn} = ${lit(catalog)}${inSchemas(schemaColumn)}`;
-  return [
+  const scope = schemaScope(schemas?.map((schema) => schema.toLowerCase()));
+  const ownQueries = [
     `SELECT catalog_name, catalog_owner, comment FROM ${VIEWS}.catalogs WHERE catalog_name = ${lit(catalog)}`,
+    `SELECT tag_name, tag_value FROM ${VIEWS}.catalog_tags WHERE catalog_name = ${lit(catalog)}`,
+  ];
+  // No schema named: the catalog's own properties only.
+  if (scope.read === 'none') return ownQueries;
+  const of = (catalogColumn: string, schemaColumn: string) =>
+    `WHERE ${catalogColumn} = ${lit(catalog)} AND ${schemaCondition(schemaColumn, scope, SYSTEM_SCHEMAS.databricks, (name) => lit(name))}`;
+  return [
+    ...ownQueries,
     `SELECT schema_name, schema_owner, comment FROM ${VIEWS}.schemata ${of('catalog_name', 'schema_name')}`,
     `SELECT table_schema, table_name, table_type, table_owner, comment FROM ${VIEWS}.tables ${of('table_catalog', 'table_schema')}`,
     `SELECT table_schema, table_name, column_name, ordinal_position, comment FROM ${VIEWS}.columns ${of('table_catalog', 'table_schema')}`,
-    `SELECT tag_name, tag_value FROM ${VIEWS}.catalog_tags WHERE catalog_name = ${lit(catalog)}`,
     `SELECT schema_name, tag_name, tag_value FROM ${VIEWS}.schema_tags ${of('catalog_name', 'schema_name')}`,
     `SELECT schema_name, table_name, tag_name, tag_value FROM ${VIEWS}.table_tags ${of('catalog_name', 'schema_name')}`,
     `SELECT schema_name, table_name, column_name, tag_name, tag_value FROM ${VIEWS}.column_tags ${of('catalog_name', 'schema_name')}`,
   ];
 }
 
-const text = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
-const nullable = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
 export interface CatalogRead {
   /** undefined when the catalog does not exist (or the caller cannot see it). */
@@ -40,30 +45,30 @@ export interface CatalogRead {
   queries: number;
 }
 
-/** Reads one catalog in eight bulk queries (see catalogQueries). */
+/** Reads one catalog in eight bulk queries, two when no schema is named (see catalogQueries). */
 export async function readDatabricksCatalog(query: Query, catalog: string, schemas: readonly string[] | undefined): Promise<CatalogRead> {
   const sql = catalogQueries(catalog, schemas);
   const results: Record<string, unknown>[][] = [];
   // One session; the queries go one after another.
   for (const statement of sql) results.push(await query(statement));
-  const [catalogRows = [], schemaRows = [], tableRows = [], columnRows = [], catalogTags = [], schemaTags = [], tableTags = [], columnTags = []] = results;
+  const [catalogRows = [], catalogTags = [], schemaRows = [], tableRows = [], columnRows = [], schemaTags = [], tableTags = [], columnTags = []] = results;
   const [row] = catalogRows;
   if (!row) return { queries: sql.length };
   const database = newLiveObject('database', text(row['catalog_name']));
   database.owner = nullable(row['catalog_owner']);
-  database.description = nullable(row['comment']);
+  database.description = rowComment(row['comment']);
   database.tags = {};
   for (const schemaRow of schemaRows) {
     const schema = liveChild(database, 'schema', text(schemaRow['schema_name']));
     schema.owner = nullable(schemaRow['schema_owner']);
-    schema.description = nullable(schemaRow['comment']);
+    schema.description = rowComment(schemaRow['comment']);
     schema.tags = {};
   }
   const tableOf = (schema: unknown, table: unknown) => liveChild(liveChild(database, 'schema', text(schema)), 'table', text(table));
   for (const tableRow of tableRows) {
     const table = tableOf(tableRow['table_schema'], tableRow['table_name']);
     table.owner = nullable(tableRow['table_owner']);
-    table.description = nullable(tableRow['comment']);
+    table.description = rowComment(tableRow['comment']);
     table.facts = { tableType: text(tableRow['table_type']) };
     table.tags = {};
   }
@@ -73,7 +78,7 @@ export async function readDatabricksCatalog(query: Query, catalog: string, schem
     const table = tableOf(columnRow['table_schema'], columnRow['table_name']);
     const name = text(columnRow['column_name']);
     const column = liveChild(table, 'column', name);
-    column.description = nullable(columnRow['comment']);
+    column.description = rowComment(columnRow['comment']);
     column.tags = {};
     let byName = positions.get(table);
     if (!byName) positions.set(table, (byName = new Map()));
@@ -116,7 +121,8 @@ export async function readHiveMetastore(query: Query, schemas: readonly string[]
   const database = newLiveObject('database', HIVE_METASTORE);
   const listed = (await query(`SHOW SCHEMAS IN ${id(HIVE_METASTORE)}`)).map((row) => text(row['databaseName'] ?? row['namespace']));
   const wanted = schemas === undefined ? undefined : new Set(schemas.map((schema) => schema.toLowerCase()));
-  const schemaNames = listed.filter((name) => wanted === undefined || wanted.has(name.toLowerCase()));
+  // No schema named: nothing below the catalog is read (hive_metastore has no properties of its own here).
+  const schemaNames = wanted?.size === 0 ? [] : listed.filter((name) => wanted === undefined || wanted.has(name.toLowerCase()));
   const tables: { schema: LiveObject; name: string }[] = [];
   await runPool(schemaNames, concurrency, async (name) => {
     const qualified = `${id(HIVE_METASTORE)}.${id(name)}`;
@@ -124,7 +130,7 @@ export async function readHiveMetastore(query: Query, schemas: readonly string[]
     queries += 2;
     const schema = liveChild(database, 'schema', name);
     const comment = described.find((row) => row['database_description_item'] === 'Comment')?.['database_description_value'];
-    schema.description = comment === undefined || comment === '' ? null : text(comment);
+    schema.description = rowComment(comment);
     for (const row of listedTables) if (row['isTemporary'] !== true && row['isTemporary'] !== 'true') tables.push({ schema, name: text(row['tableName']) });
   });
   await runPool(tables, concurrency, async ({ schema, name }) => {
@@ -137,8 +143,8 @@ export async function readHiveMetastore(query: Query, schemas: readonly string[]
       const item = text(row['col_name']);
       // The columns come first, up to a blank row or a '# ...' section (partitioning, details).
       if (item === '' || item.startsWith('# ')) inColumns = false;
-      if (inColumns) liveChild(table, 'column', item).description = nullable(row['comment']);
-      else if (item === 'Comment') table.description = nullable(row['data_type']);
+      if (inColumns) liveChild(table, 'column', item).description = rowComment(row['comment']);
+      else if (item === 'Comment') table.description = rowComment(row['data_type']);
       else if (item === 'Type') table.facts = { tableType: text(row['data_type']) };
     }
   });

@@ -1,11 +1,11 @@
 import type { CatalogSnapshot, JsonValue } from '../../core/model.js';
 import { liveChild, newLiveObject } from '../../core/model.js';
+import { Parameters, schemaCondition, schemaScope, scopeBelow, SYSTEM_SCHEMAS, type SchemaScope } from '../shared/schemas.js';
 import { quoteMysqlIdentifier } from './dialect.js';
+import { rowComment, rowText as text } from '../shared/rows.js';
 
 /** MySQL has databases and tables only; metaform files them under this database name. */
 export const MYSQL_DATABASE = 'default';
-
-const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
 
 export type RowQuery = (sql: string, values: unknown[]) => Promise<unknown[][]>;
 
@@ -38,9 +38,9 @@ export interface MysqlQuery {
   values: unknown[];
 }
 
-function schemaFilter(column: string, schemas: readonly string[] | undefined): MysqlQuery {
-  if (schemas) return schemas.length ? { sql: `${column} IN (?)`, values: [schemas] } : { sql: 'FALSE', values: [] };
-  return { sql: `${column} NOT IN (?)`, values: [SYSTEM_SCHEMAS] };
+function schemaFilter(column: string, scope: Exclude<SchemaScope, { read: 'none' }>): MysqlQuery {
+  const parameters = new Parameters('question');
+  return { sql: schemaCondition(column, scope, SYSTEM_SCHEMAS.mysql, parameters.add), values: parameters.values };
 }
 
 /** The catalog queries after the server facts: SCHEMATA, TABLES, COLUMNS of the managed databases. */
@@ -48,8 +48,9 @@ export function mysqlCatalogQueries(
   schemas: readonly string[] | undefined,
   schemaComments: boolean,
 ): { schemata: MysqlQuery; tables: MysqlQuery; columns: MysqlQuery } {
-  const bySchema = schemaFilter('SCHEMA_NAME', schemas);
-  const byTableSchema = schemaFilter('TABLE_SCHEMA', schemas);
+  const scope = scopeBelow(schemas);
+  const bySchema = schemaFilter('SCHEMA_NAME', scope);
+  const byTableSchema = schemaFilter('TABLE_SCHEMA', scope);
   return {
     schemata: { sql: `SELECT SCHEMA_NAME, ${schemaComments ? 'SCHEMA_COMMENT' : 'NULL'} FROM information_schema.SCHEMATA WHERE ${bySchema.sql}`, values: bySchema.values },
     tables: {
@@ -79,26 +80,27 @@ export async function readMysqlCatalog(
   if (!databases.includes(MYSQL_DATABASE)) return snapshot;
   const root = newLiveObject('database', MYSQL_DATABASE);
   snapshot.databases.set(MYSQL_DATABASE, root);
+  const scope = schemaScope(schemas);
+  if (scope.read === 'none') return snapshot;
   const catalog = mysqlCatalogQueries(schemas, snapshot.server['schemaComments'] === true);
   const schemaRows = await query(catalog.schemata.sql, catalog.schemata.values);
   const tableRows = await query(catalog.tables.sql, catalog.tables.values);
   const columnRows = await query(catalog.columns.sql, catalog.columns.values);
   snapshot.queries += 3;
-  const text = (value: unknown) => (value === null || value === undefined ? '' : String(value));
   for (const [name, comment] of schemaRows) {
     const schema = liveChild(root, 'schema', text(name));
-    if (snapshot.server['schemaComments']) schema.description = text(comment) || null;
+    if (snapshot.server['schemaComments']) schema.description = rowComment(comment);
   }
   for (const [schemaName, name, type, comment] of tableRows) {
     const table = liveChild(liveChild(root, 'schema', text(schemaName)), 'table', text(name));
     const isView = text(type) === 'VIEW';
     // MySQL reports the comment of a view as 'VIEW'; views cannot have comments.
-    table.description = isView ? null : text(comment) || null;
+    table.description = isView ? null : rowComment(comment);
     table.facts = { tableType: text(type) };
   }
   for (const [schemaName, tableName, name, comment] of columnRows) {
     const table = root.children.get(text(schemaName))?.children.get(text(tableName));
-    if (table) liveChild(table, 'column', text(name)).description = text(comment) || null;
+    if (table) liveChild(table, 'column', text(name)).description = rowComment(comment);
   }
   return snapshot;
 }

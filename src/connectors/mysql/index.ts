@@ -1,10 +1,12 @@
 import type { Connector } from '../types.js';
 import { describeMysqlTarget, MysqlSession } from './client.js';
 import { mysqlCanonicalName, mysqlDialect, renderMysql } from './dialect.js';
+import { MYSQL_DATABASE } from './catalog.js';
 
 export const mysqlConnector: Connector = {
   type: 'mysql',
   displayName: 'MySQL/MariaDB',
+  singleDatabase: MYSQL_DATABASE,
   capabilities: {
     description: ['table', 'column'],
     owner: [],

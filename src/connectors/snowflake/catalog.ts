@@ -9,24 +9,19 @@
 import { MetaformError } from '../../core/errors.js';
 import { liveChild, newLiveObject, type LiveObject } from '../../core/model.js';
 import { quoteSnowflakeLiteral as literal, quoteStoredIdentifier as q } from './dialect.js';
+import { schemaCondition, schemaScope, SYSTEM_SCHEMAS } from '../shared/schemas.js';
 import { spellName, tagKeyFor, type TagObjectName } from './names.js';
+import { rowComment as comment, rowNullable as nullableText, rowText as text } from '../shared/rows.js';
 
 export type RunQuery = (sql: string) => Promise<unknown[][]>;
 
-const text = (value: unknown): string => String(value);
-const nullableText = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
-/** A comment of '' is no comment. */
-const comment = (value: unknown): string | null => nullableText(value) || null;
-
-function inList(names: readonly string[]): string {
-  return names.map((name) => literal(name)).join(', ');
-}
 
 /** Stored names throughout: `database` is how Snowflake stores it, quoted here exactly. */
 export function catalogQueries(database: string, schemas: readonly string[] | undefined) {
   const db = q(database);
-  const schemaFilter = (column: string) =>
-    `${column} <> 'INFORMATION_SCHEMA'${schemas ? (schemas.length ? ` AND ${column} IN (${inList(schemas)})` : ' AND FALSE') : ''}`;
+  const scope = schemaScope(schemas);
+  // Nothing below the database is read when no schema is named (readSnowflakeDatabase runs none of these).
+  const schemaFilter = (column: string) => (scope.read === 'none' ? 'FALSE' : schemaCondition(column, scope, SYSTEM_SCHEMAS.snowflake, (name) => literal(name)));
   return {
     database: `SELECT DATABASE_NAME, DATABASE_OWNER, COMMENT FROM ${db}.INFORMATION_SCHEMA.DATABASES WHERE DATABASE_NAME = ${literal(database)}`,
     schemas: `SELECT SCHEMA_NAME, SCHEMA_OWNER, COMMENT FROM ${db}.INFORMATION_SCHEMA.SCHEMATA WHERE ${schemaFilter('SCHEMA_NAME')}`,
@@ -84,7 +79,8 @@ export async function readSnowflakeDatabase(
   const live = newLiveObject('database', spellName(text(databaseRow[0])));
   live.owner = nullableText(databaseRow[1]) === null ? null : spellName(text(databaseRow[1]));
   live.description = comment(databaseRow[2]);
-  const [schemaRows, tableRows, columnRows] = [await run(sql.schemas), await run(sql.tables), await run(sql.columns)];
+  const below = schemaScope(schemas).read !== 'none';
+  const [schemaRows, tableRows, columnRows] = below ? [await run(sql.schemas), await run(sql.tables), await run(sql.columns)] : [[], [], []];
   const tagRows = await run(sql.tags).catch((error: unknown) => {
     if (!isMissingObject(error)) throw error;
     throw new MetaformError(
@@ -97,12 +93,12 @@ export async function readSnowflakeDatabase(
   const schemaOf = (name: unknown) => liveChild(live, 'schema', spellName(text(name)));
   for (const [name, owner, text_] of schemaRows) {
     const schema = schemaOf(name);
-    schema.owner = owner === null || owner === undefined ? null : spellName(text(owner));
+    schema.owner = nullableText(owner) === null ? null : spellName(text(owner));
     schema.description = comment(text_);
   }
   for (const [schemaName, name, type, dynamic, owner, text_] of tableRows) {
     const table = liveChild(schemaOf(schemaName), 'table', spellName(text(name)));
-    table.owner = owner === null || owner === undefined ? null : spellName(text(owner));
+    table.owner = nullableText(owner) === null ? null : spellName(text(owner));
     table.description = comment(text_);
     table.facts = { tableType: dynamic === 'YES' ? 'DYNAMIC TABLE' : text(type) };
   }
@@ -127,7 +123,7 @@ export async function readSnowflakeDatabase(
     const path = [live.name, ...(domain === 'DATABASE' ? [] : [spellName(text(domain === 'SCHEMA' ? (objectSchema ?? objectName) : objectSchema))]), ...(domain === 'TABLE' || domain === 'COLUMN' ? [spellName(text(objectName))] : []), ...(domain === 'COLUMN' ? [spellName(text(columnName))] : [])];
     assignTag(object, tag, text(value), reading, () => [reading.service, ...path].join('.'));
   }
-  return { database: live, queries: 5 };
+  return { database: live, queries: below ? 5 : 2 };
 }
 
 /** Objects whose tags are read in real time: [database, schema?, table?] stored names; columns come with their table. */
