@@ -8,7 +8,7 @@ export { assemblePlan, type Plan, type PlannedChange, type PlanSummary } from '.
 export { readRuns, type JournalRun, type JournalOperation } from './core/journal.js';
 export { MetaformError, MetaformErrors } from './core/errors.js';
 export * from './core/model.js';
-export type { Capabilities, Connector, ConnectorSession, Dialect, ServiceConfig } from './connectors/types.js';
+export type { Capabilities, Connector, ConnectorSession, Dialect, ServiceConfig } from './core/connector.js';
 export { connectors, connectorFor } from './connectors/registry.js';
 export { planText } from './report/text.js';
 export { planMarkdown } from './report/markdown.js';

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JsonValue, SourceLocation } from './model.js';
-import type { ServiceConfig } from '../connectors/types.js';
+import type { ServiceConfig } from './connector.js';
 import { interpolate } from './env.js';
 import { MetaformError, MetaformErrors } from './errors.js';
 import { schemaValidator } from './schemas.js';

@@ -1,4 +1,4 @@
-import type { ServiceConfig } from '../connectors/types.js';
+import type { ServiceConfig } from './connector.js';
 import type { DesiredObject } from './desired.js';
 import {
   changeId,

@@ -1,6 +1,6 @@
 import { dirname, join, relative, sep } from 'node:path';
 import { stringify } from 'yaml';
-import type { Connector, ServiceConfig } from '../connectors/types.js';
+import type { Connector, ServiceConfig } from './connector.js';
 import { MetaformError } from './errors.js';
 import type { CatalogSnapshot, LiveObject } from './model.js';
 import { connectService } from './pipeline.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Connector, ConnectorSession, ServiceConfig } from '../connectors/types.js';
+import type { Connector, ConnectorSession, ServiceConfig } from './connector.js';
 import type { ServiceEntry } from './config.js';
 import type { DesiredObject } from './desired.js';
 import { diffService, type MissingObject } from './diff.js';

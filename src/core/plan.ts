@@ -1,4 +1,4 @@
-import type { Connector, ServiceConfig } from '../connectors/types.js';
+import type { Connector, ServiceConfig } from './connector.js';
 import { groupBy } from './group.js';
 import { serverFactsOf, type CatalogSnapshot, type Change, type JsonValue, type Operation, type SkippedChange } from './model.js';
 import { orderOwnerLast } from './order.js';

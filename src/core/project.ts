@@ -1,5 +1,5 @@
 import { connectorFor as registeredConnector } from '../connectors/registry.js';
-import type { Connector } from '../connectors/types.js';
+import type { Connector } from './connector.js';
 import { loadConfig, type ProjectConfig } from './config.js';
 import { listMetadataFiles, loadDesired, type DesiredState } from './desired.js';
 import type { Level } from './model.js';

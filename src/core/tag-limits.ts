@@ -1,4 +1,4 @@
-import type { Connector, ServiceConfig } from '../connectors/types.js';
+import type { Connector, ServiceConfig } from './connector.js';
 import type { DesiredObject } from './desired.js';
 import type { ErrorList } from './errors.js';
 import { formatAddress } from './model.js';

@@ -1,4 +1,4 @@
-import type { Dialect } from '../connectors/types.js';
+import type { Dialect } from './connector.js';
 import { MetaformError } from './errors.js';
 import type { Change } from './model.js';
 

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { Capabilities, Connector } from '../connectors/types.js';
+import type { Capabilities, Connector } from './connector.js';
 import type { ProjectConfig } from './config.js';
 import { walkDesired, type DesiredState } from './desired.js';
 import { ErrorList } from './errors.js';

@@ -6,7 +6,7 @@
  * - the statements rendered now from the plan's changes differ from the plan's statements
  *   (an edited plan file must not run SQL that metaform would not have written).
  */
-import type { Connector, ConnectorSession, ServiceConfig } from '../connectors/types.js';
+import type { Connector, ConnectorSession, ServiceConfig } from './connector.js';
 import { MetaformError } from './errors.js';
 import { formatAddress, findLive, serverFactsOf, type CatalogSnapshot, type Change, type JsonValue, type Operation } from './model.js';
 import { renderService, type Plan, type PlannedChange } from './plan.js';
