@@ -18,6 +18,7 @@ import { MetaformError, MetaformErrors } from '../src/core/errors.js';
 import { quoteSnowflakeLiteral, renderSnowflake } from '../src/connectors/snowflake/dialect.js';
 import { storedName, spellName } from '../src/connectors/snowflake/names.js';
 import { SnowflakeSession } from '../src/connectors/snowflake/client.js';
+import { catalogQueries } from '../src/connectors/snowflake/catalog.js';
 import { findLive } from '../src/core/model.js';
 import type { CatalogNode } from './emulators/kit/catalog.js';
 import { startSnowflakeEmulator, type SnowflakeEmulator } from './emulators/snowflake/server.js';
@@ -576,6 +577,18 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
       assert.equal(node('ANALYTICS', 'SALES', 'STEWARDED')?.comment, 'handed over');
       assert.deepEqual(tags('ANALYTICS', 'SALES', 'STEWARDED'), { TIER: 'gold' });
       assert.deepEqual(tags('ANALYTICS', 'SALES', 'STEWARDED', 'NOTE'), { PII: 'no' });
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('retries a catalog read that times out once, as apply retries a statement', async () => {
+    const dir = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables: { orders: { description: 'read after a retry' } } } } });
+    try {
+      emulator.failOnce.add(catalogQueries('ANALYTICS', ['SALES']).tables);
+      const { plan } = await createPlan(await loadProject(dir.dir));
+      assert.equal(emulator.failOnce.size, 0, 'the tables query failed once');
+      assert.ok(plan.changes.some((change) => change.after === 'read after a retry'));
     } finally {
       await dir.remove();
     }

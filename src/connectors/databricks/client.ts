@@ -1,7 +1,7 @@
 import type { DBSQLClient } from '@databricks/sql';
 import { MetaformError } from '../../core/errors.js';
 import type { CatalogSnapshot, JsonValue, OperationResult } from '../../core/model.js';
-import { runEachOperation, type RetryPolicy } from '../shared/execute.js';
+import { retried, runEachOperation, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
 import { readDatabricksCatalog, readHiveMetastore, type CatalogRead } from './catalog.js';
 import { HIVE_METASTORE } from './dialect.js';
@@ -179,16 +179,10 @@ export class DatabricksSession implements ConnectorSession {
 
   /** A query, with retries of transient errors; errors name the service. */
   async query(sql: string): Promise<Record<string, unknown>[]> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.run(sql, true);
-      } catch (error) {
-        if (attempt < DATABRICKS_RETRY.attempts && isTransientDatabricksError(error)) {
-          await new Promise((resolve) => setTimeout(resolve, DATABRICKS_RETRY.backoffMs * 2 ** (attempt - 1)));
-          continue;
-        }
-        throw new MetaformError(redact(`${this.flavour.displayName} service ${this.service.name} (${describeDatabricksTarget(this.service)}): ${messageOf(error)}`, this.connection));
-      }
+    try {
+      return await retried(DATABRICKS_RETRY, () => this.run(sql, true));
+    } catch (error) {
+      throw new MetaformError(redact(`${this.flavour.displayName} service ${this.service.name} (${describeDatabricksTarget(this.service)}): ${messageOf(error)}`, this.connection));
     }
   }
 

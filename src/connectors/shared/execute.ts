@@ -7,6 +7,8 @@ export interface RetryPolicy {
   /** Delay before the second attempt; doubles each time. */
   backoffMs: number;
   isTransient(error: unknown): boolean;
+  /** How long the server asked to wait (an HTTP Retry-After), in ms: waited instead of a shorter backoff. */
+  retryAfterMs?(error: unknown): number | undefined;
   /**
    * The server cannot be reached at all (refused, host gone, connection not re-established):
    * once an operation ends so, the others would too, so they are not tried.
@@ -49,9 +51,25 @@ export async function withRetry<T>(
       return { value: await work(), attempts: attempt };
     } catch (error) {
       if (attempt >= policy.attempts || !policy.isTransient(error)) return { error, attempts: attempt };
-      await sleep(policy.backoffMs * 2 ** (attempt - 1));
+      await sleep(Math.max(policy.backoffMs * 2 ** (attempt - 1), policy.retryAfterMs?.(error) ?? 0));
     }
   }
+}
+
+/** Runs `work` as withRetry does, and throws the last error when every attempt failed. */
+export async function retried<T>(policy: RetryPolicy, work: () => Promise<T>): Promise<T> {
+  const outcome = await withRetry(policy, work);
+  if (outcome.error !== undefined) throw outcome.error;
+  return outcome.value as T;
+}
+
+/** An HTTP Retry-After value (seconds, or an HTTP date) in ms; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 export interface RunOptions {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Connection, ConnectionOptions } from 'snowflake-sdk';
 import { MetaformError } from '../../core/errors.js';
 import { type CatalogSnapshot, type Change, type JsonValue, type LiveObject, type OperationResult } from '../../core/model.js';
-import { runEachOperation, type RetryPolicy } from '../shared/execute.js';
+import { retried, runEachOperation, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
 import { readSnowflakeDatabase, type TagReading } from './catalog.js';
 import { nameToRead, storedName, tagSchemaOf } from './names.js';
@@ -104,13 +104,15 @@ export class SnowflakeSession implements ConnectorSession {
     for (const [index, name] of request.databases.entries()) {
       request.onProgress?.(index, request.databases.length, name);
       const schemas = request.schemas?.get(name)?.map(nameToRead);
-      let read = await readSnowflakeDatabase((sql) => this.query(sql), nameToRead(name), schemas, this.tagReading);
+      // Catalog reads retry what a statement may (lock waits, timeouts, dropped connections) as apply does.
+      const query = (sql: string) => retried(SNOWFLAKE_RETRY, () => this.query(sql));
+      let read = await readSnowflakeDatabase(query, nameToRead(name), schemas, this.tagReading);
       queries += read.queries;
       // Names come stored from a plan; from import's configuration they may be written as in SQL
       // (`analytics` for ANALYTICS): the folded name is tried when the exact one does not exist.
       const folded = storedName(name);
       if (!read.database && folded !== nameToRead(name)) {
-        read = await readSnowflakeDatabase((sql) => this.query(sql), folded, schemas, this.tagReading);
+        read = await readSnowflakeDatabase(query, folded, schemas, this.tagReading);
         queries += read.queries;
       }
       if (read.database) databases.push(read.database);
@@ -121,7 +123,7 @@ export class SnowflakeSession implements ConnectorSession {
   }
 
   private tagContext(): TagContext {
-    return { query: (sql) => this.query(sql), service: this.service, reading: this.tagReading };
+    return { query: (sql) => retried(SNOWFLAKE_RETRY, () => this.query(sql)), service: this.service, reading: this.tagReading };
   }
 
   /** What rendering depends on: the tag schema that short tag keys name (templates quote keys by it). */
