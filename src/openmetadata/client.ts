@@ -5,6 +5,7 @@
  */
 import { MetaformError } from '../core/errors.js';
 import { fqnSegment } from './fqn.js';
+import { retryAfterMs } from '../connectors/shared/execute.js';
 
 export interface OpenMetadataConnection {
   url: string;
@@ -182,8 +183,8 @@ export class OpenMetadataClient {
       const text = await response.text();
       if (response.ok) return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T, etag: response.headers.get('etag') };
       if (RETRIED.has(response.status) && attempt < this.retries) {
-        const retryAfter = Number(response.headers.get('retry-after'));
-        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : this.retryDelayMs * 2 ** attempt);
+        const asked = retryAfterMs(response.headers.get('retry-after'));
+        await sleep(asked !== undefined && asked > 0 ? Math.min(asked, 30_000) : this.retryDelayMs * 2 ** attempt);
         continue;
       }
       throw new OpenMetadataHttpError(`${where}: ${options.about}: HTTP ${response.status} ${serverMessage(text)}`, response.status, hintFor(response.status));
