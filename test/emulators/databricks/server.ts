@@ -68,6 +68,10 @@ export interface DatabricksEmulator {
   log: string[];
   /** Make the next `count` ExecuteStatement calls (whose SQL contains `containing`) answer `status`. */
   failNext(count: number, status?: number, containing?: string): void;
+  /** What a user puts under `connection:` in metaform.yaml to reach it. */
+  connection: { host: string; port: number; path: string; token: string; caCert: string };
+  /** Runs a statement as the workspace, bypassing Thrift (fixtures and checks). */
+  run(sql: string): ResultSet | undefined;
   close(): Promise<void>;
 }
 
@@ -253,6 +257,8 @@ export async function startDatabricksEmulator(options: DatabricksEmulatorOptions
     failNext(count, status = 503, containing = '') {
       failures = { count, status, containing };
     },
+    connection: { host: '127.0.0.1', port, path, token, caCert: cert.toString() },
+    run: (sql) => engine.run(sql, { catalog: 'main', schema: 'default' }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -37,6 +37,8 @@ export interface SnowflakeEmulator extends RunningEmulator {
   failOnce: Set<string>;
   /** Runs SQL as ACCOUNTADMIN, bypassing HTTP (fixtures and checks). */
   run(sql: string): Relation;
+  /** What a user puts under `connection:` in metaform.yaml to reach it: the first user, with its password. */
+  connection: { account: string; user: string; password: string; accessUrl: string };
 }
 
 interface Session extends SessionContext {
@@ -221,6 +223,7 @@ export async function startSnowflakeEmulator(options: SnowflakeEmulatorOptions =
     pollNextQueries: 0,
     failOnce: new Set(),
     run: (sql) => engine.execute(sql, admin),
+    connection: { account, user: [...users.keys()][0] ?? '', password: [...users.values()][0]?.password ?? '', accessUrl: running.url },
   };
   return emulator;
 }
