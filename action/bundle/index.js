@@ -23300,11 +23300,11 @@ var require_utils3 = __commonJS({
       const outer = await md5(Buffer.concat([Buffer.from(inner), salt]));
       return "md5" + outer;
     }
-    async function sha256(text5) {
-      return await subtleCrypto.digest("SHA-256", text5);
+    async function sha256(text2) {
+      return await subtleCrypto.digest("SHA-256", text2);
     }
-    async function hashByName(hashName, text5) {
-      return await subtleCrypto.digest(hashName, text5);
+    async function hashByName(hashName, text2) {
+      return await subtleCrypto.digest(hashName, text2);
     }
     async function hmacSha256(keyBuffer, msg) {
       const key = await subtleCrypto.importKey("raw", keyBuffer, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
@@ -23525,21 +23525,21 @@ var require_sasl = __commonJS({
         throw new Error("SASL: SCRAM-SERVER-FINAL-MESSAGE: server signature does not match");
       }
     }
-    function isPrintableChars(text5) {
-      if (typeof text5 !== "string") {
+    function isPrintableChars(text2) {
+      if (typeof text2 !== "string") {
         throw new TypeError("SASL: text must be a string");
       }
-      return text5.split("").map((_3, i) => text5.charCodeAt(i)).every((c3) => c3 >= 33 && c3 <= 43 || c3 >= 45 && c3 <= 126);
+      return text2.split("").map((_3, i) => text2.charCodeAt(i)).every((c3) => c3 >= 33 && c3 <= 43 || c3 >= 45 && c3 <= 126);
     }
-    function isBase64(text5) {
-      return /^(?:[a-zA-Z0-9+/]{4})*(?:[a-zA-Z0-9+/]{2}==|[a-zA-Z0-9+/]{3}=)?$/.test(text5);
+    function isBase64(text2) {
+      return /^(?:[a-zA-Z0-9+/]{4})*(?:[a-zA-Z0-9+/]{2}==|[a-zA-Z0-9+/]{3}=)?$/.test(text2);
     }
-    function parseAttributePairs(text5) {
-      if (typeof text5 !== "string") {
+    function parseAttributePairs(text2) {
+      if (typeof text2 !== "string") {
         throw new TypeError("SASL: attribute pairs text must be a string");
       }
       return new Map(
-        text5.split(",").map((attrValue) => {
+        text2.split(",").map((attrValue) => {
           if (!/^.=/.test(attrValue)) {
             throw new Error("SASL: Invalid attribute pair entry");
           }
@@ -24421,9 +24421,9 @@ var require_messages = __commonJS({
     };
     exports.ReadyForQueryMessage = ReadyForQueryMessage;
     var CommandCompleteMessage = class {
-      constructor(length, text5) {
+      constructor(length, text2) {
         this.length = length;
-        this.text = text5;
+        this.text = text2;
         this.name = "commandComplete";
       }
     };
@@ -24604,8 +24604,8 @@ var require_serializer = __commonJS({
         /* code.startup */
       );
     };
-    var query = (text5) => {
-      return writer.addCString(text5).flush(
+    var query = (text2) => {
+      return writer.addCString(text2).flush(
         81
         /* code.query */
       );
@@ -24722,8 +24722,8 @@ var require_serializer = __commonJS({
       return msg.name ? cstringMessage(68, `${msg.type}${msg.name || ""}`) : msg.type === "P" ? emptyDescribePortal : emptyDescribeStatement;
     };
     var close = (msg) => {
-      const text5 = `${msg.type}${msg.name || ""}`;
-      return cstringMessage(67, text5);
+      const text2 = `${msg.type}${msg.name || ""}`;
+      return cstringMessage(67, text2);
     };
     var copyData = (chunk) => {
       return writer.add(chunk).flush(
@@ -24995,8 +24995,8 @@ var require_parser = __commonJS({
       return new messages_1.ReadyForQueryMessage(LATEINIT_LENGTH, status);
     };
     var parseCommandCompleteMessage = (reader) => {
-      const text5 = reader.cstring();
-      return new messages_1.CommandCompleteMessage(LATEINIT_LENGTH, text5);
+      const text2 = reader.cstring();
+      return new messages_1.CommandCompleteMessage(LATEINIT_LENGTH, text2);
     };
     var parseCopyData = (reader, length) => {
       const chunk = reader.bytes(length - 4);
@@ -25383,8 +25383,8 @@ var require_connection2 = __commonJS({
         }
         return this.stream.write(buffer);
       }
-      query(text5) {
-        this._send(serialize.query(text5));
+      query(text2) {
+        this._send(serialize.query(text2));
       }
       // send parse message
       parse(query) {
@@ -26779,9 +26779,9 @@ var require_pg_pool = __commonJS({
         this._idle.push(new IdleItem(client, idleListener, tid));
         this._pulseQueue();
       }
-      query(text5, values, cb) {
-        if (typeof text5 === "function") {
-          const response2 = promisify(this.Promise, text5);
+      query(text2, values, cb) {
+        if (typeof text2 === "function") {
+          const response2 = promisify(this.Promise, text2);
           setImmediate(function() {
             return response2.callback(new Error("Passing a function as the first parameter to pool.query is not supported"));
           });
@@ -26809,7 +26809,7 @@ var require_pg_pool = __commonJS({
           client.once("error", onError);
           this.log("dispatching query");
           try {
-            client.query(text5, values, (err2, res) => {
+            client.query(text2, values, (err2, res) => {
               this.log("query dispatched");
               client.removeListener("error", onError);
               if (clientReleased) {
@@ -29668,13 +29668,13 @@ var require_stream3 = __commonJS({
     }
     async function getAsText(stream) {
       try {
-        let text5 = "";
+        let text2 = "";
         const textDecoder = new TextDecoder();
         for await (const chunk of stream) {
-          text5 += textDecoder.decode(chunk, { stream: true });
+          text2 += textDecoder.decode(chunk, { stream: true });
         }
-        text5 += textDecoder.decode();
-        return text5;
+        text2 += textDecoder.decode();
+        return text2;
       } catch (err) {
         if (err instanceof RangeError && (err.message.includes("Invalid string length") || err.message.includes("Out of memory"))) {
           throw new Error(`The response length exceeds the maximum allowed size of a string: ${MAX_STRING_LENGTH} characters.`, { cause: err });
@@ -31532,10 +31532,10 @@ var require_result_set = __commonJS({
       async text() {
         const stream = this.consume();
         try {
-          const text5 = await (0, utils_1.getAsText)(stream);
-          this.span_bytes += buffer_1.Buffer.byteLength(text5);
+          const text2 = await (0, utils_1.getAsText)(stream);
+          this.span_bytes += buffer_1.Buffer.byteLength(text2);
           this.finishSpan();
-          return text5;
+          return text2;
         } catch (err) {
           this.finishSpan(err);
           throw err;
@@ -31556,10 +31556,10 @@ var require_result_set = __commonJS({
         if ((0, index_2.isNotStreamableJSONFamily)(this.format)) {
           const stream = this.consume();
           try {
-            const text5 = await (0, utils_1.getAsText)(stream);
-            this.span_bytes += buffer_1.Buffer.byteLength(text5);
+            const text2 = await (0, utils_1.getAsText)(stream);
+            this.span_bytes += buffer_1.Buffer.byteLength(text2);
             this.finishSpan();
-            return this.jsonHandling.parse(text5);
+            return this.jsonHandling.parse(text2);
           } catch (err) {
             this.finishSpan(err);
             throw err;
@@ -31601,11 +31601,11 @@ var require_result_set = __commonJS({
                 } else {
                   currentChunkPart = chunk.subarray(lastIdx, idx);
                 }
-                const text5 = currentChunkPart.toString();
+                const text2 = currentChunkPart.toString();
                 rows.push({
-                  text: text5,
+                  text: text2,
                   json() {
-                    return jsonHandling.parse(text5);
+                    return jsonHandling.parse(text2);
                   }
                 });
                 lastIdx = idx + 1;
@@ -42196,12 +42196,12 @@ var require_helpers = __commonJS({
       const REQUIRE_TERMINATOR = "";
       highlightFn = __require(`cardinal${REQUIRE_TERMINATOR}`).highlight;
     } catch {
-      highlightFn = (text5) => {
+      highlightFn = (text2) => {
         if (!cardinalRecommended) {
           console.log("For nicer debug output consider install cardinal@^2.0.0");
           cardinalRecommended = true;
         }
-        return text5;
+        return text2;
       };
     }
     function printDebugWithCode(msg, code) {
@@ -57450,7 +57450,7 @@ var require_core = __commonJS({
       errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
         if (!errors || errors.length === 0)
           return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text5, msg) => text5 + separator + msg);
+        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text2, msg) => text2 + separator + msg);
       }
       $dataMetaSchema(metaSchema, keywordsJsonPointers) {
         const rules = this.RULES.all;
@@ -60655,12 +60655,12 @@ var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str) => str.replace(/^(?!$)(?: $)?/gm, "#");
-    function indentComment(comment4, indent) {
-      if (/^\n+$/.test(comment4))
-        return comment4.substring(1);
-      return indent ? comment4.replace(/^(?! *$)/gm, indent) : comment4;
+    function indentComment(comment3, indent) {
+      if (/^\n+$/.test(comment3))
+        return comment3.substring(1);
+      return indent ? comment3.replace(/^(?! *$)/gm, indent) : comment3;
     }
-    var lineComment = (str, indent, comment4) => str.endsWith("\n") ? indentComment(comment4, indent) : comment4.includes("\n") ? "\n" + indentComment(comment4, indent) : (str.endsWith(" ") ? "" : " ") + comment4;
+    var lineComment = (str, indent, comment3) => str.endsWith("\n") ? indentComment(comment3, indent) : comment3.includes("\n") ? "\n" + indentComment(comment3, indent) : (str.endsWith(" ") ? "" : " ") + comment3;
     exports.indentComment = indentComment;
     exports.lineComment = lineComment;
     exports.stringifyComment = stringifyComment;
@@ -60674,14 +60674,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text5, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text5;
+        return text2;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text5.length <= endStep)
-        return text5;
+      if (text2.length <= endStep)
+        return text2;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -60698,14 +60698,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text5, i, indent.length);
+        i = consumeMoreIndentedLines(text2, i, indent.length);
         if (i !== -1)
           end = i + endStep;
       }
-      for (let ch; ch = text5[i += 1]; ) {
+      for (let ch; ch = text2[i += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i;
-          switch (text5[i + 1]) {
+          switch (text2[i + 1]) {
             case "x":
               i += 3;
               break;
@@ -60722,12 +60722,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text5, i, indent.length);
+            i = consumeMoreIndentedLines(text2, i, indent.length);
           end = i + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text5[i + 1];
+            const next = text2[i + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split = i;
           }
@@ -60739,12 +60739,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text5[i += 1];
+                ch = text2[i += 1];
                 overflow = true;
               }
               const j3 = i > escEnd + 1 ? i - 2 : escStart - 1;
               if (escapedFolds[j3])
-                return text5;
+                return text2;
               folds.push(j3);
               escapedFolds[j3] = true;
               end = j3 + endStep;
@@ -60759,39 +60759,39 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text5;
+        return text2;
       if (onFold)
         onFold();
-      let res = text5.slice(0, folds[0]);
+      let res = text2.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
         const fold = folds[i2];
-        const end2 = folds[i2 + 1] || text5.length;
+        const end2 = folds[i2 + 1] || text2.length;
         if (fold === 0)
           res = `
-${indent}${text5.slice(0, end2)}`;
+${indent}${text2.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text5[fold]}\\`;
+            res += `${text2[fold]}\\`;
           res += `
-${indent}${text5.slice(fold + 1, end2)}`;
+${indent}${text2.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
-    function consumeMoreIndentedLines(text5, i, indent) {
+    function consumeMoreIndentedLines(text2, i, indent) {
       let end = i;
       let start = i + 1;
-      let ch = text5[start];
+      let ch = text2[start];
       while (ch === " " || ch === "	") {
         if (i < start + indent) {
-          ch = text5[++i];
+          ch = text2[++i];
         } else {
           do {
-            ch = text5[++i];
+            ch = text2[++i];
           } while (ch && ch !== "\n");
           end = i;
           start = i + 1;
-          ch = text5[start];
+          ch = text2[start];
         }
       }
       return end;
@@ -60944,7 +60944,7 @@ ${indent}`) + "'";
     } catch {
       blockEndNewlines = /\n+(?!\n|$)/g;
     }
-    function blockString({ comment: comment4, type, value }, ctx, onComment, onChompKeep) {
+    function blockString({ comment: comment3, type, value }, ctx, onComment, onChompKeep) {
       const { blockQuote, commentString, lineWidth } = ctx.options;
       if (!blockQuote || /\n[\t ]+$/.test(value)) {
         return quotedString(value, ctx);
@@ -60996,8 +60996,8 @@ ${indent}`) + "'";
       }
       const indentSize = indent ? "2" : "1";
       let header = (startWithSpace ? indentSize : "") + chomp;
-      if (comment4) {
-        header += " " + commentString(comment4.replace(/ ?[\r\n]+/g, " "));
+      if (comment3) {
+        header += " " + commentString(comment3.replace(/ ?[\r\n]+/g, " "));
         if (onComment)
           onComment();
       }
@@ -61541,20 +61541,20 @@ var require_stringifyCollection = __commonJS({
       const stringify3 = flow ? stringifyFlowCollection : stringifyBlockCollection;
       return stringify3(collection, ctx, options);
     }
-    function stringifyBlockCollection({ comment: comment4, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
+    function stringifyBlockCollection({ comment: comment3, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
       const { indent, options: { commentString } } = ctx;
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
       const lines = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
-        let comment5 = null;
+        let comment4 = null;
         if (identity.isNode(item)) {
           if (!chompKeep && item.spaceBefore)
             lines.push("");
           addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
           if (item.comment)
-            comment5 = item.comment;
+            comment4 = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
@@ -61564,10 +61564,10 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str2 = stringify2.stringify(item, itemCtx, () => comment5 = null, () => chompKeep = true);
-        if (comment5)
-          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment5));
-        if (chompKeep && comment5)
+        let str2 = stringify2.stringify(item, itemCtx, () => comment4 = null, () => chompKeep = true);
+        if (comment4)
+          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment4));
+        if (chompKeep && comment4)
           chompKeep = false;
         lines.push(blockItemPrefix + str2);
       }
@@ -61582,8 +61582,8 @@ var require_stringifyCollection = __commonJS({
 ${indent}${line}` : "\n";
         }
       }
-      if (comment4) {
-        str += "\n" + stringifyComment.indentComment(commentString(comment4), indent);
+      if (comment3) {
+        str += "\n" + stringifyComment.indentComment(commentString(comment3), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
@@ -61603,13 +61603,13 @@ ${indent}${line}` : "\n";
       const lines = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
-        let comment4 = null;
+        let comment3 = null;
         if (identity.isNode(item)) {
           if (item.spaceBefore)
             lines.push("");
           addCommentBefore(ctx, lines, item.commentBefore, false);
           if (item.comment)
-            comment4 = item.comment;
+            comment3 = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
@@ -61622,16 +61622,16 @@ ${indent}${line}` : "\n";
           const iv = identity.isNode(item.value) ? item.value : null;
           if (iv) {
             if (iv.comment)
-              comment4 = iv.comment;
+              comment3 = iv.comment;
             if (iv.commentBefore)
               reqNewline = true;
           } else if (item.value == null && ik?.comment) {
-            comment4 = ik.comment;
+            comment3 = ik.comment;
           }
         }
-        if (comment4)
+        if (comment3)
           reqNewline = true;
-        let str = stringify2.stringify(item, itemCtx, () => comment4 = null);
+        let str = stringify2.stringify(item, itemCtx, () => comment3 = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str.includes("\n"));
         if (i < items.length - 1) {
           str += ",";
@@ -61643,8 +61643,8 @@ ${indent}${line}` : "\n";
             str += ",";
           }
         }
-        if (comment4)
-          str += stringifyComment.lineComment(str, itemIndent, commentString(comment4));
+        if (comment3)
+          str += stringifyComment.lineComment(str, itemIndent, commentString(comment3));
         lines.push(str);
         linesAtValue = lines.length;
       }
@@ -61668,11 +61668,11 @@ ${indent}${end}`;
         }
       }
     }
-    function addCommentBefore({ indent, options: { commentString } }, lines, comment4, chompKeep) {
-      if (comment4 && chompKeep)
-        comment4 = comment4.replace(/^\n+/, "");
-      if (comment4) {
-        const ic = stringifyComment.indentComment(commentString(comment4), indent);
+    function addCommentBefore({ indent, options: { commentString } }, lines, comment3, chompKeep) {
+      if (comment3 && chompKeep)
+        comment3 = comment3.replace(/^\n+/, "");
+      if (comment3) {
+        const ic = stringifyComment.indentComment(commentString(comment3), indent);
         lines.push(ic.trimStart());
       }
     }
@@ -62292,7 +62292,7 @@ var require_binary = __commonJS({
           return src;
         }
       },
-      stringify({ comment: comment4, type, value }, ctx, onComment, onChompKeep) {
+      stringify({ comment: comment3, type, value }, ctx, onComment, onChompKeep) {
         if (!value)
           return "";
         const buf = value;
@@ -62317,7 +62317,7 @@ var require_binary = __commonJS({
           }
           str = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment: comment4, type, value: str }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment: comment3, type, value: str }, ctx, onComment, onChompKeep);
       }
     };
     exports.binary = binary;
@@ -63449,7 +63449,7 @@ var require_resolve_props = __commonJS({
       let spaceBefore = false;
       let atNewline = startOnNewline;
       let hasSpace = startOnNewline;
-      let comment4 = "";
+      let comment3 = "";
       let commentSep = "";
       let hasNewline = false;
       let reqSpace = false;
@@ -63483,18 +63483,18 @@ var require_resolve_props = __commonJS({
             if (!hasSpace)
               onError(token, "MISSING_CHAR", "Comments must be separated from other tokens by white space characters");
             const cb = token.source.substring(1) || " ";
-            if (!comment4)
-              comment4 = cb;
+            if (!comment3)
+              comment3 = cb;
             else
-              comment4 += commentSep + cb;
+              comment3 += commentSep + cb;
             commentSep = "";
             atNewline = false;
             break;
           }
           case "newline":
             if (atNewline) {
-              if (comment4)
-                comment4 += token.source;
+              if (comment3)
+                comment3 += token.source;
               else if (!found || indicator !== "seq-item-ind")
                 spaceBefore = true;
             } else
@@ -63562,7 +63562,7 @@ var require_resolve_props = __commonJS({
         comma,
         found,
         spaceBefore,
-        comment: comment4,
+        comment: comment3,
         hasNewline,
         anchor,
         tag,
@@ -63815,7 +63815,7 @@ var require_resolve_end = __commonJS({
   "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
-      let comment4 = "";
+      let comment3 = "";
       if (end) {
         let hasSpace = false;
         let sep4 = "";
@@ -63829,15 +63829,15 @@ var require_resolve_end = __commonJS({
               if (reqSpace && !hasSpace)
                 onError(token, "MISSING_CHAR", "Comments must be separated from other tokens by white space characters");
               const cb = source.substring(1) || " ";
-              if (!comment4)
-                comment4 = cb;
+              if (!comment3)
+                comment3 = cb;
               else
-                comment4 += sep4 + cb;
+                comment3 += sep4 + cb;
               sep4 = "";
               break;
             }
             case "newline":
-              if (comment4)
+              if (comment3)
                 sep4 += source;
               hasSpace = true;
               break;
@@ -63847,7 +63847,7 @@ var require_resolve_end = __commonJS({
           offset += source.length;
         }
       }
-      return { comment: comment4, offset };
+      return { comment: comment3, offset };
     }
     exports.resolveEnd = resolveEnd;
   }
@@ -64246,7 +64246,7 @@ var require_resolve_block_scalar = __commonJS({
       if (error2 !== -1)
         onError(error2, "UNEXPECTED_TOKEN", `Block scalar header includes extra characters: ${source}`);
       let hasSpace = false;
-      let comment4 = "";
+      let comment3 = "";
       let length = source.length;
       for (let i = 1; i < props.length; ++i) {
         const token = props[i];
@@ -64263,7 +64263,7 @@ var require_resolve_block_scalar = __commonJS({
               onError(token, "MISSING_CHAR", message);
             }
             length += token.source.length;
-            comment4 = token.source.substring(1);
+            comment3 = token.source.substring(1);
             break;
           case "error":
             onError(token, "UNEXPECTED_TOKEN", token.message);
@@ -64279,7 +64279,7 @@ var require_resolve_block_scalar = __commonJS({
           }
         }
       }
-      return { mode, indent, chomp, comment: comment4, length };
+      return { mode, indent, chomp, comment: comment3, length };
     }
     function splitLines(source) {
       const split = source.split(/\n( *)/);
@@ -64525,7 +64525,7 @@ var require_compose_scalar = __commonJS({
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
-      const { value, type, comment: comment4, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
+      const { value, type, comment: comment3, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
       const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
       let tag;
       if (ctx.options.stringKeys && ctx.atKey) {
@@ -64553,8 +64553,8 @@ var require_compose_scalar = __commonJS({
         scalar2.tag = tagName;
       if (tag.format)
         scalar2.format = tag.format;
-      if (comment4)
-        scalar2.comment = comment4;
+      if (comment3)
+        scalar2.comment = comment3;
       return scalar2;
     }
     function findScalarTagByName(schema, value, tagName, tagToken, onError) {
@@ -64640,7 +64640,7 @@ var require_compose_node = __commonJS({
     var CN = { composeNode, composeEmptyNode };
     function composeNode(ctx, token, props, onError) {
       const atKey = ctx.atKey;
-      const { spaceBefore, comment: comment4, anchor, tag } = props;
+      const { spaceBefore, comment: comment3, anchor, tag } = props;
       let node2;
       let isSrcToken = true;
       switch (token.type) {
@@ -64684,17 +64684,17 @@ var require_compose_node = __commonJS({
       }
       if (spaceBefore)
         node2.spaceBefore = true;
-      if (comment4) {
+      if (comment3) {
         if (token.type === "scalar" && token.source === "")
-          node2.comment = comment4;
+          node2.comment = comment3;
         else
-          node2.commentBefore = comment4;
+          node2.commentBefore = comment3;
       }
       if (ctx.options.keepSourceTokens && isSrcToken)
         node2.srcToken = token;
       return node2;
     }
-    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment: comment4, anchor, tag, end }, onError) {
+    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment: comment3, anchor, tag, end }, onError) {
       const token = {
         type: "scalar",
         offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
@@ -64709,8 +64709,8 @@ var require_compose_node = __commonJS({
       }
       if (spaceBefore)
         node2.spaceBefore = true;
-      if (comment4) {
-        node2.comment = comment4;
+      if (comment3) {
+        node2.comment = comment3;
         node2.range[2] = end;
       }
       return node2;
@@ -64796,14 +64796,14 @@ var require_composer = __commonJS({
       return [offset, offset + (typeof source === "string" ? source.length : 1)];
     }
     function parsePrelude(prelude) {
-      let comment4 = "";
+      let comment3 = "";
       let atComment = false;
       let afterEmptyLine = false;
       for (let i = 0; i < prelude.length; ++i) {
         const source = prelude[i];
         switch (source[0]) {
           case "#":
-            comment4 += (comment4 === "" ? "" : afterEmptyLine ? "\n\n" : "\n") + (source.substring(1) || " ");
+            comment3 += (comment3 === "" ? "" : afterEmptyLine ? "\n\n" : "\n") + (source.substring(1) || " ");
             atComment = true;
             afterEmptyLine = false;
             break;
@@ -64818,7 +64818,7 @@ var require_composer = __commonJS({
             atComment = false;
         }
       }
-      return { comment: comment4, afterEmptyLine };
+      return { comment: comment3, afterEmptyLine };
     }
     var Composer = class {
       constructor(options = {}) {
@@ -64838,25 +64838,25 @@ var require_composer = __commonJS({
         this.options = options;
       }
       decorate(doc, afterDoc) {
-        const { comment: comment4, afterEmptyLine } = parsePrelude(this.prelude);
-        if (comment4) {
+        const { comment: comment3, afterEmptyLine } = parsePrelude(this.prelude);
+        if (comment3) {
           const dc = doc.contents;
           if (afterDoc) {
             doc.comment = doc.comment ? `${doc.comment}
-${comment4}` : comment4;
+${comment3}` : comment3;
           } else if (afterEmptyLine || doc.directives.docStart || !dc) {
-            doc.commentBefore = comment4;
+            doc.commentBefore = comment3;
           } else if (identity.isCollection(dc) && !dc.flow && dc.items.length > 0) {
             let it2 = dc.items[0];
             if (identity.isPair(it2))
               it2 = it2.key;
             const cb = it2.commentBefore;
-            it2.commentBefore = cb ? `${comment4}
-${cb}` : comment4;
+            it2.commentBefore = cb ? `${comment3}
+${cb}` : comment3;
           } else {
             const cb = dc.commentBefore;
-            dc.commentBefore = cb ? `${comment4}
-${cb}` : comment4;
+            dc.commentBefore = cb ? `${comment3}
+${cb}` : comment3;
           }
         }
         if (afterDoc) {
@@ -67332,8 +67332,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text5, addEOL = false) {
-    this._buffer += text5;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -67429,10 +67429,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text5, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text5);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -67461,9 +67461,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text5, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text5, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -67474,8 +67474,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text5, href) {
-    const element = this.wrap("a", text5, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -68567,8 +68567,8 @@ var convertMarkedBigIntsReviver = (key, value, context3, userReviver) => {
   if (!hasUserReviver) return value;
   return userReviver(key, value, context3);
 };
-var JSONParseV2 = (text5, reviver) => {
-  return JSON.parse(text5, (key, value, context3) => {
+var JSONParseV2 = (text2, reviver) => {
+  return JSON.parse(text2, (key, value, context3) => {
     const isNumber = typeof value === "number";
     const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
     const isBigNumber = isNumber && isOutOfBounds;
@@ -68626,8 +68626,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
   }
   return rootHolder[""];
 };
-var serializeBigInts = (text5) => {
-  return text5.replace(
+var serializeBigInts = (text2) => {
+  return text2.replace(
     stringsOrLargeNumbers,
     (match, digits, fractional, exponential) => {
       const isString = match[0] === '"';
@@ -68641,18 +68641,18 @@ var serializeBigInts = (text5) => {
     }
   );
 };
-var JSONParse = (text5, reviver) => {
-  if (!text5) return originalParse(text5, reviver);
+var JSONParse = (text2, reviver) => {
+  if (!text2) return originalParse(text2, reviver);
   try {
-    if (isContextSourceSupported()) return JSONParseV2(text5, reviver);
-    const serializedData = serializeBigInts(text5);
+    if (isContextSourceSupported()) return JSONParseV2(text2, reviver);
+    const serializedData = serializeBigInts(text2);
     return originalParse(
       serializedData,
       (key, value, context3) => convertMarkedBigIntsReviver(key, value, context3, reviver)
     );
   } catch (error2) {
     if (error2 instanceof RangeError) {
-      const serializedData = serializeBigInts(text5);
+      const serializedData = serializeBigInts(text2);
       const parsed = originalParse(serializedData);
       return applyReviverIteratively(parsed, reviver);
     }
@@ -68820,12 +68820,12 @@ async function getResponseData(response) {
   }
   const mimetype = parse2(contentType);
   if (isJSONResponse(mimetype)) {
-    let text5 = "";
+    let text2 = "";
     try {
-      text5 = await response.text();
-      return JSONParse(text5);
+      text2 = await response.text();
+      return JSONParse(text2);
     } catch (err) {
-      return text5;
+      return text2;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
   // (RFC 2046) and must never be decoded as text, even when the response
@@ -71825,6 +71825,9 @@ function serverFactsOf(snapshot, database) {
   const own = snapshot.databaseFacts?.get(database);
   return own ? { ...snapshot.server, ...own } : snapshot.server;
 }
+function changeId(address, property, key) {
+  return `${address}#${property}${key === void 0 ? "" : `:${key}`}`;
+}
 function formatAddress(service, path) {
   return [service, ...path].map(quoteAddressPart).join(".");
 }
@@ -71951,7 +71954,7 @@ var ObjectDiffer = class {
     const action = before === null ? "add" : after === null ? "remove" : "update";
     const address = formatAddress(this.service.name, path);
     this.result.changes.push({
-      id: `${address}#${property}${key === void 0 ? "" : `:${key}`}`,
+      id: changeId(address, property, key),
       service: this.service.name,
       address,
       path,
@@ -75485,10 +75488,10 @@ var JournalWriter = class _JournalWriter {
   }
   line(value) {
     if (this.closed) return;
-    const text5 = `${JSON.stringify(value)}
+    const text2 = `${JSON.stringify(value)}
 `;
-    this.buffer.push(text5);
-    this.bytes += text5.length;
+    this.buffer.push(text2);
+    this.bytes += text2.length;
     if (this.bytes >= FLUSH_BYTES) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -75499,10 +75502,10 @@ var JournalWriter = class _JournalWriter {
   flush() {
     this.scheduled = false;
     if (this.buffer.length === 0 || this.closed) return;
-    const text5 = this.buffer.join("");
+    const text2 = this.buffer.join("");
     this.buffer = [];
     this.bytes = 0;
-    writeSync(this.fd, text5);
+    writeSync(this.fd, text2);
   }
   /** Writes the end line and closes the file (synced to disk). */
   close(end) {
@@ -75519,6 +75522,65 @@ var JournalWriter = class _JournalWriter {
     return summary2;
   }
 };
+
+// src/core/order.ts
+function orderOwnerLast(operations, changeById) {
+  const touching = /* @__PURE__ */ new Map();
+  const owners = [];
+  const ownerIds = /* @__PURE__ */ new Map();
+  for (const operation of operations)
+    for (const id of operation.changeIds) {
+      const change = changeById.get(id);
+      if (!change) continue;
+      const key = JSON.stringify([operation.service, ...change.path.slice(0, 3)]);
+      let set = touching.get(key);
+      if (!set) touching.set(key, set = /* @__PURE__ */ new Set());
+      set.add(operation);
+      if (change.property !== "owner") continue;
+      owners.push({ operation, key });
+      let ids = ownerIds.get(key);
+      if (!ids) ownerIds.set(key, ids = /* @__PURE__ */ new Set());
+      ids.add(operation.id);
+    }
+  for (const { operation, key } of owners) {
+    const before = new Set(operation.dependsOn);
+    const otherOwners = ownerIds.get(key);
+    for (const other of touching.get(key) ?? [])
+      if (other.database === operation.database && !otherOwners?.has(other.id)) before.add(other.id);
+    if (before.size > 0) operation.dependsOn = [...before];
+  }
+}
+async function runInOrder(run) {
+  const outcome = /* @__PURE__ */ new Map();
+  const report = (result) => {
+    if (outcome.has(result.operationId)) return;
+    outcome.set(result.operationId, result.outcome);
+    run.onResult(result);
+  };
+  const inRun = new Set(run.operations.map((operation) => operation.id));
+  let pending = [...run.operations];
+  while (pending.length > 0 && !run.signal?.aborted) {
+    const ready = [];
+    const waiting = [];
+    let blocked = 0;
+    for (const operation of pending) {
+      const before = (operation.dependsOn ?? []).filter((id) => inRun.has(id));
+      const failed = before.find((id) => outcome.has(id) && outcome.get(id) !== "succeeded");
+      if (failed !== void 0) {
+        blocked++;
+        report({ operationId: operation.id, outcome: "not-run", error: `not run: operation ${failed}, which must succeed first, did not`, durationMs: 0, attempts: 0 });
+      } else if (before.every((id) => outcome.get(id) === "succeeded")) ready.push(operation);
+      else waiting.push(operation);
+    }
+    if (ready.length === 0 && blocked === 0) {
+      for (const operation of waiting)
+        report({ operationId: operation.id, outcome: "not-run", error: "not run: its operations depend on each other in a cycle", durationMs: 0, attempts: 0 });
+      return;
+    }
+    if (ready.length > 0) await run.execute(ready, report);
+    pending = waiting;
+  }
+}
 
 // src/core/templates.ts
 var QUOTED = ["database", "schema", "table", "column", "object", "value", "owner", "tag_key", "tag_value"];
@@ -75567,7 +75629,7 @@ function renderTemplate(template, change, dialect) {
 }
 
 // src/core/plan.ts
-var PLAN_FORMAT_VERSION = 2;
+var PLAN_FORMAT_VERSION = 3;
 function renderService(input) {
   const { connector, service, snapshot } = input;
   const result = { operations: [], skipped: [], facts: {} };
@@ -75576,6 +75638,7 @@ function renderService(input) {
     result.facts[database] = server;
     const dialect = connector.dialect(server);
     const forConnector = [];
+    const first = result.operations.length;
     for (const change of changes) {
       const template = findTemplate(service.templates, change);
       if (template === void 0) {
@@ -75590,10 +75653,12 @@ function renderService(input) {
         statements: [renderTemplate(template, change, dialect)]
       });
     }
-    if (forConnector.length === 0) continue;
-    const rendered = connector.render(forConnector, snapshot, service, server);
-    for (const operation of rendered.operations) result.operations.push(operation);
-    for (const skip of rendered.skipped) result.skipped.push(skip);
+    if (forConnector.length > 0) {
+      const rendered = connector.render(forConnector, snapshot, service, server);
+      for (const operation of rendered.operations) result.operations.push(operation);
+      for (const skip of rendered.skipped) result.skipped.push(skip);
+    }
+    orderOwnerLast(result.operations.slice(first), new Map(changes.map((change) => [change.id, change])));
   }
   return result;
 }
@@ -75693,7 +75758,7 @@ async function verifyPlan(plan, targets) {
   for (const target of targets) {
     const changes = byService.get(target.service.name) ?? [];
     if (changes.length === 0) continue;
-    const diffChanges = changes.filter((change) => change.id === changeId(change));
+    const diffChanges = changes.filter((change) => change.origin === void 0);
     const snapshot = await target.session.read({ ...readScope(changes), current: diffChanges.map((change) => change.path) });
     const stale = [];
     for (const change of diffChanges) {
@@ -75713,9 +75778,6 @@ async function verifyPlan(plan, targets) {
     );
   }
 }
-function changeId(change) {
-  return `${change.address}#${change.property}${change.key === void 0 ? "" : `:${change.key}`}`;
-}
 function asChange(change) {
   const { operation: _operation, skipped: _skipped, ...rest } = change;
   return { ...rest, path: [...change.path] };
@@ -75729,8 +75791,16 @@ function checkIntegrity(plan) {
     if (ids.has(change.id)) problems.push(`change ${change.id} appears twice`);
     ids.add(change.id);
   }
-  for (const operation of plan.operations)
+  const operations = /* @__PURE__ */ new Map();
+  for (const operation of plan.operations) operations.set(operation.id, operation);
+  for (const operation of plan.operations) {
     for (const id of operation.changeIds) if (!ids.has(id)) problems.push(`operation ${operation.id} applies change ${id}, which the plan does not list`);
+    for (const id of operation.dependsOn ?? []) {
+      const before = operations.get(id);
+      if (before?.service !== operation.service || before.database !== operation.database)
+        problems.push(`operation ${operation.id} waits for operation ${id}, which is not an operation of its database`);
+    }
+  }
   if (problems.length > 0) throw new PlanMismatchError(problems, "the plan file was edited or damaged: make a new one with `metaform plan --out`");
 }
 function readScope(changes) {
@@ -75774,6 +75844,8 @@ function compareOperations(planned, rendered, service) {
       differences.push(`operation ${operation.id}: it applies other changes than metaform renders now`);
     else if (!sameList(operation.statements, now.statements))
       differences.push(`operation ${operation.id}: its statements differ from what metaform renders for its changes now`);
+    else if (!sameList(operation.dependsOn ?? [], now.dependsOn ?? []))
+      differences.push(`operation ${operation.id}: it runs in another order than metaform renders now (dependsOn)`);
   }
   for (const operation of renderedById.values()) differences.push(`operation ${operation.id}: metaform renders it now, and the plan does not have it`);
   if (differences.length > 0)
@@ -75955,14 +76027,23 @@ async function applyPlan(project, plan, options = {}) {
       await runPool(groups2, options.concurrency ?? 4, async (group) => {
         const session = sessions.get(group.service);
         if (!session) return;
+        const hear = (result) => {
+          const operation = operationById.get(result.operationId);
+          if (operation) record(operation, result);
+        };
         try {
-          await session.execute({
-            database: group.database,
+          await runInOrder({
             operations: group.operations,
             ...options.signal ? { signal: options.signal } : {},
-            onResult: (result) => {
-              const operation = operationById.get(result.operationId);
-              if (operation) record(operation, result);
+            onResult: hear,
+            execute: async (operations, report) => {
+              const results = await session.execute({
+                database: group.database,
+                operations,
+                ...options.signal ? { signal: options.signal } : {},
+                onResult: report
+              });
+              for (const result of results) if (result) report(result);
             }
           });
         } catch (error2) {
@@ -76363,8 +76444,8 @@ async function findComment(octokit, repo, issue2, login, matches) {
     () => octokit.paginate(octokit.rest.issues.listComments, { ...repo, issue_number: issue2, per_page: 100 })
   );
   let found;
-  for (const comment4 of comments)
-    if (comment4.user?.login === login && comment4.body !== void 0 && matches(comment4.body)) found = { id: comment4.id, body: comment4.body };
+  for (const comment3 of comments)
+    if (comment3.user?.login === login && comment3.body !== void 0 && matches(comment3.body)) found = { id: comment3.id, body: comment3.body };
   return found;
 }
 async function upsertComment(octokit, repo, issue2, existing, body) {
@@ -76428,59 +76509,106 @@ function renderEachChange(changes, render) {
   return result;
 }
 
+// src/connectors/shared/schemas.ts
+function schemaScope(schemas) {
+  if (schemas === void 0) return { read: "every" };
+  return schemas.length === 0 ? { read: "none" } : { read: "named", names: schemas };
+}
+function scopeBelow(schemas) {
+  const scope = schemaScope(schemas);
+  if (scope.read === "none") throw new Error("no schema is named: nothing below the database is read");
+  return scope;
+}
+var SYSTEM_SCHEMAS = {
+  postgres: { names: ["pg_catalog", "information_schema"], prefixes: ["pg_toast", "pg_temp_"] },
+  redshift: { names: ["pg_catalog", "information_schema", "pg_internal", "pg_automv"], prefixes: ["pg_toast", "pg_temp_"] },
+  mysql: { names: ["mysql", "information_schema", "performance_schema", "sys"] },
+  clickhouse: { names: ["system", "INFORMATION_SCHEMA", "information_schema"] },
+  snowflake: { names: ["INFORMATION_SCHEMA"] },
+  databricks: { names: ["information_schema"] }
+};
+function schemaCondition(column, scope, system, literal) {
+  if (scope.read === "named") return `${column} IN (${scope.names.map(literal).join(", ")})`;
+  const parts = [`${column} NOT IN (${system.names.map(literal).join(", ")})`];
+  for (const prefix of system.prefixes ?? []) parts.push(`left(${column}, ${prefix.length}) <> ${literal(prefix)}`);
+  return parts.join(" AND ");
+}
+var Parameters = class {
+  constructor(style) {
+    this.style = style;
+  }
+  style;
+  values = [];
+  add = (value) => {
+    this.values.push(value);
+    return this.style === "dollar" ? `$${this.values.length}` : "?";
+  };
+};
+
+// src/connectors/shared/rows.ts
+function rowText(value) {
+  return value === null || value === void 0 ? "" : String(value);
+}
+function rowNullable(value) {
+  return value === null || value === void 0 ? null : String(value);
+}
+function rowComment(value) {
+  return rowNullable(value) || null;
+}
+
 // src/connectors/postgres/catalog.ts
-var SYSTEM_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
-var SCHEMA_FILTER = `(($1::text[]) IS NULL AND ${SYSTEM_SCHEMAS} OR n.nspname = ANY($1::text[]))`;
 var TABLE_KINDS = `c.relkind IN ('r', 'p', 'v', 'm', 'f')`;
 var POSTGRES_CATALOG = {
   database: `SELECT d.datname, version(), current_setting('standard_conforming_strings'),
     pg_get_userbyid(d.datdba), shobj_description(d.oid, 'pg_database')
     FROM pg_database d WHERE d.datname = current_database()`,
-  schemas: `SELECT n.nspname, pg_get_userbyid(n.nspowner), d.description
+  schemas: (filter) => `SELECT n.nspname, pg_get_userbyid(n.nspowner), d.description
     FROM pg_namespace n
     LEFT JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0
-    WHERE ${SCHEMA_FILTER}`,
-  tables: `SELECT n.nspname, c.relname, c.relkind::text, pg_get_userbyid(c.relowner), d.description, c.oid
+    WHERE ${filter}`,
+  tables: (filter) => `SELECT n.nspname, c.relname, c.relkind::text, pg_get_userbyid(c.relowner), d.description, c.oid
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
-    WHERE ${TABLE_KINDS} AND ${SCHEMA_FILTER}`,
-  columns: `SELECT a.attrelid, a.attnum, a.attname, d.description
+    WHERE ${TABLE_KINDS} AND ${filter}`,
+  columns: (filter) => `SELECT a.attrelid, a.attnum, a.attname, d.description
     FROM pg_attribute a
     JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_description d ON d.objoid = a.attrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum
-    WHERE a.attnum > 0 AND NOT a.attisdropped AND ${TABLE_KINDS} AND ${SCHEMA_FILTER}`
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND ${TABLE_KINDS} AND ${filter}`,
+  system: SYSTEM_SCHEMAS.postgres
 };
-var text = (value) => String(value);
-var nullableText = (value) => value === null || value === void 0 ? null : String(value);
-async function readPostgresDatabase(client, queries, schemas, parameter = (names) => [names ?? null]) {
-  const values = parameter(schemas);
-  const run = (sql, withSchemas = true) => client.query({ text: sql, rowMode: "array", ...withSchemas ? { values } : {} }).then((result) => result.rows);
-  const [databaseRow] = await run(queries.database, false);
-  const schemaRows = await run(queries.schemas);
-  const tableRows = await run(queries.tables);
-  const columnRows = await run(queries.columns);
+async function readPostgresDatabase(client, queries, schemas) {
+  const scope = schemaScope(schemas);
+  const parameters = new Parameters("dollar");
+  const filter = scope.read === "none" ? "" : schemaCondition("n.nspname", scope, queries.system, parameters.add);
+  const run = (sql, values = []) => client.query({ text: sql, rowMode: "array", values }).then((result) => result.rows);
+  const [databaseRow] = await run(queries.database);
+  const below = scope.read === "none" ? void 0 : { schemas: await run(queries.schemas(filter), parameters.values), tables: await run(queries.tables(filter), parameters.values), columns: await run(queries.columns(filter), parameters.values) };
+  const schemaRows = below?.schemas ?? [];
+  const tableRows = below?.tables ?? [];
+  const columnRows = below?.columns ?? [];
   if (!databaseRow) throw new Error("the current database is not in pg_database");
-  const database = newLiveObject("database", text(databaseRow[0]));
-  database.owner = nullableText(databaseRow[3]);
-  database.description = nullableText(databaseRow[4]);
-  for (const [name, owner, comment4] of schemaRows) {
-    const schema = liveChild(database, "schema", text(name));
-    schema.owner = nullableText(owner);
-    schema.description = nullableText(comment4);
+  const database = newLiveObject("database", rowText(databaseRow[0]));
+  database.owner = rowNullable(databaseRow[3]);
+  database.description = rowComment(databaseRow[4]);
+  for (const [name, owner, comment3] of schemaRows) {
+    const schema = liveChild(database, "schema", rowText(name));
+    schema.owner = rowNullable(owner);
+    schema.description = rowComment(comment3);
   }
   const tablesByOid = /* @__PURE__ */ new Map();
-  for (const [schemaName, name, relkind, owner, comment4, oid] of tableRows) {
-    const table = liveChild(liveChild(database, "schema", text(schemaName)), "table", text(name));
-    table.owner = nullableText(owner);
-    table.description = nullableText(comment4);
-    table.facts = { relkind: text(relkind) };
+  for (const [schemaName, name, relkind, owner, comment3, oid] of tableRows) {
+    const table = liveChild(liveChild(database, "schema", rowText(schemaName)), "table", rowText(name));
+    table.owner = rowNullable(owner);
+    table.description = rowComment(comment3);
+    table.facts = { relkind: rowText(relkind) };
     tablesByOid.set(oid, table);
   }
   const outOfOrder = /* @__PURE__ */ new Set();
   const lastAttnum = /* @__PURE__ */ new Map();
   let current;
   let currentAttnum = 0;
-  for (const [oid, attnum, name, comment4] of columnRows) {
+  for (const [oid, attnum, name, comment3] of columnRows) {
     const table = tablesByOid.get(oid);
     if (!table) continue;
     if (table !== current) {
@@ -76491,16 +76619,16 @@ async function readPostgresDatabase(client, queries, schemas, parameter = (names
     const position = Number(attnum);
     if (position < currentAttnum) outOfOrder.add(table);
     currentAttnum = position;
-    liveChild(table, "column", text(name)).description = nullableText(comment4);
+    liveChild(table, "column", rowText(name)).description = rowComment(comment3);
   }
   if (outOfOrder.size > 0) sortColumns(outOfOrder, columnRows, tablesByOid);
   return {
     database,
     server: {
-      version: text(databaseRow[1]),
+      version: rowText(databaseRow[1]),
       standardConformingStrings: databaseRow[2] !== "off"
     },
-    queries: 4
+    queries: below ? 4 : 1
   };
 }
 function sortColumns(tables, columnRows, tablesByOid) {
@@ -76510,7 +76638,7 @@ function sortColumns(tables, columnRows, tablesByOid) {
     if (!table || !tables.has(table)) continue;
     let byName = positions.get(table);
     if (!byName) positions.set(table, byName = /* @__PURE__ */ new Map());
-    byName.set(text(name), Number(attnum));
+    byName.set(rowText(name), Number(attnum));
   }
   for (const [table, byName] of positions)
     table.children = new Map([...table.children].sort(([a], [b3]) => (byName.get(a) ?? 0) - (byName.get(b3) ?? 0)));
@@ -76552,9 +76680,21 @@ async function withRetry(policy, work) {
       return { value: await work(), attempts: attempt };
     } catch (error2) {
       if (attempt >= policy.attempts || !policy.isTransient(error2)) return { error: error2, attempts: attempt };
-      await sleep(policy.backoffMs * 2 ** (attempt - 1));
+      await sleep(Math.max(policy.backoffMs * 2 ** (attempt - 1), policy.retryAfterMs?.(error2) ?? 0));
     }
   }
+}
+async function retried(policy, work) {
+  const outcome = await withRetry(policy, work);
+  if (outcome.error !== void 0) throw outcome.error;
+  return outcome.value;
+}
+function retryAfterMs(header, now = Date.now()) {
+  if (!header) return void 0;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1e3);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? void 0 : Math.max(0, date - now);
 }
 async function runEachOperation(operations, runStatement, policy, options = {}) {
   const results = new Array(operations.length);
@@ -76635,10 +76775,10 @@ function describePgTarget(service, defaultPort) {
   const who = fromString.user ?? user;
   return `${target}${who ? ` as ${who}` : ""}`;
 }
-function connectionStringParts(text5) {
+function connectionStringParts(text2) {
   let url;
   try {
-    url = new URL(text5);
+    url = new URL(text2);
   } catch {
     return void 0;
   }
@@ -76924,29 +77064,26 @@ var postgresConnector = {
 };
 
 // src/connectors/redshift/catalog.ts
-function redshiftQueries(schemaCount) {
-  const list = Array.from({ length: schemaCount }, (_3, i) => `$${i + 1}`).join(", ");
-  const schemaFilter2 = schemaCount ? `n.nspname IN (${list})` : `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_internal', 'pg_automv') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp_%'`;
-  const tableKinds = `c.relkind IN ('r', 'v')`;
-  return {
-    // Redshift keeps database comments in pg_description (it predates pg_shdescription).
-    database: `SELECT d.datname, version(), 'off', pg_get_userbyid(d.datdba), obj_description(d.oid, 'pg_database')
-      FROM pg_database d WHERE d.datname = current_database()`,
-    schemas: `SELECT n.nspname, pg_get_userbyid(n.nspowner), obj_description(n.oid, 'pg_namespace')
-      FROM pg_namespace n WHERE ${schemaFilter2}`,
-    tables: `SELECT n.nspname, c.relname, c.relkind::text, pg_get_userbyid(c.relowner), d.description, c.oid
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      LEFT JOIN pg_description d ON d.objoid = c.oid AND d.objsubid = 0 AND d.classoid = 'pg_class'::regclass
-      WHERE ${tableKinds} AND ${schemaFilter2}`,
-    columns: `SELECT a.attrelid, a.attnum, a.attname, d.description
-      FROM pg_attribute a
-      JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      LEFT JOIN pg_description d ON d.objoid = c.oid AND d.objsubid = a.attnum AND d.classoid = 'pg_class'::regclass
-      WHERE a.attnum > 0 AND NOT a.attisdropped AND ${tableKinds} AND ${schemaFilter2}`
-  };
-}
+var tableKinds = `c.relkind IN ('r', 'v')`;
+var REDSHIFT_CATALOG = {
+  // Redshift keeps database comments in pg_description (it predates pg_shdescription).
+  database: `SELECT d.datname, version(), 'off', pg_get_userbyid(d.datdba), obj_description(d.oid, 'pg_database')
+    FROM pg_database d WHERE d.datname = current_database()`,
+  schemas: (filter) => `SELECT n.nspname, pg_get_userbyid(n.nspowner), obj_description(n.oid, 'pg_namespace')
+    FROM pg_namespace n WHERE ${filter}`,
+  tables: (filter) => `SELECT n.nspname, c.relname, c.relkind::text, pg_get_userbyid(c.relowner), d.description, c.oid
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_description d ON d.objoid = c.oid AND d.objsubid = 0 AND d.classoid = 'pg_class'::regclass
+    WHERE ${tableKinds} AND ${filter}`,
+  columns: (filter) => `SELECT a.attrelid, a.attnum, a.attname, d.description
+    FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_description d ON d.objoid = c.oid AND d.objsubid = a.attnum AND d.classoid = 'pg_class'::regclass
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND ${tableKinds} AND ${filter}`,
+  system: SYSTEM_SCHEMAS.redshift
+};
 async function readRedshiftDatabase(client, schemas) {
-  const read = await readPostgresDatabase(client, redshiftQueries(schemas?.length ?? 0), schemas, (names) => [...names ?? []]);
+  const read = await readPostgresDatabase(client, REDSHIFT_CATALOG, schemas);
   read.server["standardConformingStrings"] = false;
   return read;
 }
@@ -77015,8 +77152,8 @@ var redshiftConnector = {
 var import_client3 = __toESM(require_dist4(), 1);
 
 // src/connectors/clickhouse/dialect.ts
-function escape2(text5, quote) {
-  return text5.replaceAll("\\", "\\\\").replaceAll(quote, `\\${quote}`).replaceAll("\0", "\\0");
+function escape2(text2, quote) {
+  return text2.replaceAll("\\", "\\\\").replaceAll(quote, `\\${quote}`).replaceAll("\0", "\\0");
 }
 var clickhouseDialect = {
   quoteIdentifier: (name) => `\`${escape2(name, "`")}\``,
@@ -77038,7 +77175,7 @@ function versionAtLeast(version, minimum) {
 }
 var COMMENTABLE_DATABASE_ENGINES = /* @__PURE__ */ new Set(["Atomic", "Ordinary", "Replicated", "Memory", "Lazy", "Shared"]);
 var METADATA_MARGIN = 128;
-var bytes = (text5) => Buffer.byteLength(text5, "utf8");
+var bytes = (text2) => Buffer.byteLength(text2, "utf8");
 function tablesNearQuerySizeLimit(changes, snapshot) {
   const maxQuerySize = typeof snapshot.server["maxQuerySize"] === "number" ? snapshot.server["maxQuerySize"] : DEFAULT_MAX_QUERY_SIZE;
   const growth = /* @__PURE__ */ new Map();
@@ -77146,46 +77283,47 @@ function renderClickhouse(changes, server, cluster, factsOf = () => void 0) {
 
 // src/connectors/clickhouse/catalog.ts
 var CLICKHOUSE_DATABASE = "default";
-var SYSTEM_DATABASES = ["system", "INFORMATION_SCHEMA", "information_schema"];
-function databaseFilter(column, schemas) {
-  if (schemas) return `${column} IN (${schemas.length ? schemas.map((name) => clickhouseDialect.quoteLiteral(name)).join(", ") : "''"})`;
-  return `${column} NOT IN (${SYSTEM_DATABASES.map((name) => clickhouseDialect.quoteLiteral(name)).join(", ")})`;
+function databaseFilter(column, scope) {
+  return schemaCondition(column, scope, SYSTEM_SCHEMAS.clickhouse, (name) => clickhouseDialect.quoteLiteral(name));
 }
 var CLICKHOUSE_VERSION_SQL = `SELECT version(), (SELECT value FROM system.settings WHERE name = 'max_query_size')`;
 var NOT_INNER_TABLE = `NOT (startsWith(name, '.inner.') OR startsWith(name, '.inner_id.'))`;
 function clickhouseCatalogQueries(schemas) {
+  const scope = scopeBelow(schemas);
   return {
-    databases: `SELECT name, comment, engine FROM system.databases WHERE ${databaseFilter("name", schemas)}`,
-    tables: `SELECT database, name, engine, comment FROM system.tables WHERE ${databaseFilter("database", schemas)} AND NOT is_temporary AND ${NOT_INNER_TABLE}`,
-    columns: `SELECT database, table, name, comment FROM system.columns WHERE ${databaseFilter("database", schemas)} ORDER BY database, table, position`
+    databases: `SELECT name, comment, engine FROM system.databases WHERE ${databaseFilter("name", scope)}`,
+    tables: `SELECT database, name, engine, comment FROM system.tables WHERE ${databaseFilter("database", scope)} AND NOT is_temporary AND ${NOT_INNER_TABLE}`,
+    columns: `SELECT database, table, name, comment FROM system.columns WHERE ${databaseFilter("database", scope)} ORDER BY database, table, position`
   };
 }
 async function readClickhouseCatalog(service, read, databases, schemas) {
   const snapshot = { service, databases: /* @__PURE__ */ new Map(), server: {}, queries: 0 };
   const [[version, maxQuerySize] = []] = await read(CLICKHOUSE_VERSION_SQL);
-  snapshot.server["version"] = String(version);
+  snapshot.server["version"] = rowText(version);
   const limit = Number(maxQuerySize);
   snapshot.server["maxQuerySize"] = Number.isFinite(limit) && limit > 0 ? limit : DEFAULT_MAX_QUERY_SIZE;
   snapshot.queries = 1;
   if (!databases.includes(CLICKHOUSE_DATABASE)) return snapshot;
   const root = newLiveObject("database", CLICKHOUSE_DATABASE);
   snapshot.databases.set(CLICKHOUSE_DATABASE, root);
+  const scope = schemaScope(schemas);
+  if (scope.read === "none") return snapshot;
   const catalog = clickhouseCatalogQueries(schemas);
   const [databaseRows, tableRows, columnRows] = [await read(catalog.databases), await read(catalog.tables), await read(catalog.columns)];
   snapshot.queries += 3;
-  for (const [name, comment4, engine] of databaseRows) {
-    const schema = liveChild(root, "schema", String(name));
-    schema.description = String(comment4) || null;
-    schema.facts = { engine: String(engine) };
+  for (const [name, comment3, engine] of databaseRows) {
+    const schema = liveChild(root, "schema", rowText(name));
+    schema.description = rowComment(comment3);
+    schema.facts = { engine: rowText(engine) };
   }
-  for (const [database, name, engine, comment4] of tableRows) {
-    const table = liveChild(liveChild(root, "schema", String(database)), "table", String(name));
-    table.description = String(comment4) || null;
-    table.facts = { engine: String(engine) };
+  for (const [database, name, engine, comment3] of tableRows) {
+    const table = liveChild(liveChild(root, "schema", rowText(database)), "table", rowText(name));
+    table.description = rowComment(comment3);
+    table.facts = { engine: rowText(engine) };
   }
-  for (const [database, table, name, comment4] of columnRows) {
-    const parent = root.children.get(String(database))?.children.get(String(table));
-    if (parent) liveChild(parent, "column", String(name)).description = String(comment4) || null;
+  for (const [database, table, name, comment3] of columnRows) {
+    const parent = root.children.get(rowText(database))?.children.get(rowText(table));
+    if (parent) liveChild(parent, "column", rowText(name)).description = rowComment(comment3);
   }
   return snapshot;
 }
@@ -77241,12 +77379,12 @@ async function textOf(stream) {
   return Buffer.concat(chunks).toString("utf8");
 }
 function httpError(status, body, exceptionCode) {
-  const text5 = body.trim();
-  const parsed = (0, import_client3.parseError)(text5);
+  const text2 = body.trim();
+  const parsed = (0, import_client3.parseError)(text2);
   const code = exceptionCode ?? fieldOf(parsed, "code");
-  if (code) return new ClickhouseHttpError(`${text5.split("\n")[0] ?? ""} (HTTP ${status})`, status, code);
-  const title2 = /<title>([^<]*)<\/title>/i.exec(text5)?.[1]?.trim();
-  const gist = title2 ?? text5.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200);
+  if (code) return new ClickhouseHttpError(`${text2.split("\n")[0] ?? ""} (HTTP ${status})`, status, code);
+  const title2 = /<title>([^<]*)<\/title>/i.exec(text2)?.[1]?.trim();
+  const gist = title2 ?? text2.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200);
   return new ClickhouseHttpError(`HTTP ${status}${gist ? `: ${gist}` : ""}`, status, void 0);
 }
 var ClickhouseSession = class _ClickhouseSession {
@@ -77277,20 +77415,20 @@ var ClickhouseSession = class _ClickhouseSession {
   /** One statement; the response's text, or an error that keeps the HTTP status. */
   async request(query, settings = {}) {
     const result = await this.client.exec({ query, clickhouse_settings: settings, ignore_error_response: true });
-    const text5 = await textOf(result.stream);
+    const text2 = await textOf(result.stream);
     const status = result.http_status_code ?? 200;
     const exceptionCode = result.response_headers["x-clickhouse-exception-code"];
-    if (status >= 200 && status < 300 && exceptionCode === void 0) return text5;
-    throw httpError(status, text5, typeof exceptionCode === "string" ? exceptionCode : void 0);
+    if (status >= 200 && status < 300 && exceptionCode === void 0) return text2;
+    throw httpError(status, text2, typeof exceptionCode === "string" ? exceptionCode : void 0);
   }
   async rows(query) {
-    const text5 = await this.request(`${query} FORMAT JSONCompactEachRow`);
+    const text2 = await this.request(`${query} FORMAT JSONCompactEachRow`);
     const rows = [];
     let start = 0;
-    while (start < text5.length) {
-      let end = text5.indexOf("\n", start);
-      if (end === -1) end = text5.length;
-      const line = text5.slice(start, end);
+    while (start < text2.length) {
+      let end = text2.indexOf("\n", start);
+      if (end === -1) end = text2.length;
+      const line = text2.slice(start, end);
       start = end + 1;
       if (!line) continue;
       try {
@@ -77342,6 +77480,7 @@ var ClickhouseSession = class _ClickhouseSession {
 var clickhouseConnector = {
   type: "clickhouse",
   displayName: "ClickHouse",
+  singleDatabase: CLICKHOUSE_DATABASE,
   capabilities: {
     description: ["table", "column"],
     owner: [],
@@ -77371,21 +77510,21 @@ var clickhouseConnector = {
 var import_promise = __toESM(require_promise(), 1);
 
 // src/connectors/mysql/column-definition.ts
-function tokenize(text5) {
+function tokenize(text2) {
   const tokens = [];
   let depth = 0;
   let i = 0;
-  while (i < text5.length) {
+  while (i < text2.length) {
     const start = i;
-    const char = text5[i];
+    const char = text2[i];
     let kind;
     if (char === "`" || char === "'" || char === '"') {
       i++;
       for (; ; ) {
-        if (i >= text5.length) throw new Error(`unterminated ${char} quote`);
-        const c3 = text5[i];
+        if (i >= text2.length) throw new Error(`unterminated ${char} quote`);
+        const c3 = text2[i];
         if (c3 === "\\" && char !== "`") i += 2;
-        else if (c3 === char && text5[i + 1] === char) i += 2;
+        else if (c3 === char && text2[i + 1] === char) i += 2;
         else if (c3 === char) {
           i++;
           break;
@@ -77393,10 +77532,10 @@ function tokenize(text5) {
       }
       kind = char === "`" ? "identifier" : "string";
     } else if (/\s/.test(char)) {
-      while (i < text5.length && /\s/.test(text5[i])) i++;
+      while (i < text2.length && /\s/.test(text2[i])) i++;
       kind = "space";
     } else if (/[A-Za-z0-9_$.]/.test(char)) {
-      while (i < text5.length && /[A-Za-z0-9_$.]/.test(text5[i])) i++;
+      while (i < text2.length && /[A-Za-z0-9_$.]/.test(text2[i])) i++;
       kind = "word";
     } else if (char === "(") {
       i++;
@@ -77419,9 +77558,9 @@ function tokenize(text5) {
   if (depth !== 0) throw new Error("unbalanced parentheses");
   return tokens;
 }
-var isWord = (text5, token, word) => token?.kind === "word" && token.depth === 0 && text5.slice(token.start, token.end).toUpperCase() === word;
-function identifierName(text5, token) {
-  return text5.slice(token.start + 1, token.end - 1).replaceAll("``", "`");
+var isWord = (text2, token, word) => token?.kind === "word" && token.depth === 0 && text2.slice(token.start, token.end).toUpperCase() === word;
+function identifierName(text2, token) {
+  return text2.slice(token.start + 1, token.end - 1).replaceAll("``", "`");
 }
 function columnDefinitions(createTable) {
   const definitions = /* @__PURE__ */ new Map();
@@ -77516,11 +77655,11 @@ function mysqlDialect(server) {
 var LIMITS = { schema: 1024, table: 2048, column: 1024 };
 var FOUR_BYTE = /[\u{10000}-\u{10FFFF}]/u;
 function refusal(change, server) {
-  const text5 = change.after ?? "";
+  const text2 = change.after ?? "";
   const limit = LIMITS[change.level];
-  if (limit !== void 0 && [...text5].length > limit)
-    return `${[...text5].length} characters; MySQL/MariaDB hold at most ${limit} in a ${change.level} comment`;
-  if (server["commentCharset"] !== "utf8mb4" && FOUR_BYTE.test(text5))
+  if (limit !== void 0 && [...text2].length > limit)
+    return `${[...text2].length} characters; MySQL/MariaDB hold at most ${limit} in a ${change.level} comment`;
+  if (server["commentCharset"] !== "utf8mb4" && FOUR_BYTE.test(text2))
     return `the server keeps comments in ${String(server["commentCharset"] ?? "utf8mb3")}, which would turn characters such as emoji into "?"`;
   return void 0;
 }
@@ -77596,7 +77735,6 @@ function isView(snapshot, change) {
 
 // src/connectors/mysql/catalog.ts
 var MYSQL_DATABASE = "default";
-var SYSTEM_SCHEMAS2 = ["mysql", "information_schema", "performance_schema", "sys"];
 var SERVER_FACTS_SQL = `SELECT VERSION(), @@SESSION.sql_mode,
   (SELECT CHARACTER_SET_NAME FROM information_schema.COLUMNS
     WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'COLUMNS' AND COLUMN_NAME = 'COLUMN_COMMENT'),
@@ -77615,13 +77753,14 @@ function serverFacts(row) {
   };
 }
 var showCreateTableSql = (schema, table) => `SHOW CREATE TABLE ${quoteMysqlIdentifier(schema)}.${quoteMysqlIdentifier(table)}`;
-function schemaFilter(column, schemas) {
-  if (schemas) return schemas.length ? { sql: `${column} IN (?)`, values: [schemas] } : { sql: "FALSE", values: [] };
-  return { sql: `${column} NOT IN (?)`, values: [SYSTEM_SCHEMAS2] };
+function schemaFilter(column, scope) {
+  const parameters = new Parameters("question");
+  return { sql: schemaCondition(column, scope, SYSTEM_SCHEMAS.mysql, parameters.add), values: parameters.values };
 }
 function mysqlCatalogQueries(schemas, schemaComments) {
-  const bySchema = schemaFilter("SCHEMA_NAME", schemas);
-  const byTableSchema = schemaFilter("TABLE_SCHEMA", schemas);
+  const scope = scopeBelow(schemas);
+  const bySchema = schemaFilter("SCHEMA_NAME", scope);
+  const byTableSchema = schemaFilter("TABLE_SCHEMA", scope);
   return {
     schemata: { sql: `SELECT SCHEMA_NAME, ${schemaComments ? "SCHEMA_COMMENT" : "NULL"} FROM information_schema.SCHEMATA WHERE ${bySchema.sql}`, values: bySchema.values },
     tables: {
@@ -77640,25 +77779,26 @@ async function readMysqlCatalog(service, query, databases, schemas) {
   if (!databases.includes(MYSQL_DATABASE)) return snapshot;
   const root = newLiveObject("database", MYSQL_DATABASE);
   snapshot.databases.set(MYSQL_DATABASE, root);
+  const scope = schemaScope(schemas);
+  if (scope.read === "none") return snapshot;
   const catalog = mysqlCatalogQueries(schemas, snapshot.server["schemaComments"] === true);
   const schemaRows = await query(catalog.schemata.sql, catalog.schemata.values);
   const tableRows = await query(catalog.tables.sql, catalog.tables.values);
   const columnRows = await query(catalog.columns.sql, catalog.columns.values);
   snapshot.queries += 3;
-  const text5 = (value) => value === null || value === void 0 ? "" : String(value);
-  for (const [name, comment4] of schemaRows) {
-    const schema = liveChild(root, "schema", text5(name));
-    if (snapshot.server["schemaComments"]) schema.description = text5(comment4) || null;
+  for (const [name, comment3] of schemaRows) {
+    const schema = liveChild(root, "schema", rowText(name));
+    if (snapshot.server["schemaComments"]) schema.description = rowComment(comment3);
   }
-  for (const [schemaName, name, type, comment4] of tableRows) {
-    const table = liveChild(liveChild(root, "schema", text5(schemaName)), "table", text5(name));
-    const isView3 = text5(type) === "VIEW";
-    table.description = isView3 ? null : text5(comment4) || null;
-    table.facts = { tableType: text5(type) };
+  for (const [schemaName, name, type, comment3] of tableRows) {
+    const table = liveChild(liveChild(root, "schema", rowText(schemaName)), "table", rowText(name));
+    const isView3 = rowText(type) === "VIEW";
+    table.description = isView3 ? null : rowComment(comment3);
+    table.facts = { tableType: rowText(type) };
   }
-  for (const [schemaName, tableName, name, comment4] of columnRows) {
-    const table = root.children.get(text5(schemaName))?.children.get(text5(tableName));
-    if (table) liveChild(table, "column", text5(name)).description = text5(comment4) || null;
+  for (const [schemaName, tableName, name, comment3] of columnRows) {
+    const table = root.children.get(rowText(schemaName))?.children.get(rowText(tableName));
+    if (table) liveChild(table, "column", rowText(name)).description = rowComment(comment3);
   }
   return snapshot;
 }
@@ -77902,6 +78042,7 @@ var MysqlSession = class _MysqlSession {
 var mysqlConnector = {
   type: "mysql",
   displayName: "MySQL/MariaDB",
+  singleDatabase: MYSQL_DATABASE,
   capabilities: {
     description: ["table", "column"],
     owner: [],
@@ -77937,14 +78078,14 @@ function storedName(spelling) {
 function spellName(stored) {
   return STORED_UNQUOTED.test(stored) ? stored : `"${stored.replaceAll('"', '""')}"`;
 }
-function splitQualified(text5) {
+function splitQualified(text2) {
   const parts = [];
   let current = "";
   let quoted2 = false;
-  for (let i = 0; i < text5.length; i++) {
-    const char = text5[i];
+  for (let i = 0; i < text2.length; i++) {
+    const char = text2[i];
     if (char === '"') {
-      if (quoted2 && text5[i + 1] === '"') {
+      if (quoted2 && text2[i + 1] === '"') {
         current += '""';
         i++;
         continue;
@@ -78009,9 +78150,9 @@ function snowflakeDialectFor(server) {
     }
   };
 }
-var TAG_OBJECT_CHANGE = "#tag-object:";
+var TAG_OBJECT_PROPERTY = "tag-object";
 function isTagObjectChange(change) {
-  return change.property === "tag" && change.id.includes(TAG_OBJECT_CHANGE);
+  return change.origin === "prepare" && change.property === "tag" && change.level === "schema";
 }
 function tableKeyword(tableType) {
   switch (tableType) {
@@ -78103,15 +78244,10 @@ function renderChange(change, snapshot) {
 }
 
 // src/connectors/snowflake/catalog.ts
-var text2 = (value) => String(value);
-var nullableText2 = (value) => value === null || value === void 0 ? null : String(value);
-var comment2 = (value) => nullableText2(value) || null;
-function inList(names) {
-  return names.map((name) => quoteSnowflakeLiteral(name)).join(", ");
-}
 function catalogQueries(database, schemas) {
   const db = quoteStoredIdentifier(database);
-  const schemaFilter2 = (column) => `${column} <> 'INFORMATION_SCHEMA'${schemas ? schemas.length ? ` AND ${column} IN (${inList(schemas)})` : " AND FALSE" : ""}`;
+  const scope = schemaScope(schemas);
+  const schemaFilter2 = (column) => scope.read === "none" ? "FALSE" : schemaCondition(column, scope, SYSTEM_SCHEMAS.snowflake, (name) => quoteSnowflakeLiteral(name));
   return {
     database: `SELECT DATABASE_NAME, DATABASE_OWNER, COMMENT FROM ${db}.INFORMATION_SCHEMA.DATABASES WHERE DATABASE_NAME = ${quoteSnowflakeLiteral(database)}`,
     schemas: `SELECT SCHEMA_NAME, SCHEMA_OWNER, COMMENT FROM ${db}.INFORMATION_SCHEMA.SCHEMATA WHERE ${schemaFilter2("SCHEMA_NAME")}`,
@@ -78151,10 +78287,11 @@ async function readSnowflakeDatabase(run, database, schemas, reading) {
   }
   const [databaseRow] = databaseRows;
   if (!databaseRow) return { database: void 0, queries: 1 };
-  const live = newLiveObject("database", spellName(text2(databaseRow[0])));
-  live.owner = nullableText2(databaseRow[1]) === null ? null : spellName(text2(databaseRow[1]));
-  live.description = comment2(databaseRow[2]);
-  const [schemaRows, tableRows, columnRows] = [await run(sql.schemas), await run(sql.tables), await run(sql.columns)];
+  const live = newLiveObject("database", spellName(rowText(databaseRow[0])));
+  live.owner = rowNullable(databaseRow[1]) === null ? null : spellName(rowText(databaseRow[1]));
+  live.description = rowComment(databaseRow[2]);
+  const below = schemaScope(schemas).read !== "none";
+  const [schemaRows, tableRows, columnRows] = below ? [await run(sql.schemas), await run(sql.tables), await run(sql.columns)] : [[], [], []];
   const tagRows = await run(sql.tags).catch((error2) => {
     if (!isMissingObject(error2)) throw error2;
     throw new MetaformError(
@@ -78163,38 +78300,38 @@ async function readSnowflakeDatabase(run, database, schemas, reading) {
       "GRANT IMPORTED PRIVILEGES ON DATABASE SNOWFLAKE TO ROLE <the service's role> (or a database role with USAGE_VIEWER)"
     );
   });
-  const schemaOf = (name) => liveChild(live, "schema", spellName(text2(name)));
+  const schemaOf = (name) => liveChild(live, "schema", spellName(rowText(name)));
   for (const [name, owner, text_] of schemaRows) {
     const schema = schemaOf(name);
-    schema.owner = owner === null || owner === void 0 ? null : spellName(text2(owner));
-    schema.description = comment2(text_);
+    schema.owner = rowNullable(owner) === null ? null : spellName(rowText(owner));
+    schema.description = rowComment(text_);
   }
   for (const [schemaName, name, type, dynamic, owner, text_] of tableRows) {
-    const table = liveChild(schemaOf(schemaName), "table", spellName(text2(name)));
-    table.owner = owner === null || owner === void 0 ? null : spellName(text2(owner));
-    table.description = comment2(text_);
-    table.facts = { tableType: dynamic === "YES" ? "DYNAMIC TABLE" : text2(type) };
+    const table = liveChild(schemaOf(schemaName), "table", spellName(rowText(name)));
+    table.owner = rowNullable(owner) === null ? null : spellName(rowText(owner));
+    table.description = rowComment(text_);
+    table.facts = { tableType: dynamic === "YES" ? "DYNAMIC TABLE" : rowText(type) };
   }
   let current;
   for (const [schemaName, tableName, name, text_] of columnRows) {
-    const key = `${text2(schemaName)}\0${text2(tableName)}`;
-    if (current?.key !== key) current = { key, table: liveChild(schemaOf(schemaName), "table", spellName(text2(tableName))) };
-    liveChild(current.table, "column", spellName(text2(name))).description = comment2(text_);
+    const key = `${rowText(schemaName)}\0${rowText(tableName)}`;
+    if (current?.key !== key) current = { key, table: liveChild(schemaOf(schemaName), "table", spellName(rowText(tableName))) };
+    liveChild(current.table, "column", spellName(rowText(name))).description = rowComment(text_);
   }
   for (const [tagDatabase, tagSchema, tagName, value, domain, , objectSchema, objectName, columnName] of tagRows) {
-    const tag = [text2(tagDatabase), text2(tagSchema), text2(tagName)];
+    const tag = [rowText(tagDatabase), rowText(tagSchema), rowText(tagName)];
     let object;
     if (domain === "DATABASE") object = live;
-    else if (domain === "SCHEMA") object = live.children.get(spellName(text2(objectSchema ?? objectName)));
+    else if (domain === "SCHEMA") object = live.children.get(spellName(rowText(objectSchema ?? objectName)));
     else if (domain === "TABLE" || domain === "COLUMN") {
-      const table = live.children.get(spellName(text2(objectSchema)))?.children.get(spellName(text2(objectName)));
-      object = domain === "TABLE" ? table : table?.children.get(spellName(text2(columnName)));
+      const table = live.children.get(spellName(rowText(objectSchema)))?.children.get(spellName(rowText(objectName)));
+      object = domain === "TABLE" ? table : table?.children.get(spellName(rowText(columnName)));
     }
     if (!object) continue;
-    const path = [live.name, ...domain === "DATABASE" ? [] : [spellName(text2(domain === "SCHEMA" ? objectSchema ?? objectName : objectSchema))], ...domain === "TABLE" || domain === "COLUMN" ? [spellName(text2(objectName))] : [], ...domain === "COLUMN" ? [spellName(text2(columnName))] : []];
-    assignTag(object, tag, text2(value), reading, () => [reading.service, ...path].join("."));
+    const path = [live.name, ...domain === "DATABASE" ? [] : [spellName(rowText(domain === "SCHEMA" ? objectSchema ?? objectName : objectSchema))], ...domain === "TABLE" || domain === "COLUMN" ? [spellName(rowText(objectName))] : [], ...domain === "COLUMN" ? [spellName(rowText(columnName))] : []];
+    assignTag(object, tag, rowText(value), reading, () => [reading.service, ...path].join("."));
   }
-  return { database: live, queries: 5 };
+  return { database: live, queries: below ? 5 : 2 };
 }
 function realtimeTagsSql(targets) {
   const parts = [];
@@ -78253,7 +78390,8 @@ async function checkTagObjects(context3, changes, snapshot) {
           const path = [spellName(schema[0]), spellName(schema[1])];
           const address = formatAddress(context3.service.name, path);
           changes.push({
-            id: `${address}${TAG_OBJECT_CHANGE}${name}`,
+            id: changeId(address, TAG_OBJECT_PROPERTY, name),
+            origin: "prepare",
             service: context3.service.name,
             address,
             path,
@@ -78290,7 +78428,7 @@ async function checkTagObjects(context3, changes, snapshot) {
 async function confirmTagsInRealTime(context3, changes, snapshot) {
   const managed = /* @__PURE__ */ new Map();
   for (const change of changes) {
-    if (change.property !== "tag" || change.id.includes(TAG_OBJECT_CHANGE)) continue;
+    if (change.property !== "tag" || isTagObjectChange(change)) continue;
     const key = JSON.stringify(change.path);
     let entry = managed.get(key);
     if (!entry) managed.set(key, entry = { path: change.path, lagging: { ...findLive(snapshot, change.path)?.tags }, keys: /* @__PURE__ */ new Set(), first: change });
@@ -78299,7 +78437,7 @@ async function confirmTagsInRealTime(context3, changes, snapshot) {
   if (managed.size === 0) return;
   await readTagsInRealTime(context3, snapshot, [...managed.values()].map(({ path }) => path));
   keepOnly(changes, (change) => {
-    if (change.property !== "tag" || change.id.includes(TAG_OBJECT_CHANGE)) return true;
+    if (change.property !== "tag" || isTagObjectChange(change)) return true;
     const now = findLive(snapshot, change.path)?.tags?.[change.key ?? ""] ?? null;
     if (now === change.after) return false;
     change.before = now;
@@ -78316,7 +78454,7 @@ async function confirmTagsInRealTime(context3, changes, snapshot) {
       if (before === after) continue;
       changes.push({
         ...first,
-        id: `${first.address}#tag:${key}`,
+        id: changeId(first.address, "tag", key),
         key,
         action: before === null ? "add" : after === null ? "remove" : "update",
         before,
@@ -78454,11 +78592,12 @@ var SnowflakeSession = class _SnowflakeSession {
     for (const [index, name] of request2.databases.entries()) {
       request2.onProgress?.(index, request2.databases.length, name);
       const schemas = request2.schemas?.get(name)?.map(nameToRead);
-      let read = await readSnowflakeDatabase((sql) => this.query(sql), nameToRead(name), schemas, this.tagReading);
+      const query = (sql) => retried(SNOWFLAKE_RETRY, () => this.query(sql));
+      let read = await readSnowflakeDatabase(query, nameToRead(name), schemas, this.tagReading);
       queries += read.queries;
       const folded = storedName(name);
       if (!read.database && folded !== nameToRead(name)) {
-        read = await readSnowflakeDatabase((sql) => this.query(sql), folded, schemas, this.tagReading);
+        read = await readSnowflakeDatabase(query, folded, schemas, this.tagReading);
         queries += read.queries;
       }
       if (read.database) databases.push(read.database);
@@ -78468,7 +78607,7 @@ var SnowflakeSession = class _SnowflakeSession {
     return snapshot;
   }
   tagContext() {
-    return { query: (sql) => this.query(sql), service: this.service, reading: this.tagReading };
+    return { query: (sql) => retried(SNOWFLAKE_RETRY, () => this.query(sql)), service: this.service, reading: this.tagReading };
   }
   /** What rendering depends on: the tag schema that short tag keys name (templates quote keys by it). */
   serverFacts() {
@@ -78489,11 +78628,8 @@ var SnowflakeSession = class _SnowflakeSession {
   }
   execute(request2) {
     const concurrency = typeof this.service.options["concurrency"] === "number" ? this.service.options["concurrency"] : 8;
-    const creates = request2.operations.filter((operation) => operation.id.includes(TAG_OBJECT_CHANGE));
-    const rest = request2.operations.filter((operation) => !operation.id.includes(TAG_OBJECT_CHANGE));
-    const run = (sql) => this.query(sql);
     const options = { concurrency, ...request2.onResult ? { onResult: request2.onResult } : {}, ...request2.signal ? { signal: request2.signal } : {} };
-    return runEachOperation(creates, run, SNOWFLAKE_RETRY, options).then(async (first) => first.concat(await runEachOperation(rest, run, SNOWFLAKE_RETRY, options)));
+    return runEachOperation(request2.operations, (sql) => this.query(sql), SNOWFLAKE_RETRY, options);
   }
   close() {
     return new Promise((resolve4) => this.connection.destroy(() => resolve4()));
@@ -78641,52 +78777,54 @@ function renderDatabricks(changes, snapshot, _service, server = {}) {
 var VIEWS = "system.information_schema";
 function catalogQueries2(catalog, schemas) {
   const lit = quoteDatabricksLiteral;
-  const inSchemas = (column) => schemas === void 0 ? ` AND ${column} <> 'information_schema'` : ` AND ${column} IN (${schemas.map((schema) => lit(schema.toLowerCase())).join(", ")})`;
-  const of = (catalogColumn, schemaColumn) => `WHERE ${catalogColumn} = ${lit(catalog)}${inSchemas(schemaColumn)}`;
-  return [
+  const scope = schemaScope(schemas?.map((schema) => schema.toLowerCase()));
+  const ownQueries = [
     `SELECT catalog_name, catalog_owner, comment FROM ${VIEWS}.catalogs WHERE catalog_name = ${lit(catalog)}`,
+    `SELECT tag_name, tag_value FROM ${VIEWS}.catalog_tags WHERE catalog_name = ${lit(catalog)}`
+  ];
+  if (scope.read === "none") return ownQueries;
+  const of = (catalogColumn, schemaColumn) => `WHERE ${catalogColumn} = ${lit(catalog)} AND ${schemaCondition(schemaColumn, scope, SYSTEM_SCHEMAS.databricks, (name) => lit(name))}`;
+  return [
+    ...ownQueries,
     `SELECT schema_name, schema_owner, comment FROM ${VIEWS}.schemata ${of("catalog_name", "schema_name")}`,
     `SELECT table_schema, table_name, table_type, table_owner, comment FROM ${VIEWS}.tables ${of("table_catalog", "table_schema")}`,
     `SELECT table_schema, table_name, column_name, ordinal_position, comment FROM ${VIEWS}.columns ${of("table_catalog", "table_schema")}`,
-    `SELECT tag_name, tag_value FROM ${VIEWS}.catalog_tags WHERE catalog_name = ${lit(catalog)}`,
     `SELECT schema_name, tag_name, tag_value FROM ${VIEWS}.schema_tags ${of("catalog_name", "schema_name")}`,
     `SELECT schema_name, table_name, tag_name, tag_value FROM ${VIEWS}.table_tags ${of("catalog_name", "schema_name")}`,
     `SELECT schema_name, table_name, column_name, tag_name, tag_value FROM ${VIEWS}.column_tags ${of("catalog_name", "schema_name")}`
   ];
 }
-var text3 = (value) => value === null || value === void 0 ? "" : String(value);
-var nullable = (value) => value === null || value === void 0 ? null : String(value);
 async function readDatabricksCatalog(query, catalog, schemas) {
   const sql = catalogQueries2(catalog, schemas);
   const results = [];
   for (const statement of sql) results.push(await query(statement));
-  const [catalogRows = [], schemaRows = [], tableRows = [], columnRows = [], catalogTags = [], schemaTags = [], tableTags = [], columnTags = []] = results;
+  const [catalogRows = [], catalogTags = [], schemaRows = [], tableRows = [], columnRows = [], schemaTags = [], tableTags = [], columnTags = []] = results;
   const [row] = catalogRows;
   if (!row) return { queries: sql.length };
-  const database = newLiveObject("database", text3(row["catalog_name"]));
-  database.owner = nullable(row["catalog_owner"]);
-  database.description = nullable(row["comment"]);
+  const database = newLiveObject("database", rowText(row["catalog_name"]));
+  database.owner = rowNullable(row["catalog_owner"]);
+  database.description = rowComment(row["comment"]);
   database.tags = {};
   for (const schemaRow of schemaRows) {
-    const schema = liveChild(database, "schema", text3(schemaRow["schema_name"]));
-    schema.owner = nullable(schemaRow["schema_owner"]);
-    schema.description = nullable(schemaRow["comment"]);
+    const schema = liveChild(database, "schema", rowText(schemaRow["schema_name"]));
+    schema.owner = rowNullable(schemaRow["schema_owner"]);
+    schema.description = rowComment(schemaRow["comment"]);
     schema.tags = {};
   }
-  const tableOf2 = (schema, table) => liveChild(liveChild(database, "schema", text3(schema)), "table", text3(table));
+  const tableOf2 = (schema, table) => liveChild(liveChild(database, "schema", rowText(schema)), "table", rowText(table));
   for (const tableRow of tableRows) {
     const table = tableOf2(tableRow["table_schema"], tableRow["table_name"]);
-    table.owner = nullable(tableRow["table_owner"]);
-    table.description = nullable(tableRow["comment"]);
-    table.facts = { tableType: text3(tableRow["table_type"]) };
+    table.owner = rowNullable(tableRow["table_owner"]);
+    table.description = rowComment(tableRow["comment"]);
+    table.facts = { tableType: rowText(tableRow["table_type"]) };
     table.tags = {};
   }
   const positions = /* @__PURE__ */ new Map();
   for (const columnRow of columnRows) {
     const table = tableOf2(columnRow["table_schema"], columnRow["table_name"]);
-    const name = text3(columnRow["column_name"]);
+    const name = rowText(columnRow["column_name"]);
     const column = liveChild(table, "column", name);
-    column.description = nullable(columnRow["comment"]);
+    column.description = rowComment(columnRow["comment"]);
     column.tags = {};
     let byName = positions.get(table);
     if (!byName) positions.set(table, byName = /* @__PURE__ */ new Map());
@@ -78703,14 +78841,14 @@ async function readDatabricksCatalog(query, catalog, schemas) {
     if (!sorted) table.children = new Map([...table.children].sort(([a], [b3]) => (byName.get(a) ?? 0) - (byName.get(b3) ?? 0)));
   }
   const tag = (object, tagRow) => {
-    (object.tags ??= {})[text3(tagRow["tag_name"])] = text3(tagRow["tag_value"]);
+    (object.tags ??= {})[rowText(tagRow["tag_name"])] = rowText(tagRow["tag_value"]);
   };
   for (const tagRow of catalogTags) tag(database, tagRow);
-  for (const tagRow of schemaTags) tag(liveChild(database, "schema", text3(tagRow["schema_name"])), tagRow);
+  for (const tagRow of schemaTags) tag(liveChild(database, "schema", rowText(tagRow["schema_name"])), tagRow);
   for (const tagRow of tableTags) tag(tableOf2(tagRow["schema_name"], tagRow["table_name"]), tagRow);
   for (const tagRow of columnTags) {
     const table = tableOf2(tagRow["schema_name"], tagRow["table_name"]);
-    const column = table.children.get(text3(tagRow["column_name"]));
+    const column = table.children.get(rowText(tagRow["column_name"]));
     if (column) tag(column, tagRow);
   }
   return { database, queries: sql.length };
@@ -78719,18 +78857,18 @@ async function readHiveMetastore(query, schemas, concurrency) {
   const id = quoteDatabricksIdentifier;
   let queries = 1;
   const database = newLiveObject("database", HIVE_METASTORE);
-  const listed2 = (await query(`SHOW SCHEMAS IN ${id(HIVE_METASTORE)}`)).map((row) => text3(row["databaseName"] ?? row["namespace"]));
+  const listed2 = (await query(`SHOW SCHEMAS IN ${id(HIVE_METASTORE)}`)).map((row) => rowText(row["databaseName"] ?? row["namespace"]));
   const wanted = schemas === void 0 ? void 0 : new Set(schemas.map((schema) => schema.toLowerCase()));
-  const schemaNames = listed2.filter((name) => wanted === void 0 || wanted.has(name.toLowerCase()));
+  const schemaNames = wanted?.size === 0 ? [] : listed2.filter((name) => wanted === void 0 || wanted.has(name.toLowerCase()));
   const tables = [];
   await runPool(schemaNames, concurrency, async (name) => {
     const qualified = `${id(HIVE_METASTORE)}.${id(name)}`;
     const [described, listedTables] = [await query(`DESCRIBE SCHEMA EXTENDED ${qualified}`), await query(`SHOW TABLES IN ${qualified}`)];
     queries += 2;
     const schema = liveChild(database, "schema", name);
-    const comment4 = described.find((row) => row["database_description_item"] === "Comment")?.["database_description_value"];
-    schema.description = comment4 === void 0 || comment4 === "" ? null : text3(comment4);
-    for (const row of listedTables) if (row["isTemporary"] !== true && row["isTemporary"] !== "true") tables.push({ schema, name: text3(row["tableName"]) });
+    const comment3 = described.find((row) => row["database_description_item"] === "Comment")?.["database_description_value"];
+    schema.description = rowComment(comment3);
+    for (const row of listedTables) if (row["isTemporary"] !== true && row["isTemporary"] !== "true") tables.push({ schema, name: rowText(row["tableName"]) });
   });
   await runPool(tables, concurrency, async ({ schema, name }) => {
     const rows = await query(`DESCRIBE TABLE EXTENDED ${id(HIVE_METASTORE)}.${id(schema.name)}.${id(name)}`);
@@ -78739,11 +78877,11 @@ async function readHiveMetastore(query, schemas, concurrency) {
     let inColumns = true;
     table.description = null;
     for (const row of rows) {
-      const item = text3(row["col_name"]);
+      const item = rowText(row["col_name"]);
       if (item === "" || item.startsWith("# ")) inColumns = false;
-      if (inColumns) liveChild(table, "column", item).description = nullable(row["comment"]);
-      else if (item === "Comment") table.description = nullable(row["data_type"]);
-      else if (item === "Type") table.facts = { tableType: text3(row["data_type"]) };
+      if (inColumns) liveChild(table, "column", item).description = rowComment(row["comment"]);
+      else if (item === "Comment") table.description = rowComment(row["data_type"]);
+      else if (item === "Type") table.facts = { tableType: rowText(row["data_type"]) };
     }
   });
   return { database, queries };
@@ -78774,18 +78912,18 @@ function connectionOf(service) {
   const fix = `set services.${service.name}.connection in metaform.yaml (host, path, and token or clientId + clientSecret)`;
   for (const key of Object.keys(connection))
     if (!known.has(key)) throw new MetaformError(`service ${service.name}: unknown Databricks connection setting "${key}"`, void 0, `known settings: ${[...known].join(", ")}`);
-  const text5 = (key) => typeof connection[key] === "string" && connection[key] !== "" ? connection[key] : void 0;
-  const host = text5("host")?.replace(/^https?:\/\//, "").replace(/\/+$/, "");
-  const path = text5("path") ?? text5("httpPath");
+  const text2 = (key) => typeof connection[key] === "string" && connection[key] !== "" ? connection[key] : void 0;
+  const host = text2("host")?.replace(/^https?:\/\//, "").replace(/\/+$/, "");
+  const path = text2("path") ?? text2("httpPath");
   if (!host || !path) throw new MetaformError(`service ${service.name}: a Databricks connection needs host and path (the SQL warehouse's HTTP path)`, void 0, fix);
-  const token = text5("token");
-  const clientId = text5("clientId");
-  const clientSecret = text5("clientSecret");
+  const token = text2("token");
+  const clientId = text2("clientId");
+  const clientSecret = text2("clientSecret");
   if (!token && !(clientId && clientSecret))
     throw new MetaformError(`service ${service.name}: a Databricks connection needs a token, or clientId and clientSecret (OAuth machine-to-machine)`, void 0, fix);
   const port = typeof connection["port"] === "number" ? connection["port"] : void 0;
-  const caCert = text5("caCert");
-  const database = text5("database");
+  const caCert = text2("caCert");
+  const database = text2("database");
   return {
     host,
     path,
@@ -78809,8 +78947,8 @@ function connectProblem(error2, connection) {
   if (status === 404) return "no SQL warehouse answers at this HTTP path (HTTP 404)";
   return messageOf(error2);
 }
-function redact(text5, connection) {
-  let safe = text5;
+function redact(text2, connection) {
+  let safe = text2;
   for (const secret of [connection.token, connection.clientSecret]) if (secret) safe = safe.replaceAll(secret, "***");
   return safe;
 }
@@ -78873,16 +79011,10 @@ var DatabricksSession = class _DatabricksSession {
   }
   /** A query, with retries of transient errors; errors name the service. */
   async query(sql) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.run(sql, true);
-      } catch (error2) {
-        if (attempt < DATABRICKS_RETRY.attempts && isTransientDatabricksError(error2)) {
-          await new Promise((resolve4) => setTimeout(resolve4, DATABRICKS_RETRY.backoffMs * 2 ** (attempt - 1)));
-          continue;
-        }
-        throw new MetaformError(redact(`${this.flavour.displayName} service ${this.service.name} (${describeDatabricksTarget(this.service)}): ${messageOf(error2)}`, this.connection));
-      }
+    try {
+      return await retried(DATABRICKS_RETRY, () => this.run(sql, true));
+    } catch (error2) {
+      throw new MetaformError(redact(`${this.flavour.displayName} service ${this.service.name} (${describeDatabricksTarget(this.service)}): ${messageOf(error2)}`, this.connection));
     }
   }
   async read(request2) {
@@ -79026,9 +79158,9 @@ import { join as join6, resolve as resolve2 } from "node:path";
 
 // src/core/env.ts
 var REFERENCE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-function interpolate(text5, env) {
+function interpolate(text2, env) {
   const missing = [];
-  const value = text5.replace(REFERENCE, (whole, escaped, name, fallback) => {
+  const value = text2.replace(REFERENCE, (whole, escaped, name, fallback) => {
     if (escaped) return whole.slice(1);
     const found = env[name];
     if (fallback !== void 0) return found || fallback;
@@ -79063,10 +79195,10 @@ import { relative as relative2 } from "node:path";
 
 // src/core/yaml-tokens.ts
 var import_yaml = __toESM(require_dist5(), 1);
-function documentFromTokens(text5, lines) {
+function documentFromTokens(text2, lines) {
   let root;
   let documents = 0;
-  for (const token of new import_yaml.Parser(lines.addNewLine).parse(text5)) {
+  for (const token of new import_yaml.Parser(lines.addNewLine).parse(text2)) {
     if (token.type === "comment" || token.type === "space" || token.type === "newline" || token.type === "doc-end") continue;
     if (token.type !== "document" || ++documents > 1) return void 0;
     if (!onlyLayout(token.start, ["doc-start"])) return void 0;
@@ -79170,9 +79302,9 @@ function scalar(token, isKey) {
 }
 var NotPlain = class extends Error {
 };
-function tryDocumentFromTokens(text5, lines) {
+function tryDocumentFromTokens(text2, lines) {
   try {
-    return documentFromTokens(text5, lines);
+    return documentFromTokens(text2, lines);
   } catch (error2) {
     if (error2 instanceof NotPlain) return void 0;
     throw error2;
@@ -79181,12 +79313,12 @@ function tryDocumentFromTokens(text5, lines) {
 
 // src/core/yaml-file.ts
 var YamlFile = class _YamlFile {
-  constructor(path, displayPath2, document2, lines, text5) {
+  constructor(path, displayPath2, document2, lines, text2) {
     this.path = path;
     this.displayPath = displayPath2;
     this.document = document2;
     this.lines = lines;
-    this.text = text5;
+    this.text = text2;
   }
   path;
   displayPath;
@@ -79203,13 +79335,13 @@ var YamlFile = class _YamlFile {
     }
     return _YamlFile.parse(decodeUtf8(bytes2, display), path, root);
   }
-  static parse(text5, path, root) {
+  static parse(text2, path, root) {
     const tokenLines = new import_yaml2.LineCounter();
-    const fromTokens = tryDocumentFromTokens(text5, tokenLines);
-    if (fromTokens) return new _YamlFile(path, displayPath(path, root), fromTokens, tokenLines, text5);
+    const fromTokens = tryDocumentFromTokens(text2, tokenLines);
+    if (fromTokens) return new _YamlFile(path, displayPath(path, root), fromTokens, tokenLines, text2);
     const lines = new import_yaml2.LineCounter();
-    const document2 = (0, import_yaml2.parseDocument)(text5, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
-    const file = new _YamlFile(path, displayPath(path, root), document2, lines, text5);
+    const document2 = (0, import_yaml2.parseDocument)(text2, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+    const file = new _YamlFile(path, displayPath(path, root), document2, lines, text2);
     if (document2.errors.length > 0) {
       throw new MetaformErrors(
         document2.errors.map(
@@ -79372,14 +79504,14 @@ var YamlFile = class _YamlFile {
    * Where the `occurrence`-th `text` (0-based) is written inside the string value at `path`; the
    * value's start when the source spells it otherwise (escapes).
    */
-  locateInValue(path, text5, occurrence = 0) {
+  locateInValue(path, text2, occurrence = 0) {
     const node2 = this.nodeAt(path);
     const range = node2?.range;
     if (!range) return this.locate(path);
     const source = this.text.slice(range[0], range[1]);
     let index = -1;
     for (let seen = 0; seen <= occurrence; seen++) {
-      index = source.indexOf(text5, index + 1);
+      index = source.indexOf(text2, index + 1);
       if (index < 0) return this.locate(path);
     }
     return this.locationOfOffset(range[0] + index);
@@ -79428,8 +79560,8 @@ function describeValue(value) {
 function sourceText(node2) {
   return node2.source ?? String(node2.value);
 }
-function quoted(text5) {
-  return `'${text5.replaceAll("'", "''")}'`;
+function quoted(text2) {
+  return `'${text2.replaceAll("'", "''")}'`;
 }
 function readFailure(error2, display) {
   const code = error2?.code;
@@ -79692,7 +79824,7 @@ var FileMerger = class {
     const root = this.file.resolve(this.file.document.contents);
     const databaseEntry = this.field(root, "database");
     if (!databaseEntry) return;
-    const databaseName = String(text4(databaseEntry[1]));
+    const databaseName = String(text(databaseEntry[1]));
     let databases = this.state.get(this.service);
     if (!databases) this.state.set(this.service, databases = /* @__PURE__ */ new Map());
     const database = this.object(databases, [databaseName], "database", databaseEntry[0]);
@@ -79708,7 +79840,7 @@ var FileMerger = class {
         const table = this.object(schema.children, [databaseName, schemaName, tableName], "table", tableKey);
         if (!table) continue;
         if (!(0, import_yaml3.isMap)(tableNode)) {
-          if (text4(tableNode) !== null) this.description(table, [tableKey, tableNode]);
+          if (text(tableNode) !== null) this.description(table, [tableKey, tableNode]);
           continue;
         }
         this.properties(table, tableNode);
@@ -79745,7 +79877,7 @@ var FileMerger = class {
   }
   description(target, entry) {
     const at2 = this.at(entry);
-    const value = text4(entry[1]);
+    const value = text(entry[1]);
     if (target.description) this.twice("description", target, target.description.at, at2);
     else target.description = { value: value === "" ? null : value, at: at2 };
   }
@@ -79756,14 +79888,14 @@ var FileMerger = class {
       else if (key.value === "owners") {
         const at2 = this.at(entry);
         const list = this.file.resolve(value);
-        const owners = (0, import_yaml3.isSeq)(list) ? list.items.map((item) => String(text4(this.file.resolve(item)))) : [];
+        const owners = (0, import_yaml3.isSeq)(list) ? list.items.map((item) => String(text(this.file.resolve(item)))) : [];
         if (target.owners) this.twice("owners", target, target.owners.at, at2);
         else target.owners = { value: owners, at: at2 };
       } else if (key.value === "tags") {
         target.tags ??= /* @__PURE__ */ new Map();
         for (const tag of this.entries(value)) {
           const name = String(tag[0].value);
-          const wanted = text4(tag[1]);
+          const wanted = text(tag[1]);
           const at2 = this.at(tag);
           const existing = target.tags.get(name);
           if (existing && existing.value !== wanted) {
@@ -79788,7 +79920,7 @@ var FileMerger = class {
 function isNode(value) {
   return (0, import_yaml3.isScalar)(value) || (0, import_yaml3.isMap)(value) || (0, import_yaml3.isSeq)(value);
 }
-function text4(node2) {
+function text(node2) {
   if (!(0, import_yaml3.isScalar)(node2) || node2.value === null || node2.value === void 0) return null;
   return String(node2.value);
 }
@@ -79944,8 +80076,8 @@ function plural(count, noun) {
 
 // src/report/values.ts
 var CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-function escapeControls(text5, paint = (escape3) => escape3) {
-  return text5.replace(CONTROLS, (control) => paint(`\\u${control.charCodeAt(0).toString(16).padStart(4, "0")}`));
+function escapeControls(text2, paint = (escape3) => escape3) {
+  return text2.replace(CONTROLS, (control) => paint(`\\u${control.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
 // src/report/text.ts
@@ -79960,8 +80092,8 @@ var COMMENT_BUDGET = 6e4;
 var SUMMARY_BUDGET = 1e6;
 var VALUE_PREVIEW = 600;
 var NOTE_RESERVE = 1500;
-var characters = (text5) => text5.length;
-var utf8Bytes = (text5) => Buffer.byteLength(text5, "utf8");
+var characters = (text2) => text2.length;
+var utf8Bytes = (text2) => Buffer.byteLength(text2, "utf8");
 var Budgeted = class {
   constructor(budget, measure) {
     this.budget = budget;
@@ -79971,12 +80103,12 @@ var Budgeted = class {
   measure;
   parts = [];
   size = 0;
-  fits(text5, reserve = 0) {
-    return this.size + this.measure(text5) + reserve <= this.budget;
+  fits(text2, reserve = 0) {
+    return this.size + this.measure(text2) + reserve <= this.budget;
   }
-  add(text5) {
-    this.parts.push(text5);
-    this.size += this.measure(text5);
+  add(text2) {
+    this.parts.push(text2);
+    this.size += this.measure(text2);
   }
 };
 function preview(value) {
@@ -79999,8 +80131,8 @@ function statementLines(operation) {
   for (const statement of operation.statements) for (const line of `${statement};`.split("\n")) lines.push(`    ${escapeControls(line)}`);
   return lines;
 }
-function escapeCell(text5) {
-  return escapeControls(text5.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("|", "\\|").replace(/\s+/g, " "));
+function escapeCell(text2) {
+  return escapeControls(text2.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("|", "\\|").replace(/\s+/g, " "));
 }
 function summaryTable(changes) {
   const rows = /* @__PURE__ */ new Map();
@@ -80148,10 +80280,10 @@ var ERROR_PREVIEW = 2e4;
 function failedPlanComment(run, error2) {
   const marker = writeMarker("plan", { project: run.project, target: run.target, hash: "failed", truncated: false, summary: { add: 0, update: 0, remove: 0, skipped: 0 }, services: {} });
   const label = projectLabel(run);
-  let text5 = error2 instanceof Error ? error2.toString().replace(/^(MetaformErrors?|Error): /, "") : String(error2);
-  if (text5.length > ERROR_PREVIEW) text5 = `${text5.slice(0, ERROR_PREVIEW)}
-\u2026 (${text5.length - ERROR_PREVIEW} more characters in the job log)`;
-  const indented = text5.split("\n").map((line) => `    ${line}`).join("\n");
+  let text2 = error2 instanceof Error ? error2.toString().replace(/^(MetaformErrors?|Error): /, "") : String(error2);
+  if (text2.length > ERROR_PREVIEW) text2 = `${text2.slice(0, ERROR_PREVIEW)}
+\u2026 (${text2.length - ERROR_PREVIEW} more characters in the job log)`;
+  const indented = text2.split("\n").map((line) => `    ${line}`).join("\n");
   return `${marker}
 ### metaform plan${label ? ` \xB7 ${label}` : ""}
 
@@ -80259,7 +80391,7 @@ function reportLines(report) {
   }
   return lines;
 }
-async function comment3(octokit, run, pull, login, outcome, lines) {
+async function comment2(octokit, run, pull, login, outcome, lines) {
   if (!octokit || pull === void 0) return;
   const existing = await findComment(octokit, run.repo, pull, login, (body) => {
     const marker = readMarker("apply", body);
@@ -80292,7 +80424,7 @@ async function applyCommand(run) {
   const label = projectLabel(run);
   if (pull && !reviewed && !run.applyAnyway) {
     const message = `pull request #${pull.number} has no metaform plan comment for this project${run.target === "*" ? "" : ` and services ${run.target}`}, so nothing was reviewed`;
-    await comment3(octokit, run, pull.number, login, "skipped", [`Not applied: ${message}.`, "", "Run the action with `command: plan` on pull requests, or set `apply-anyway: true`."]);
+    await comment2(octokit, run, pull.number, login, "skipped", [`Not applied: ${message}.`, "", "Run the action with `command: plan` on pull requests, or set `apply-anyway: true`."]);
     throw new ActionFailure("no-reviewed-plan", message, "run `command: plan` on the pull request before merging, with the same working-directory and services");
   }
   if (reviewed && reviewed.hash !== hash) {
@@ -80300,7 +80432,7 @@ async function applyCommand(run) {
     const intro = [`The plan changed since #${pull?.number} was reviewed (reviewed \`${reviewed.hash}\`, now \`${hash}\`):`, "", ...difference];
     await writeSummary(run, plan, "plan", `### metaform apply${label ? ` \xB7 ${label}` : ""}: plan changed`, intro);
     if (!run.applyAnyway) {
-      await comment3(octokit, run, pull?.number, login, "skipped", [
+      await comment2(octokit, run, pull?.number, login, "skipped", [
         "Not applied: **plan-changed**. The sources or the YAML changed between review and merge.",
         "",
         ...intro,
@@ -80314,7 +80446,7 @@ ${difference.join("\n")}`, "review the new plan in a pull request, or set `apply
 ${difference.join("\n")}`);
   } else await writeSummary(run, plan, "plan", `### metaform apply${label ? ` \xB7 ${label}` : ""}`, reviewed ? [`Same plan as reviewed on #${pull?.number} (\`${hash}\`).`] : []);
   if (plan.operations.length === 0) {
-    await comment3(octokit, run, pull?.number, login, "skipped", [`Nothing to apply: ${plan.changes.length === 0 ? "the sources already match the YAML" : `all ${plan.changes.length} changes are skipped`}.`]);
+    await comment2(octokit, run, pull?.number, login, "skipped", [`Nothing to apply: ${plan.changes.length === 0 ? "the sources already match the YAML" : `all ${plan.changes.length} changes are skipped`}.`]);
     info("nothing to apply");
     return;
   }
@@ -80322,10 +80454,10 @@ ${difference.join("\n")}`);
   const lines = reportLines(report);
   info(lines[0] ?? "");
   if (report.failed > 0) {
-    await comment3(octokit, run, pull?.number, login, "failed", lines);
+    await comment2(octokit, run, pull?.number, login, "failed", lines);
     throw new ActionFailure("apply-failed", `${report.failed} of ${plan.operations.length} operations failed or did not run (journal: ${report.journalPath})`, "see the errors above; the next plan shows exactly what is left");
   }
-  await comment3(octokit, run, pull?.number, login, "succeeded", lines);
+  await comment2(octokit, run, pull?.number, login, "succeeded", lines);
 }
 
 // src/action/drift.ts
@@ -80681,14 +80813,14 @@ var OpenMetadataClient = class _OpenMetadataClient {
         const cause = error2.cause;
         throw new OpenMetadataHttpError(`cannot reach ${where} (${options.about}): ${cause?.code ?? cause?.message ?? error2.message}`, 0, "check openmetadata.url and that the server is up");
       }
-      const text5 = await response.text();
-      if (response.ok) return { status: response.status, body: text5 ? JSON.parse(text5) : void 0, etag: response.headers.get("etag") };
+      const text2 = await response.text();
+      if (response.ok) return { status: response.status, body: text2 ? JSON.parse(text2) : void 0, etag: response.headers.get("etag") };
       if (RETRIED.has(response.status) && attempt < this.retries) {
-        const retryAfter = Number(response.headers.get("retry-after"));
-        await sleep3(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1e3, 3e4) : this.retryDelayMs * 2 ** attempt);
+        const asked = retryAfterMs(response.headers.get("retry-after"));
+        await sleep3(asked !== void 0 && asked > 0 ? Math.min(asked, 3e4) : this.retryDelayMs * 2 ** attempt);
         continue;
       }
-      throw new OpenMetadataHttpError(`${where}: ${options.about}: HTTP ${response.status} ${serverMessage(text5)}`, response.status, hintFor(response.status));
+      throw new OpenMetadataHttpError(`${where}: ${options.about}: HTTP ${response.status} ${serverMessage(text2)}`, response.status, hintFor(response.status));
     }
   }
   /** Every item of a list endpoint, page by page (cursor `after`), each page handed to `onPage`. */
@@ -80717,12 +80849,12 @@ function atLeast(version, major, minor) {
   const [a = 0, b3 = 0] = version.split(/[.-]/).map((part) => Number.parseInt(part, 10) || 0);
   return a > major || a === major && b3 >= minor;
 }
-function serverMessage(text5) {
+function serverMessage(text2) {
   try {
-    const body = JSON.parse(text5);
-    return body.message ?? text5.slice(0, 300);
+    const body = JSON.parse(text2);
+    return body.message ?? text2.slice(0, 300);
   } catch {
-    return text5.slice(0, 300);
+    return text2.slice(0, 300);
   }
 }
 function hintFor(status) {
@@ -80973,16 +81105,16 @@ async function writeEdits(root, edits) {
   const written = [];
   for (const [file, items] of byFile) {
     const path = join9(root, file);
-    const text5 = await readFile2(path, "utf8");
-    const document2 = (0, import_yaml4.parseDocument)(text5, { uniqueKeys: false });
+    const text2 = await readFile2(path, "utf8");
+    const document2 = (0, import_yaml4.parseDocument)(text2, { uniqueKeys: false });
     const splices = items.map(({ edit, yamlPath }) => scalarSplice(document2, yamlPath, edit));
     let output;
-    if (splices.every((splice) => splice !== void 0)) output = spliceText(text5, splices);
+    if (splices.every((splice) => splice !== void 0)) output = spliceText(text2, splices);
     else {
       for (const { edit, yamlPath } of items) applyEdit(document2, yamlPath, edit);
       output = document2.toString({ lineWidth: 0, flowCollectionPadding: true });
     }
-    if (output !== text5) {
+    if (output !== text2) {
       await writeFile3(path, output);
       written.push(file);
     }
@@ -81024,15 +81156,15 @@ function scalarSource(type, value, inFlow) {
   if (inFlow && !/^["']/.test(source) && /[,[\]{}#]|: /.test(source)) source = render("QUOTE_DOUBLE");
   return source.includes("\n") ? void 0 : source;
 }
-function spliceText(text5, splices) {
+function spliceText(text2, splices) {
   const ordered = [...splices].sort((a, b3) => a.start - b3.start);
   let out = "";
   let at2 = 0;
   for (const splice of ordered) {
-    out += text5.slice(at2, splice.start) + splice.text;
+    out += text2.slice(at2, splice.start) + splice.text;
     at2 = splice.end;
   }
-  return out + text5.slice(at2);
+  return out + text2.slice(at2);
 }
 var CHILD_KEYS = /* @__PURE__ */ new Set(["schemas", "tables", "columns"]);
 function applyEdit(document2, yamlPath, edit) {
