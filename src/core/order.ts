@@ -12,9 +12,13 @@ import type { Change, Operation, OperationOutcome, OperationResult } from './mod
  * that runs after that, as the old owner, is refused. Each operation that changes an object's
  * owner therefore depends on every other operation of the same database on that object; a
  * table's columns, which have no owner of their own, count as the table.
- * Adds to `dependsOn` in place; `changeById` finds the changes of these operations.
+ * Adds to `dependsOn` in place; `changes` are the changes these operations apply.
  */
-export function orderOwnerLast(operations: readonly Operation[], changeById: ReadonlyMap<string, Change>): void {
+export function orderOwnerLast(operations: readonly Operation[], changes: readonly Change[]): void {
+  // Most plans change no owner (200,000 column descriptions): nothing to index then.
+  if (!changes.some((change) => change.property === 'owner')) return;
+  const changeById = new Map<string, Change>();
+  for (const change of changes) changeById.set(change.id, change);
   // object key -> the operations that touch it (each once).
   const touching = new Map<string, Set<Operation>>();
   const owners: { operation: Operation; key: string }[] = [];

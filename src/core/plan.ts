@@ -88,7 +88,7 @@ export function renderService(input: ServicePlanInput): RenderedService {
       for (const operation of rendered.operations) result.operations.push(operation);
       for (const skip of rendered.skipped) result.skipped.push(skip);
     }
-    orderOwnerLast(result.operations.slice(first), new Map(changes.map((change) => [change.id, change])));
+    orderOwnerLast(result.operations.slice(first), changes);
   }
   return result;
 }

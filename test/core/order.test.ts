@@ -25,11 +25,10 @@ describe('owner last', () => {
     change('schema-owner', ['db', 's'], 'owner'),
     change('schema-comment', ['db', 's'], 'description'),
   ];
-  const byId = new Map(changes.map((each) => [each.id, each]));
 
   it('makes an owner change wait for every other operation on its object, a table\'s columns included, and nothing else', () => {
     const operations = changes.map((each) => operation(each.id));
-    orderOwnerLast(operations, byId);
+    orderOwnerLast(operations, changes);
     const after = Object.fromEntries(operations.map((each) => [each.id, each.dependsOn ?? []]));
     assert.deepEqual(after, {
       'table-owner': ['table-comment', 'column-tag'],
@@ -43,7 +42,7 @@ describe('owner last', () => {
 
   it('runs the owner change after the rest succeeded, and leaves it not-run when one of them failed', async () => {
     const operations = changes.map((each) => operation(each.id));
-    orderOwnerLast(operations, byId);
+    orderOwnerLast(operations, changes);
     const waves: string[][] = [];
     const results: OperationResult[] = [];
     await runInOrder({
@@ -64,7 +63,7 @@ describe('owner last', () => {
 
   it('starts no wave once the signal is aborted', async () => {
     const operations = changes.map((each) => operation(each.id));
-    orderOwnerLast(operations, byId);
+    orderOwnerLast(operations, changes);
     const stop = new AbortController();
     const ran: string[] = [];
     await runInOrder({
