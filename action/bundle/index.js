@@ -75524,7 +75524,10 @@ var JournalWriter = class _JournalWriter {
 };
 
 // src/core/order.ts
-function orderOwnerLast(operations, changeById) {
+function orderOwnerLast(operations, changes) {
+  if (!changes.some((change) => change.property === "owner")) return;
+  const changeById = /* @__PURE__ */ new Map();
+  for (const change of changes) changeById.set(change.id, change);
   const touching = /* @__PURE__ */ new Map();
   const owners = [];
   const ownerIds = /* @__PURE__ */ new Map();
@@ -75658,7 +75661,7 @@ function renderService(input) {
       for (const operation of rendered.operations) result.operations.push(operation);
       for (const skip of rendered.skipped) result.skipped.push(skip);
     }
-    orderOwnerLast(result.operations.slice(first), new Map(changes.map((change) => [change.id, change])));
+    orderOwnerLast(result.operations.slice(first), changes);
   }
   return result;
 }
