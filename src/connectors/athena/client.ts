@@ -102,6 +102,12 @@ function isMissingTable(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const DEFAULT_CONCURRENCY = 4;
+/**
+ * Up to this many touched tables, apply's staleness check reads each with GetTableMetadata (one
+ * request each, whatever the size of its database); beyond it, listing their databases 50 tables a
+ * page is likely cheaper.
+ */
+const TABLES_READ_ONE_BY_ONE = 200;
 const DEFAULT_POLL_MS = 250;
 const MAX_POLL_MS = 2000;
 
@@ -204,7 +210,7 @@ export class AthenaSession implements ConnectorSession {
       let read: CatalogRead;
       try {
         const tables = request.current?.length ? tablesOf(request.current, catalog) : undefined;
-        read = tables ? await readAthenaTables(this.api(), catalog, tables, this.concurrency()) : await readAthenaCatalog(this.api(), catalog, request.schemas?.get(catalog), this.concurrency());
+        read = tables && tables.length <= TABLES_READ_ONE_BY_ONE ? await readAthenaTables(this.api(), catalog, tables, this.concurrency()) : await readAthenaCatalog(this.api(), catalog, request.schemas?.get(catalog), this.concurrency());
       } catch (error) {
         throw this.fail(catalog, error);
       }
