@@ -79233,9 +79233,18 @@ var AthenaSession = class _AthenaSession {
         throw new QueryFailed(`query ${id} ${status.State}: ${status.StateChangeReason ?? status.AthenaError?.ErrorMessage ?? "no reason given"}`, status.AthenaError?.Retryable === true);
     }
   }
+  /** runStatement, with the SDK's exception name in the message the journal keeps (InvalidRequestException: line 1:5: ...). */
+  async runNamed(catalog, sql) {
+    try {
+      await this.runStatement(catalog, sql);
+    } catch (error2) {
+      if (error2 instanceof Error && /Exception$/.test(error2.name) && !error2.message.startsWith(error2.name)) error2.message = `${error2.name}: ${error2.message}`;
+      throw error2;
+    }
+  }
   async execute(request2) {
     const safe = (result) => result.error === void 0 ? result : { ...result, error: redact2(result.error, this.connection) };
-    const results = await runEachOperation(request2.operations, (sql) => this.runStatement(request2.database, sql), ATHENA_RETRY, {
+    const results = await runEachOperation(request2.operations, (sql) => this.runNamed(request2.database, sql), ATHENA_RETRY, {
       concurrency: this.concurrency(),
       target: this.where(request2.database),
       onResult: (result) => request2.onResult?.(safe(result)),

@@ -246,9 +246,19 @@ export class AthenaSession implements ConnectorSession {
     }
   }
 
+  /** runStatement, with the SDK's exception name in the message the journal keeps (InvalidRequestException: line 1:5: ...). */
+  private async runNamed(catalog: string, sql: string): Promise<void> {
+    try {
+      await this.runStatement(catalog, sql);
+    } catch (error) {
+      if (error instanceof Error && /Exception$/.test(error.name) && !error.message.startsWith(error.name)) error.message = `${error.name}: ${error.message}`;
+      throw error;
+    }
+  }
+
   async execute(request: ExecuteRequest): Promise<OperationResult[]> {
     const safe = (result: OperationResult): OperationResult => (result.error === undefined ? result : { ...result, error: redact(result.error, this.connection) });
-    const results = await runEachOperation(request.operations, (sql) => this.runStatement(request.database, sql), ATHENA_RETRY, {
+    const results = await runEachOperation(request.operations, (sql) => this.runNamed(request.database, sql), ATHENA_RETRY, {
       concurrency: this.concurrency(),
       target: this.where(request.database),
       onResult: (result) => request.onResult?.(safe(result)),

@@ -137,6 +137,48 @@ describe('Athena end to end: @aws-sdk/client-athena against the awsJson1_1 emula
     }
   });
 
+  it("shows a wrongly escaped template for what it is: 'it''s' reads back as its, and an unterminated literal fails to parse", async () => {
+    const dir = await project(
+      { database: 'awsdatacatalog', schemas: { sales: { tables: { customers: { description: "it's" } } } } },
+      {},
+      { templates: { 'table.description': "ALTER TABLE {object} SET TBLPROPERTIES ('comment' = 'it''s')" } },
+    );
+    try {
+      const loaded = await loadProject(dir.dir);
+      assert.equal((await applyPlan(loaded, (await createPlan(loaded)).plan)).failed, 0);
+      assert.equal(target.tableDescription('sales', 'customers'), 'its', 'Hive joins adjacent literals: the quote is lost');
+      assert.equal((await createPlan(loaded)).plan.changes.length, 1, 'so the next plan still has the change');
+    } finally {
+      await dir.remove();
+    }
+    const broken = await project(
+      { database: 'awsdatacatalog', schemas: { sales: { tables: { customers: { description: 'x' } } } } },
+      {},
+      { templates: { 'table.description': "ALTER TABLE {object} SET TBLPROPERTIES ('comment' = 'back\\')" } },
+    );
+    try {
+      const loaded = await loadProject(broken.dir);
+      const report = await applyPlan(loaded, (await createPlan(loaded)).plan);
+      assert.equal(report.failed, 1);
+      assert.match(report.run.operations[0]?.error ?? '', /InvalidRequestException: line 1:\d+: token recognition error at: .*unterminated string literal/);
+    } finally {
+      await broken.remove();
+    }
+  });
+
+  it('refuses a plan whose table was dropped meanwhile', async () => {
+    target.emulator.run('CREATE EXTERNAL TABLE sales.doomed (c int)');
+    const dir = await project({ database: 'awsdatacatalog', schemas: { sales: { tables: { doomed: { description: 'x' } } } } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      target.emulator.run('DROP TABLE sales.doomed');
+      await assert.rejects(applyPlan(loaded, plan), /table lake\.awsdatacatalog\.sales\.doomed no longer exists/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('imports YAML that plans to no changes', async () => {
     const dir = await project({ database: 'awsdatacatalog' }, { database: 'awsdatacatalog' });
     try {
