@@ -7,6 +7,7 @@
  * of each engine: a run replaces the entries of the engines it ran and keeps the others.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { benchAthena } from './athena.js';
 import { benchClickhouse } from './clickhouse.js';
 import { benchDatabricks } from './databricks.js';
 import { benchMysql } from './mysql.js';
@@ -24,6 +25,7 @@ const engines: Record<string, (options: BenchOptions) => Promise<BenchResult>> =
   clickhouse: (options) => benchClickhouse(options),
   snowflake: (options) => benchSnowflake(options),
   databricks: (options) => benchDatabricks(options),
+  athena: (options) => benchAthena(options),
 };
 const defaults: Record<string, BenchOptions> = {
   postgres: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
@@ -34,6 +36,8 @@ const defaults: Record<string, BenchOptions> = {
   clickhouse: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
   snowflake: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
   databricks: { tables: 10_000, columnsPerTable: 20, changes: 10_000, columnTables: 500 },
+  // Table descriptions only: Athena has no column comments metaform can set safely.
+  athena: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
 };
 
 const selected = (process.env['BENCH_ENGINES'] ?? Object.keys(engines).join(',')).split(',').filter((name) => name !== 'openmetadata');

@@ -29326,8 +29326,8 @@ var require_sleep = __commonJS({
   "node_modules/@clickhouse/client/dist/common/utils/sleep.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.sleep = sleep4;
-    async function sleep4(ms2) {
+    exports.sleep = sleep5;
+    async function sleep5(ms2) {
       await new Promise((resolve4) => setTimeout(() => {
         resolve4(void 0);
       }, ms2));
@@ -79004,6 +79004,336 @@ function databricksFamily(type, flavour) {
 var databricksConnector = databricksFamily("databricks", { displayName: "Databricks", allowsHiveMetastore: true });
 var unityCatalogConnector = databricksFamily("unitycatalog", { displayName: "Unity Catalog", allowsHiveMetastore: false });
 
+// src/connectors/athena/catalog.ts
+var PAGE_SIZE = 50;
+async function everyPage(fetchPage, onItem) {
+  let token;
+  let requests = 0;
+  do {
+    const page = await fetchPage(token);
+    requests++;
+    for (const item of page.items) onItem(item);
+    token = page.nextToken;
+  } while (token);
+  return requests;
+}
+function addTable(schema, metadata) {
+  const table = liveChild(schema, "table", metadata.Name ?? "");
+  const comment4 = metadata.Parameters?.["comment"];
+  table.description = comment4 === void 0 || comment4 === "" ? null : comment4;
+  table.facts = { tableType: metadata.TableType ?? "", format: metadata.Parameters?.["table_type"] ?? "" };
+}
+async function readAthenaCatalog(api, catalog, schemas, concurrency) {
+  const database = newLiveObject("database", catalog);
+  const names = [];
+  let requests = await everyPage(
+    (token) => api.listDatabases(catalog, token),
+    (item) => names.push(item.Name ?? "")
+  );
+  const wanted = schemas === void 0 ? void 0 : new Set(schemas.map((name) => name.toLowerCase()));
+  const read = names.filter((name) => wanted === void 0 || wanted.has(name.toLowerCase()));
+  await runPool(read, concurrency, async (name) => {
+    const schema = liveChild(database, "schema", name);
+    const pages = await everyPage(
+      (token) => api.listTableMetadata(catalog, name, token),
+      (metadata) => addTable(schema, metadata)
+    );
+    requests += pages;
+  });
+  return { database, requests };
+}
+async function readAthenaTables(api, catalog, tables, concurrency) {
+  const database = newLiveObject("database", catalog);
+  let requests = 0;
+  await runPool(tables, concurrency, async ([schemaName, tableName]) => {
+    const metadata = await api.getTableMetadata(catalog, schemaName, tableName);
+    requests++;
+    const schema = liveChild(database, "schema", schemaName);
+    if (metadata) addTable(schema, { ...metadata, Name: metadata.Name ?? tableName });
+  });
+  return { database, requests };
+}
+
+// src/connectors/athena/client.ts
+var KNOWN = ["region", "accessKeyId", "secretAccessKey", "sessionToken", "profile", "endpoint", "workgroup", "outputLocation", "database", "maxAttempts"];
+function connectionOf2(service) {
+  const connection = service.connection;
+  for (const key of Object.keys(connection))
+    if (!KNOWN.includes(key)) throw new MetaformError(`service ${service.name}: unknown Athena connection setting "${key}"`, void 0, `known settings: ${KNOWN.join(", ")}`);
+  const text5 = (key) => typeof connection[key] === "string" && connection[key] !== "" ? connection[key] : void 0;
+  const accessKeyId = text5("accessKeyId");
+  const secretAccessKey = text5("secretAccessKey");
+  if (accessKeyId === void 0 !== (secretAccessKey === void 0))
+    throw new MetaformError(
+      `service ${service.name}: an Athena connection with explicit keys needs both accessKeyId and secretAccessKey`,
+      void 0,
+      "set both (e.g. from ${AWS_ACCESS_KEY_ID} and ${AWS_SECRET_ACCESS_KEY}), or neither to use the AWS default credential chain"
+    );
+  const region = text5("region") ?? process.env["AWS_REGION"] ?? process.env["AWS_DEFAULT_REGION"];
+  const result = { workgroup: text5("workgroup") ?? "primary" };
+  const copy = { region, accessKeyId, secretAccessKey, sessionToken: text5("sessionToken"), profile: text5("profile"), endpoint: text5("endpoint"), outputLocation: text5("outputLocation"), database: text5("database") };
+  for (const [key, value] of Object.entries(copy)) if (value !== void 0) result[key] = value;
+  if (typeof connection["maxAttempts"] === "number") result.maxAttempts = connection["maxAttempts"];
+  return result;
+}
+function describeAthenaTarget(service) {
+  const connection = service.connection;
+  const region = connection["region"] ?? process.env["AWS_REGION"] ?? process.env["AWS_DEFAULT_REGION"] ?? "(no region)";
+  const endpoint2 = typeof connection["endpoint"] === "string" ? `, endpoint ${connection["endpoint"]}` : "";
+  return `region ${String(region)}, workgroup ${String(connection["workgroup"] ?? "primary")}${endpoint2}`;
+}
+function redact2(text5, connection) {
+  let safe = text5;
+  for (const secret of [connection.secretAccessKey, connection.sessionToken, connection.accessKeyId]) if (secret) safe = safe.replaceAll(secret, "***");
+  return safe;
+}
+var codeOf2 = (error2) => String(error2?.code ?? "");
+var nameOf = (error2) => String(error2?.name ?? "");
+function isTransientAthenaError(error2) {
+  if (error2 instanceof QueryFailed) return error2.retryable;
+  return ["TooManyRequestsException", "ThrottlingException", "InternalServerException"].includes(nameOf(error2)) || ["ECONNRESET", "ETIMEDOUT", "EPIPE"].includes(codeOf2(error2));
+}
+function isUnreachableAthenaError(error2) {
+  return ["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"].includes(codeOf2(error2));
+}
+var ATHENA_RETRY = { attempts: 3, backoffMs: 1e3, isTransient: isTransientAthenaError, isUnreachable: isUnreachableAthenaError };
+var QueryFailed = class extends Error {
+  constructor(message, retryable) {
+    super(message);
+    this.retryable = retryable;
+  }
+  retryable;
+  name = "QueryFailed";
+};
+function isMissingTable(error2) {
+  return nameOf(error2) === "MetadataException" || nameOf(error2) === "EntityNotFoundException" || /not found|does not exist/i.test(errorMessage(error2));
+}
+var sleep3 = (ms2) => new Promise((resolve4) => setTimeout(resolve4, ms2));
+var DEFAULT_CONCURRENCY2 = 4;
+var TABLES_READ_ONE_BY_ONE = 200;
+var DEFAULT_POLL_MS = 250;
+var MAX_POLL_MS = 2e3;
+var driver3;
+function loadDriver2(target) {
+  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
+  driver3 ??= importDriver("@aws-sdk/client-athena", () => import("@aws-sdk/client-athena"));
+  return driver3.catch((error2) => {
+    driver3 = void 0;
+    throw new MetaformError(`${target}: cannot load the @aws-sdk/client-athena client: ${errorMessage(error2)}`, void 0, "run npm install in the directory metaform runs from");
+  });
+}
+var AthenaSession = class _AthenaSession {
+  constructor(service, connection, sdk, client) {
+    this.service = service;
+    this.connection = connection;
+    this.sdk = sdk;
+    this.client = client;
+  }
+  service;
+  connection;
+  sdk;
+  client;
+  static async open(service) {
+    const connection = connectionOf2(service);
+    const target = `Athena service ${service.name} (${describeAthenaTarget(service)})`;
+    if (connection.region === void 0)
+      throw new MetaformError(`${target}: no region`, void 0, `set services.${service.name}.connection.region (or AWS_REGION)`);
+    const sdk = await loadDriver2(target);
+    const config = {
+      region: connection.region,
+      maxAttempts: connection.maxAttempts ?? 3,
+      // Given keys are used as they are: the default chain (and its instance-metadata lookup) is never consulted.
+      ...connection.accessKeyId && connection.secretAccessKey ? { credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey, ...connection.sessionToken ? { sessionToken: connection.sessionToken } : {} } } : {},
+      ...connection.profile ? { profile: connection.profile } : {},
+      ...connection.endpoint ? { endpoint: connection.endpoint } : {}
+    };
+    return new _AthenaSession(service, connection, sdk, new sdk.AthenaClient(config));
+  }
+  /** What names the target in every message: region, workgroup and catalog, never a key. */
+  where(catalog) {
+    return `Athena service ${this.service.name} (region ${this.connection.region ?? ""}, workgroup ${this.connection.workgroup}, catalog ${catalog})`;
+  }
+  fail(catalog, error2) {
+    const name = nameOf(error2);
+    const prefix = name && name !== "Error" && !errorMessage(error2).includes(name) ? `${name}: ` : "";
+    return new MetaformError(redact2(`${this.where(catalog)}: ${prefix}${errorMessage(error2)}`, this.connection), void 0, this.hint(error2));
+  }
+  hint(error2) {
+    if (nameOf(error2) === "CredentialsProviderError") return `give services.${this.service.name}.connection accessKeyId and secretAccessKey, or configure the AWS default credential chain (AWS_PROFILE, environment variables, SSO, an instance role)`;
+    if (/AccessDenied|not authorized/i.test(`${nameOf(error2)} ${errorMessage(error2)}`)) return "the IAM policy of these credentials lacks an action: docs/athena.md lists the ones metaform needs";
+    return void 0;
+  }
+  api() {
+    const { sdk, client } = this;
+    const workGroup = this.connection.workgroup;
+    return {
+      listDatabases: async (catalog, nextToken) => {
+        const out = await client.send(new sdk.ListDatabasesCommand({ CatalogName: catalog, MaxResults: PAGE_SIZE, WorkGroup: workGroup, ...nextToken ? { NextToken: nextToken } : {} }));
+        return { items: out.DatabaseList ?? [], ...out.NextToken ? { nextToken: out.NextToken } : {} };
+      },
+      listTableMetadata: async (catalog, database, nextToken) => {
+        const out = await client.send(
+          new sdk.ListTableMetadataCommand({ CatalogName: catalog, DatabaseName: database, MaxResults: PAGE_SIZE, WorkGroup: workGroup, ...nextToken ? { NextToken: nextToken } : {} })
+        );
+        return { items: out.TableMetadataList ?? [], ...out.NextToken ? { nextToken: out.NextToken } : {} };
+      },
+      getTableMetadata: async (catalog, database, table) => {
+        try {
+          const out = await client.send(new sdk.GetTableMetadataCommand({ CatalogName: catalog, DatabaseName: database, TableName: table, WorkGroup: workGroup }));
+          return out.TableMetadata;
+        } catch (error2) {
+          if (isMissingTable(error2)) return void 0;
+          throw error2;
+        }
+      }
+    };
+  }
+  concurrency() {
+    const configured = this.service.options["concurrency"];
+    return typeof configured === "number" && configured >= 1 ? configured : DEFAULT_CONCURRENCY2;
+  }
+  async read(request2) {
+    const snapshot = { service: this.service.name, databases: /* @__PURE__ */ new Map(), server: {}, queries: 0 };
+    for (const [index, catalog] of request2.databases.entries()) {
+      request2.onProgress?.(index, request2.databases.length, catalog);
+      let read;
+      try {
+        const tables = request2.current?.length ? tablesOf(request2.current, catalog) : void 0;
+        read = tables && tables.length <= TABLES_READ_ONE_BY_ONE ? await readAthenaTables(this.api(), catalog, tables, this.concurrency()) : await readAthenaCatalog(this.api(), catalog, request2.schemas?.get(catalog), this.concurrency());
+      } catch (error2) {
+        throw this.fail(catalog, error2);
+      }
+      snapshot.queries += read.requests;
+      snapshot.databases.set(catalog, read.database);
+    }
+    request2.onProgress?.(request2.databases.length, request2.databases.length, "");
+    return snapshot;
+  }
+  /** Runs one DDL statement to its end: started, then polled until SUCCEEDED (or FAILED / CANCELLED, raised with the reason). */
+  async runStatement(catalog, sql) {
+    const { sdk, client } = this;
+    const started = await client.send(
+      new sdk.StartQueryExecutionCommand({
+        QueryString: sql,
+        WorkGroup: this.connection.workgroup,
+        QueryExecutionContext: { Catalog: catalog },
+        ...this.connection.outputLocation ? { ResultConfiguration: { OutputLocation: this.connection.outputLocation } } : {}
+      })
+    );
+    const id = started.QueryExecutionId;
+    if (!id) throw new Error("StartQueryExecution returned no QueryExecutionId");
+    let delay = typeof this.service.options["pollIntervalMs"] === "number" ? this.service.options["pollIntervalMs"] : DEFAULT_POLL_MS;
+    for (; ; ) {
+      await sleep3(delay);
+      delay = Math.min(delay * 2, MAX_POLL_MS);
+      const out = await client.send(new sdk.GetQueryExecutionCommand({ QueryExecutionId: id }));
+      const status = out.QueryExecution?.Status ?? {};
+      if (status.State === "SUCCEEDED") return;
+      if (status.State === "FAILED" || status.State === "CANCELLED")
+        throw new QueryFailed(`query ${id} ${status.State}: ${status.StateChangeReason ?? status.AthenaError?.ErrorMessage ?? "no reason given"}`, status.AthenaError?.Retryable === true);
+    }
+  }
+  /** runStatement, with the SDK's exception name in the message the journal keeps (InvalidRequestException: line 1:5: ...). */
+  async runNamed(catalog, sql) {
+    try {
+      await this.runStatement(catalog, sql);
+    } catch (error2) {
+      if (error2 instanceof Error && /Exception$/.test(error2.name) && !error2.message.startsWith(error2.name)) error2.message = `${error2.name}: ${error2.message}`;
+      throw error2;
+    }
+  }
+  async execute(request2) {
+    const safe = (result) => result.error === void 0 ? result : { ...result, error: redact2(result.error, this.connection) };
+    const results = await runEachOperation(request2.operations, (sql) => this.runNamed(request2.database, sql), ATHENA_RETRY, {
+      concurrency: this.concurrency(),
+      target: this.where(request2.database),
+      onResult: (result) => request2.onResult?.(safe(result)),
+      ...request2.signal ? { signal: request2.signal } : {}
+    });
+    return results.map(safe);
+  }
+  close() {
+    this.client.destroy();
+    return Promise.resolve();
+  }
+};
+function tablesOf(paths, catalog) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const path of paths) {
+    if (path[0] !== catalog) continue;
+    if (path.length < 3) return void 0;
+    const pair = [path[1] ?? "", path[2] ?? ""];
+    seen.set(JSON.stringify(pair), pair);
+  }
+  return [...seen.values()];
+}
+
+// src/connectors/athena/dialect.ts
+function quoteAthenaIdentifier(name) {
+  return `\`${name.replaceAll("`", "``")}\``;
+}
+var LITERAL_ESCAPES = { "\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r" };
+function quoteAthenaLiteral(value) {
+  return `'${(value ?? "").replace(/[\\'\n\r]/g, (c3) => LITERAL_ESCAPES[c3] ?? c3)}'`;
+}
+var athenaDialect = {
+  quoteIdentifier: quoteAthenaIdentifier,
+  quoteLiteral: quoteAthenaLiteral,
+  // The catalog is the query's QueryExecutionContext.Catalog, so DDL names are database.table.
+  qualifiedName: (path) => path.slice(0, 2).map(quoteAthenaIdentifier).join(".")
+};
+var VIEW_TABLE_TYPE = "VIRTUAL_VIEW";
+function tableKind(table) {
+  const facts = table?.facts ?? {};
+  if (facts["tableType"] === VIEW_TABLE_TYPE) return "view";
+  if (typeof facts["format"] === "string" && facts["format"].toUpperCase() === "ICEBERG") return "iceberg";
+  return "table";
+}
+var VIEW_SKIP = "an Athena view has no table comment metaform can set: ALTER TABLE ... SET TBLPROPERTIES applies to tables, not views; describe the view in OpenMetadata instead";
+var ICEBERG_SKIP = 'an Iceberg table keeps its properties in the Iceberg metadata file, not in Glue, and Athena does not accept custom properties there ("Athena does not accept custom table properties", docs.aws.amazon.com/athena/latest/ug/querying-iceberg-alter-table-set-properties.html); metaform manages Hive table descriptions only';
+function renderAthena(changes, snapshot) {
+  return renderEachChange(changes, (change) => {
+    if (change.property !== "description" || change.level !== "table") return { skip: `Athena manages table descriptions only, not a ${change.level} ${change.property}` };
+    const kind = tableKind(findLive(snapshot, change.path));
+    if (kind === "view") return { skip: VIEW_SKIP };
+    if (kind === "iceberg") return { skip: ICEBERG_SKIP };
+    return { statements: [`ALTER TABLE ${athenaDialect.qualifiedName(change.path.slice(1, 3))} SET TBLPROPERTIES ('comment' = ${quoteAthenaLiteral(change.after)})`] };
+  });
+}
+
+// src/connectors/athena/index.ts
+var ATHENA_CAPABILITIES = {
+  description: ["table"],
+  owner: [],
+  tags: [],
+  maxOwners: 1,
+  ownerRemovable: true,
+  unsupported: {
+    owner: 'Athena and Glue have no object owner: Glue\u2019s Owner field is "not used in the normal course of AWS Glue operations"; access is IAM and Lake Formation permissions',
+    tags: "Glue resource tags do not apply to tables, and Lake Formation LF-Tags are another service (future work)",
+    description: "Athena sets table descriptions only: a column comment needs ALTER TABLE ... CHANGE COLUMN, which restates the type, and a Glue database description needs UpdateDatabase, which replaces the whole database (docs/athena.md)"
+  }
+};
+var athenaConnector = {
+  type: "athena",
+  displayName: "Amazon Athena",
+  capabilities: ATHENA_CAPABILITIES,
+  optionsSchema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      concurrency: { type: "integer", minimum: 1, maximum: 20, description: "Requests in flight at once: Glue databases read, DDL queries run (default 4)." },
+      pollIntervalMs: { type: "integer", minimum: 1, maximum: 6e4, description: "First wait before GetQueryExecution, doubled up to 2 s (default 250)." }
+    }
+  },
+  dialect: () => athenaDialect,
+  // Glue stores database and table names in lower case (docs.aws.amazon.com/athena/latest/ug/tables-databases-columns-names.html).
+  canonicalName: (name) => name.toLowerCase(),
+  render: (changes, snapshot) => renderAthena(changes, snapshot),
+  describeTarget: describeAthenaTarget,
+  connect: (service) => AthenaSession.open(service)
+};
+
 // src/connectors/registry.ts
 var connectors = new Map(
   [
@@ -79013,7 +79343,8 @@ var connectors = new Map(
     mysqlConnector,
     snowflakeConnector,
     databricksConnector,
-    unityCatalogConnector
+    unityCatalogConnector,
+    athenaConnector
   ].map((connector) => [connector.type, connector])
 );
 function connectorFor(type) {
@@ -79895,7 +80226,7 @@ function validateCapabilities(config, desired, connectorFor2) {
           errors.add(
             `${system} does not support ${property} on a ${object.level} (${address})`,
             at2,
-            `${connector.type} supports ${property} on: ${supportedLevels(connector.capabilities, property)}`
+            `${connector.type} supports ${property} on: ${supportedLevels(connector.capabilities, property)}${connector.capabilities.unsupported?.[property] ? `; ${connector.capabilities.unsupported[property]}` : ""}`
           );
         return supports(connector.capabilities, property, object.level);
       };
@@ -80675,7 +81006,7 @@ var OpenMetadataClient = class _OpenMetadataClient {
         response = await fetch(url, { method, headers, ...options.body !== void 0 ? { body: JSON.stringify(options.body) } : {} });
       } catch (error2) {
         if (attempt < this.retries) {
-          await sleep3(this.retryDelayMs * 2 ** attempt);
+          await sleep4(this.retryDelayMs * 2 ** attempt);
           continue;
         }
         const cause = error2.cause;
@@ -80685,7 +81016,7 @@ var OpenMetadataClient = class _OpenMetadataClient {
       if (response.ok) return { status: response.status, body: text5 ? JSON.parse(text5) : void 0, etag: response.headers.get("etag") };
       if (RETRIED.has(response.status) && attempt < this.retries) {
         const retryAfter = Number(response.headers.get("retry-after"));
-        await sleep3(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1e3, 3e4) : this.retryDelayMs * 2 ** attempt);
+        await sleep4(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1e3, 3e4) : this.retryDelayMs * 2 ** attempt);
         continue;
       }
       throw new OpenMetadataHttpError(`${where}: ${options.about}: HTTP ${response.status} ${serverMessage(text5)}`, response.status, hintFor(response.status));
@@ -80731,7 +81062,7 @@ function hintFor(status) {
   if (status === 404) return "check the service name in metaform.yaml (it is the OpenMetadata database service name) and the object name";
   return void 0;
 }
-function sleep3(ms2) {
+function sleep4(ms2) {
   return new Promise((resolve4) => setTimeout(resolve4, ms2));
 }
 

@@ -24,6 +24,8 @@ export interface Capabilities {
   maxOwners: number;
   /** Whether an object may be left with no owner. */
   ownerRemovable: boolean;
+  /** Why the system lacks a property at the levels it does not list (validation's hint says it). */
+  unsupported?: { description?: string; owner?: string; tags?: string };
   /**
    * Capabilities that depend on the server (e.g. MariaDB schema comments, ClickHouse database
    * comments on 25.4+). Validation accepts them; rendering reports them skipped with a reason

@@ -80,7 +80,7 @@ export function validateCapabilities(
           errors.add(
             `${system} does not support ${property} on a ${object.level} (${address})`,
             at,
-            `${connector.type} supports ${property} on: ${supportedLevels(connector.capabilities, property)}`,
+            `${connector.type} supports ${property} on: ${supportedLevels(connector.capabilities, property)}${connector.capabilities.unsupported?.[property] ? `; ${connector.capabilities.unsupported[property]}` : ''}`,
           );
         return supports(connector.capabilities, property, object.level);
       };
