@@ -34,6 +34,8 @@ export interface Capabilities {
    * (src/core/tag-limits.ts): most tags on one object, longest value in characters.
    */
   tagLimits?: { perObject?: number; valueLength?: number };
+  /** Why a property is not offered at all (BigQuery owners), said by validation. */
+  unsupportedReason?: Partial<Record<'description' | 'owner' | 'tags', string>>;
   serverDependent?: {
     description?: readonly Level[];
     owner?: readonly Level[];
@@ -139,7 +141,9 @@ export interface Connector {
    * How a YAML tag key must be written (engines whose tag keys are identifiers): the key as
    * metaform reads it back, or why the key names no tag. Validation asks for that spelling.
    */
-  canonicalTagKey?(key: string, service: ServiceConfig): string | { error: string; hint?: string };
+  canonicalTagKey?(key: string, service: ServiceConfig): string | { error: string; hint?: string; canonical?: string };
+  /** A tag value the system would store differently (BigQuery label values), or undefined when it stores it as written. */
+  checkTagValue?(key: string, value: string): { error: string; hint?: string } | undefined;
   /**
    * Pure: render statements for the changes of one database, given the live snapshot and the
    * server facts of that database (see serverFactsOf).

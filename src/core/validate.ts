@@ -78,7 +78,7 @@ export function validateCapabilities(
       const check = (property: CapabilityName, at: { line: number; col: number; file: string }) => {
         if (!supports(connector.capabilities, property, object.level))
           errors.add(
-            `${system} does not support ${property} on a ${object.level} (${address})`,
+            `${system} does not support ${property} on a ${object.level} (${address})${connector.capabilities.unsupportedReason?.[property] ? `: ${connector.capabilities.unsupportedReason[property]}` : ''}`,
             at,
             `${connector.type} supports ${property} on: ${supportedLevels(connector.capabilities, property)}`,
           );
