@@ -200,7 +200,7 @@ export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {
           engine.require(principal, 'bigquery.datasets.get', `Project ${project}`);
           const all = [...(engine.projects.get(project)?.values() ?? [])];
           const start = Number(url.searchParams.get('pageToken') ?? 0);
-          const size = Number(url.searchParams.get('maxResults') ?? 50);
+          const size = Math.min(Number(url.searchParams.get('maxResults') ?? pageRows), pageRows);
           // List items are projections: no description (REST datasets.list).
           const datasets = all.slice(start, start + size).map(({ resource }) => ({
             kind: resource.kind,
@@ -240,7 +240,7 @@ export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {
           engine.require(principal, 'bigquery.tables.list', `Dataset ${project}:${id}`);
           const all = [...dataset.tables.values()];
           const start = Number(url.searchParams.get('pageToken') ?? 0);
-          const size = Number(url.searchParams.get('maxResults') ?? 50);
+          const size = Math.min(Number(url.searchParams.get('maxResults') ?? pageRows), pageRows);
           const tables = all.slice(start, start + size).map((table) => ({
             kind: table.kind,
             id: table.id,
