@@ -4,6 +4,7 @@
  * and behaviours over it, so the cases can move into the shared contract suite as one entry.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
@@ -318,7 +319,7 @@ describe('BigQuery end to end: @google-cloud/bigquery against the REST emulator'
     }
   });
 
-  it('with an access token given, never asks the GCE metadata server', async () => {
+  it('with credentials given (an access token, inline credentials, a key file), never asks the GCE metadata server, and never prints the key', async () => {
     let asked = 0;
     const metadata = createServer((_request, response) => {
       asked++;
@@ -328,15 +329,43 @@ describe('BigQuery end to end: @google-cloud/bigquery against the REST emulator'
     await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
     const saved = process.env['GCE_METADATA_HOST'];
     process.env['GCE_METADATA_HOST'] = `127.0.0.1:${(metadata.address() as AddressInfo).port}`;
+    // A service account key; outside the default universe google-auth-library signs its own JWT
+    // (no token exchange with oauth2.googleapis.com), which keeps the test offline.
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const email = 'metaform@keys-project.iam.gserviceaccount.com';
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const key = { type: 'service_account', project_id: 'keys-project', private_key_id: 'k1', private_key: pem, client_email: email, client_id: '1', universe_domain: 'emulator.test' };
+    const keyed = await startBigQueryEmulator({
+      projectId: 'keys-project',
+      serviceAccounts: { [email]: { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(), roles: ['roles/bigquery.metadataViewer', 'roles/bigquery.jobUser'] } },
+    });
+    keyed.engine.addDataset('keys-project', 'from_a_key');
+    const dir = await tempProject({});
     try {
-      const session = await bigQueryConnector.connect({ name: 'bq', type: 'bigquery', connection: emulator.connection, tags: { prune: true }, owners: { map: {} }, templates: {}, options: {} });
-      const snapshot = await session.read({ databases: [PROJECT], schemas: new Map([[PROJECT, ['sales']]]) });
-      assert.ok(snapshot.databases.get(PROJECT)?.children.has('sales'));
-      assert.equal(asked, 0);
+      await writeFile(join(dir.dir, 'key.json'), JSON.stringify(key));
+      const base = { projectId: 'keys-project', location: 'US', apiEndpoint: keyed.url };
+      for (const connection of [{ ...base, credentials: key }, { ...base, keyFilename: join(dir.dir, 'key.json') }]) {
+        const session = await bigQueryConnector.connect({ name: 'bq', type: 'bigquery', connection, tags: { prune: true }, owners: { map: {} }, templates: {}, options: {} });
+        const snapshot = await session.read({ databases: ['keys-project'] });
+        assert.deepEqual([...(snapshot.databases.get('keys-project')?.children.keys() ?? [])], ['from_a_key']);
+      }
+      // Another key than the account's: refused, and the message has neither key.
+      const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const session = await bigQueryConnector.connect({ name: 'bq', type: 'bigquery', connection: { ...base, credentials: { ...key, private_key: other } }, tags: { prune: true }, owners: { map: {} }, templates: {}, options: {} });
+      await assert.rejects(session.read({ databases: ['keys-project'] }), (error: Error) => {
+        assert.match(error.message, /BigQuery project keys-project, location US\): the service account key was refused \(HTTP 401\)/);
+        assert.doesNotMatch(error.message, /PRIVATE KEY|MII/);
+        return true;
+      });
+      const viaToken = await bigQueryConnector.connect({ name: 'bq', type: 'bigquery', connection: emulator.connection, tags: { prune: true }, owners: { map: {} }, templates: {}, options: {} });
+      assert.ok((await viaToken.read({ databases: [PROJECT], schemas: new Map([[PROJECT, ['sales']]]) })).databases.get(PROJECT)?.children.has('sales'));
+      assert.equal(asked, 0, 'the metadata server was never asked');
     } finally {
       if (saved === undefined) delete process.env['GCE_METADATA_HOST'];
       else process.env['GCE_METADATA_HOST'] = saved;
       await new Promise<void>((resolve) => metadata.close(() => resolve()));
+      await keyed.close();
+      await dir.remove();
     }
   });
 });

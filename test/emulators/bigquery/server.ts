@@ -6,7 +6,7 @@
  * `{error: {code, message, errors: [{reason}], status}}`. Callers are told apart by their bearer
  * token; each has IAM roles on the project.
  */
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID, verify } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Relation, Value } from '../kit/select.js';
 import { startHttpEmulator, type RunningEmulator } from '../kit/harness.js';
@@ -17,6 +17,12 @@ export interface BigQueryEmulatorOptions {
   location?: string;
   /** Bearer tokens and who they are; default: one dataEditor + jobUser caller with token `metaform-token`. */
   principals?: Record<string, Principal>;
+  /**
+   * Service accounts by email: their public key (PEM) and roles. A self-signed JWT
+   * (https://google.aip.dev/auth/4111, what google-auth-library sends for a key outside the
+   * default universe) signed by the key authenticates as the account.
+   */
+  serviceAccounts?: Record<string, { publicKey: string; roles: readonly string[] }>;
   /** Rows per result page (the real service pages at about 10 MB). */
   pageRows?: number;
 }
@@ -90,9 +96,21 @@ export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {
   const caller = (request: IncomingMessage): Principal => {
     const header = request.headers['authorization'];
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
-    const principal = token === undefined ? undefined : principals.get(token);
+    const principal = token === undefined ? undefined : (principals.get(token) ?? serviceAccount(token));
     if (!principal) throw new ApiError(401, 'unauthorized', 'UNAUTHENTICATED', 'Request is missing required authentication credential. Expected OAuth 2 access token.');
     return principal;
+  };
+
+  /** The account a self-signed RS256 JWT names, if its signature, issuer and expiry hold. */
+  const serviceAccount = (token: string): Principal | undefined => {
+    const [header, payload, signature] = token.split('.');
+    if (!header || !payload || !signature) return undefined;
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: string; sub?: string; exp?: number };
+    const email = claims.iss;
+    const account = email === undefined ? undefined : options.serviceAccounts?.[email];
+    if (email === undefined || !account || claims.sub !== email || (claims.exp ?? 0) * 1000 < Date.now()) return undefined;
+    const valid = verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), createPublicKey(account.publicKey), Buffer.from(signature, 'base64url'));
+    return valid ? { email, roles: account.roles } : undefined;
   };
 
   const runJob = (job: Job) => {
