@@ -130,6 +130,12 @@ export interface Connector {
   capabilities: Capabilities;
   /** JSON Schema of `services.<name>.options` (validated before anything connects). */
   optionsSchema?: object;
+  /**
+   * The databases `import` reads when neither the command nor `databases` names any (BigQuery:
+   * the connection's project). A connector that has it names its databases, even with no
+   * database-level property (it is not filed under `default` as MySQL's are).
+   */
+  defaultDatabases?(service: ServiceConfig): string[];
   /** The dialect to quote with; server facts come from the snapshot (sql_mode, version...). */
   dialect(server: Record<string, JsonValue>): Dialect;
   /**

@@ -1,5 +1,5 @@
 import type { Connector } from '../types.js';
-import { BigQuerySession, describeBigQueryTarget } from './client.js';
+import { BigQuerySession, connectionOf, describeBigQueryTarget } from './client.js';
 import { bigQueryDialect, renderBigQuery } from './dialect.js';
 import { checkLabelKey, checkLabelValue, MAX_LABEL_LENGTH, MAX_LABELS } from './labels.js';
 
@@ -32,6 +32,8 @@ export const bigQueryConnector: Connector = {
       concurrency: { type: 'integer', minimum: 1, maximum: 64, description: 'Statements in flight at once during apply (default 4).' },
     },
   },
+  // import reads the connection's project unless told otherwise.
+  defaultDatabases: (service) => [connectionOf(service).projectId],
   dialect: bigQueryDialect,
   canonicalTagKey: (key) => checkLabelKey(key),
   checkTagValue: (key, value) => checkLabelValue(key, value),

@@ -233,9 +233,13 @@ describe('BigQuery end to end: @google-cloud/bigquery against the REST emulator'
   });
 
   it('imports YAML (descriptions, nested fields, labels) that plans to no changes', async () => {
-    const dir = await project({ service: 'bq', database: PROJECT }, { databases: [PROJECT] });
+    const dir = await project({ service: 'bq', database: PROJECT });
     try {
+      // Without -d or databases, the connection's project; -d names projects (never a `default` database).
+      const named = await importService(await loadProject(dir.dir), 'bq', { databases: [PROJECT] });
       const files = await importService(await loadProject(dir.dir), 'bq');
+      assert.deepEqual(named, files);
+      assert.equal(files[0]?.path, `metadata/bq/${PROJECT}.yaml`);
       assert.equal(files.length, 1);
       assert.match(files[0]?.content ?? '', /address\.city/);
       assert.match(files[0]?.content ?? '', /tags:/);
