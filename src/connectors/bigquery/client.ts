@@ -1,6 +1,8 @@
 import type { BigQuery, BigQueryOptions } from '@google-cloud/bigquery';
 import { MetaformError } from '../../core/errors.js';
-import type { CatalogSnapshot, JsonValue, OperationResult } from '../../core/model.js';
+import type { CatalogSnapshot, JsonValue, LiveObject, OperationResult } from '../../core/model.js';
+import { liveChild, newLiveObject } from '../../core/model.js';
+import { runPool } from '../../core/pool.js';
 import { importDriver } from '../shared/driver.js';
 import { errorMessage, runEachOperation, type RetryPolicy } from '../shared/execute.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
@@ -167,8 +169,53 @@ export class BigQuerySession implements ConnectorSession {
       snapshot.databases.set(project, read.database);
       snapshot.databaseFacts?.set(project, { project, location: this.connection.location });
     }
+    if (request.current && request.current.length > 0) {
+      try {
+        snapshot.queries += await this.readCurrent(snapshot, request.current);
+      } catch (error) {
+        throw this.fail(error, 'read the datasets and tables the plan changes');
+      }
+    }
     request.onProgress?.(request.databases.length, request.databases.length, '');
     return snapshot;
+  }
+
+  /**
+   * The objects a saved plan changes, read again through datasets.get and tables.get: these
+   * answer in real time, while INFORMATION_SCHEMA "might not" reflect a change at once
+   * (https://cloud.google.com/bigquery/docs/managing-table-schemas). What apply checks for
+   * staleness, and renders its statements from, is then the objects as they are. One request per
+   * dataset and table the plan touches.
+   */
+  private async readCurrent(snapshot: CatalogSnapshot, paths: readonly (readonly string[])[]): Promise<number> {
+    const objects = new Map<string, string[]>();
+    for (const path of paths) if (path.length >= 2) objects.set(JSON.stringify(path.slice(0, Math.min(path.length, 3))), path.slice(0, Math.min(path.length, 3)));
+    await runPool([...objects.values()], this.concurrency(), async ([project = '', datasetId = '', tableId]) => {
+      const database = snapshot.databases.get(project);
+      if (!database) return;
+      const dataset = this.client.dataset(datasetId, { projectId: project });
+      const metadata = await getOrGone(tableId === undefined ? dataset : dataset.table(tableId));
+      const parent = tableId === undefined ? database : database.children.get(datasetId);
+      const name = tableId ?? datasetId;
+      if (metadata === undefined) {
+        parent?.children.delete(name);
+        return;
+      }
+      if (!parent) return;
+      const object = liveChild(parent, tableId === undefined ? 'schema' : 'table', name);
+      object.description = metadata.description === undefined || metadata.description === '' ? null : metadata.description;
+      object.tags = { ...metadata.labels };
+      if (tableId === undefined) return;
+      object.facts = { tableType: TABLE_TYPES[metadata.type ?? ''] ?? metadata.type ?? 'BASE TABLE' };
+      const columns = new Map<string, LiveObject>();
+      walkFields(metadata.schema?.fields ?? [], '', (path, field) => {
+        const column = newLiveObject('column', path);
+        column.description = field.description === undefined || field.description === '' ? null : field.description;
+        columns.set(path, column);
+      });
+      object.children = columns;
+    });
+    return objects.size;
   }
 
   private concurrency(): number {
@@ -233,6 +280,36 @@ export class BigQuerySession implements ConnectorSession {
 /** A 412 says the object changed since metaform read it: the plan is stale for that object. */
 function staleness(message: string): string {
   return /Precondition|412|conditionNotMet/i.test(message) ? `the object changed since it was read (HTTP 412), nothing was written: run metaform plan again (${message})` : message;
+}
+
+/** REST Table.type -> INFORMATION_SCHEMA.TABLES.table_type, as the bulk read records it. */
+const TABLE_TYPES: Record<string, string> = { TABLE: 'BASE TABLE', VIEW: 'VIEW', MATERIALIZED_VIEW: 'MATERIALIZED VIEW', EXTERNAL: 'EXTERNAL', SNAPSHOT: 'SNAPSHOT' };
+
+interface ResourceMetadata {
+  description?: string;
+  labels?: Record<string, string>;
+  type?: string;
+  schema?: { fields?: SchemaField[] };
+}
+
+/** A dataset's or table's metadata; undefined when it is gone (404). */
+async function getOrGone(resource: { getMetadata(): Promise<unknown> }): Promise<ResourceMetadata | undefined> {
+  try {
+    const [metadata] = (await resource.getMetadata()) as [ResourceMetadata];
+    return metadata;
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Every field with its path (`a`, `a.b`), parents first, as COLUMN_FIELD_PATHS lists them. */
+function walkFields(fields: readonly SchemaField[], prefix: string, visit: (path: string, field: SchemaField) => void): void {
+  for (const field of fields) {
+    const path = prefix === '' ? field.name : `${prefix}.${field.name}`;
+    visit(path, field);
+    walkFields(field.fields ?? [], path, visit);
+  }
 }
 
 export interface SchemaField {

@@ -211,6 +211,21 @@ describe('BigQuery end to end: @google-cloud/bigquery against the REST emulator'
     }
   });
 
+  it('checks a saved plan against tables.get, not a lagging INFORMATION_SCHEMA: a change it does not show yet still makes the plan stale', async () => {
+    const dir = await project({ service: 'bq', database: PROJECT, schemas: { filler_3: { description: 'ours', tables: { t: { description: 'ours too' } } } } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      emulator.engine.lagInformationSchema();
+      emulator.run("ALTER TABLE `metaform-test.filler_3.t` SET OPTIONS (description = 'theirs, not yet in INFORMATION_SCHEMA')");
+      await assert.rejects(applyPlan(loaded, plan), /the plan is stale: 1 object changed since it was made:\n.*filler_3\.t#description: plan expected null, found "theirs, not yet in INFORMATION_SCHEMA"/);
+      assert.equal(emulator.engine.table(PROJECT, 'filler_3', 't').description, 'theirs, not yet in INFORMATION_SCHEMA');
+    } finally {
+      emulator.engine.catchUp();
+      await dir.remove();
+    }
+  });
+
   it('a table changed between tables.get and tables.patch answers 412: nothing is written, the operation says the plan is stale', async () => {
     const dir = await project({ service: 'bq', database: PROJECT, schemas: { sales: { tables: { orders: { columns: { 'address.zip': 'raced' } } } } } });
     try {

@@ -142,6 +142,20 @@ export class BigQueryEngine {
   readonly projects = new Map<string, Map<string, EmulatedDataset>>();
   /** Every statement run through jobs (what reached the engine). */
   readonly statements: string[] = [];
+  /**
+   * What INFORMATION_SCHEMA shows while it lags behind (see lagInformationSchema): "changes might
+   * not be immediately reflected in INFORMATION_SCHEMA ... call tables.get" (managing-table-schemas).
+   */
+  private lagged: Map<string, Map<string, EmulatedDataset>> | undefined;
+
+  /** From now on INFORMATION_SCHEMA shows the state as it is now, until catchUp(). */
+  lagInformationSchema(): void {
+    this.lagged = structuredClone(this.projects);
+  }
+
+  catchUp(): void {
+    this.lagged = undefined;
+  }
 
   addDataset(project: string, datasetId: string, options: { location?: string; description?: string; labels?: Record<string, string> } = {}): EmulatedDataset {
     let datasets = this.projects.get(project);
@@ -250,7 +264,7 @@ export class BigQueryEngine {
     const qualifier = parts[at - 1] as string;
     const name = (parts[at + 1] as string).toUpperCase();
     const region = /^region-(.+)$/i.exec(qualifier)?.[1];
-    const datasets = this.projects.get(project) ?? new Map<string, EmulatedDataset>();
+    const datasets = (this.lagged ?? this.projects).get(project) ?? new Map<string, EmulatedDataset>();
     let scope: EmulatedDataset[];
     if (region !== undefined) {
       if (region.toLowerCase() !== context.location.toLowerCase())
