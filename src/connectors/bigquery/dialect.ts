@@ -27,6 +27,9 @@ function alterKeyword(table: LiveObject | undefined): string {
   return type === 'VIEW' ? 'VIEW' : type === 'MATERIALIZED VIEW' ? 'MATERIALIZED VIEW' : 'TABLE';
 }
 
+/** REST TableFieldSchema.description: "The maximum length is 1,024 characters." */
+const MAX_FIELD_DESCRIPTION = 1024;
+
 /** The marker of an operation that runs as tables.patch, not as a query (see renderBigQuery). */
 export const TABLES_PATCH = 'tables.patch ';
 
@@ -85,6 +88,8 @@ export function renderBigQuery(changes: readonly Change[], snapshot: CatalogSnap
     else if (change.level === 'database') skip(change, 'a BigQuery project has no description or labels that metaform manages');
     else if (change.level === 'column') {
       if (change.property === 'tag') skip(change, 'BigQuery columns have no labels (policy tags are access control)');
+      else if (change.after !== null && [...change.after].length > MAX_FIELD_DESCRIPTION)
+        skip(change, `BigQuery column descriptions are at most ${MAX_FIELD_DESCRIPTION} characters; this one has ${[...change.after].length}`);
       else columnChanges.push(change);
     } else objectChanges.push(change);
   }

@@ -102,6 +102,7 @@ describe('BigQuery dialect', () => {
         change(['my-proj', 'ds', 't', 'a'], 'tag', 'x', 'k'),
         change(['my-proj', 'ds', 't'], 'owner', 'jane'),
         change(['my-proj'], 'description', 'project'),
+        change(['my-proj', 'ds', 't', 'long'], 'description', 'é'.repeat(1025)),
       ],
       snapshot,
       { project: 'my-proj' },
@@ -120,6 +121,7 @@ describe('BigQuery dialect', () => {
         'BigQuery columns have no labels (policy tags are access control)',
         'BigQuery has no object owner (dataset access entries are permissions, managed through IAM)',
         'a BigQuery project has no description or labels that metaform manages',
+        'BigQuery column descriptions are at most 1024 characters; this one has 1025',
         'BigQuery has no statement that sets a materialized view column description',
       ],
     );
