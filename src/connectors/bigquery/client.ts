@@ -95,13 +95,6 @@ function redact(text: string, connection: BigQueryConnection): string {
   return safe;
 }
 
-/** Thrown for a statement not started because apply was interrupted. */
-class Interrupted extends Error {
-  constructor() {
-    super('interrupted');
-  }
-}
-
 /** One client for the service; the jobs run in the configured project and location. */
 export class BigQuerySession implements ConnectorSession {
   private constructor(
@@ -248,8 +241,8 @@ export class BigQuerySession implements ConnectorSession {
   async execute(request: ExecuteRequest): Promise<OperationResult[]> {
     const results: OperationResult[] = new Array<OperationResult>(request.operations.length);
     const indexOf = new Map(request.operations.map((operation, index) => [operation.id, index]));
+    // An aborted signal starts no further operation (runEachOperation reports them not-run).
     const runStatement = async (sql: string) => {
-      if (request.signal?.aborted) throw new Interrupted();
       const patch = parseFieldPatch(sql);
       if (patch) await this.patchFields(patch);
       else await this.query(sql);
@@ -259,12 +252,7 @@ export class BigQuerySession implements ConnectorSession {
       target: describeBigQueryTarget(this.service),
       ...(request.signal ? { signal: request.signal } : {}),
       onResult: (result: OperationResult) => {
-        const safe: OperationResult =
-          result.error === undefined
-            ? result
-            : result.error === 'interrupted'
-              ? { ...result, outcome: 'not-run', attempts: 0 }
-              : { ...result, error: redact(staleness(result.error), this.connection) };
+        const safe: OperationResult = result.error === undefined || result.outcome === 'not-run' ? result : { ...result, error: redact(staleness(result.error), this.connection) };
         results[indexOf.get(result.operationId) ?? 0] = safe;
         request.onResult?.(safe);
       },
