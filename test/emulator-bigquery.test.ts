@@ -79,6 +79,18 @@ describe('BigQuery emulator: REST v2 and GoogleSQL as the documentation has them
     assert.match(String((options[0] as { option_value: string }).option_value), /^\[STRUCT\("k", "v"\), STRUCT\("b", ""\)\]$/);
   });
 
+  it('refuses a sixth metadata update of one table within 10 seconds (rateLimitExceeded), DDL and patch alike', async () => {
+    const t2 = emulator.engine.table(PROJECT, 'ds', 't2');
+    for (let i = 0; i < 4; i++) emulator.run(`ALTER TABLE ds.t2 SET OPTIONS (description = 'u${i}')`);
+    await client.dataset('ds').table('t2').setMetadata({ description: 'fifth, by patch' });
+    assert.throws(() => emulator.run("ALTER TABLE ds.t2 ALTER COLUMN a SET OPTIONS (description = 'sixth')"), (error: Error & { reason?: string; status?: number }) => {
+      assert.match(error.message, /Exceeded rate limits: too many table update operations for this table/);
+      return (error as { status?: number }).status === 403;
+    });
+    assert.equal(emulator.engine.table(PROJECT, 'ds', 't2').description, 'fifth, by patch');
+    assert.equal(t2.schema.fields[0]?.description, undefined);
+  });
+
   it('runs jobs.insert (createQueryJob) too, with jobReference and location', async () => {
     const [job] = await client.createQueryJob({ query: 'SELECT table_name FROM `region-us`.INFORMATION_SCHEMA.TABLES ORDER BY table_name', location: 'US' });
     const [rows] = await job.getQueryResults();

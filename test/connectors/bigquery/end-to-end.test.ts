@@ -87,10 +87,10 @@ describe('BigQuery end to end: @google-cloud/bigquery against the REST emulator'
     const dir = await project(desired);
     try {
       const loaded = await loadProject(dir.dir);
-      const before = emulator.requests.length;
+      const requestsBefore = emulator.requests.length;
       const { plan, queries } = await createPlan(loaded);
       assert.equal(queries, 5, 'five INFORMATION_SCHEMA queries for the project');
-      const planRequests = emulator.requests.slice(before);
+      const planRequests = emulator.requests.slice(requestsBefore);
       assert.ok(planRequests.every((line) => /\/queries/.test(line)), planRequests.join('\n'));
       assert.equal(plan.summary.skipped, 0, JSON.stringify(plan.changes.filter((c) => c.skipped)));
       assert.ok(plan.changes.some((c) => c.key === 'stale' && c.action === 'remove'), 'prune removes a label the YAML does not list');
@@ -107,8 +107,19 @@ describe('BigQuery end to end: @google-cloud/bigquery against the REST emulator'
         `bq.${PROJECT}.sales.v_orders#options`,
         `bq.${PROJECT}.sales.wide#columns`,
       ]);
+      const updates = () => new Map([...emulator.engine.tableUpdates].map(([id, times]) => [id, times.length]));
+      const before = updates();
       const report = await applyPlan(loaded, plan);
       assert.equal(report.failed, 0, JSON.stringify(report.run.operations.map((operation) => operation.error).filter(Boolean)));
+      // BigQuery allows 5 table metadata updates per 10 s per table: each table got at most two.
+      const during = [...updates()].map(([id, count]) => [id, count - (before.get(id) ?? 0)] as const).filter(([, count]) => count > 0);
+      assert.deepEqual(Object.fromEntries(during), {
+        [`${PROJECT}:sales.orders`]: 2,
+        [`${PROJECT}:sales.v_orders`]: 2,
+        [`${PROJECT}:sales.mv_daily`]: 1,
+        [`${PROJECT}:sales.ext_files`]: 2,
+        [`${PROJECT}:sales.wide`]: 1,
+      });
 
       assert.equal(sales.resource.description, HOSTILE_DESCRIPTIONS.join('|'));
       assert.deepEqual(sales.resource.labels, { empty: '', team: 'data-platform', 'équipe': 'données' });

@@ -205,6 +205,30 @@ export class BigQueryEngine {
     return table;
   }
 
+  /** Table metadata updates by table id, their times (the rate limit below; tests read it). */
+  readonly tableUpdates = new Map<string, number[]>();
+
+  /**
+   * "Maximum rate of table metadata update operations per table: 5 operations every 10 seconds"
+   * (https://cloud.google.com/bigquery/quotas#standard_tables), DDL and tables.patch alike; over
+   * it, 403 rateLimitExceeded (the troubleshooting page's "Exceeded rate limits: too many table
+   * update operations for this table"). Checked before an update is made, after its other checks.
+   */
+  checkTableRate(table: TableResource, now = Date.now()): void {
+    const recent = (this.tableUpdates.get(table.id) ?? []).filter((at) => at > now - 10_000);
+    if (recent.length >= 5)
+      throw new ApiError(403, 'rateLimitExceeded', 'PERMISSION_DENIED', `Exceeded rate limits: too many table update operations for this table (${table.id}). For more information, see https://cloud.google.com/bigquery/docs/troubleshoot-quotas`);
+  }
+
+  /** A table updated: its etag changes and the update counts against the rate limit. */
+  touchTable(table: TableResource): void {
+    const now = Date.now();
+    const times = this.tableUpdates.get(table.id) ?? [];
+    times.push(now);
+    this.tableUpdates.set(table.id, times);
+    this.touch(table);
+  }
+
   /** A resource changed: a new etag, as every metadata update gives. */
   touch(resource: { etag: string; lastModifiedTime: string }): void {
     resource.etag = newEtag();
@@ -369,6 +393,7 @@ export class BigQueryEngine {
     const isKind = kind === 'TABLE' ? !['VIEW', 'MATERIALIZED_VIEW'].includes(table.type) : table.type === kind;
     if (!isKind) throw invalid(`${project}:${datasetId}.${tableId} is not a ${kind.replace('_', ' ').toLowerCase()}; use the ALTER statement of a ${(TABLE_TYPE[table.type] ?? table.type).toLowerCase()}`);
     this.require(context.principal, 'bigquery.tables.update', `Table ${project}:${datasetId}.${tableId}`);
+    this.checkTableRate(table);
     const fields = structuredClone(table.schema.fields);
     const draft = { description: table.description, labels: table.labels } as { description?: string; labels?: Record<string, string> };
     for (const action of actions) {
@@ -392,7 +417,7 @@ export class BigQueryEngine {
     if (draft.labels === undefined) delete table.labels;
     else table.labels = draft.labels;
     table.schema = { fields };
-    this.touch(table);
+    this.touchTable(table);
     return 'ALTER';
   }
 }

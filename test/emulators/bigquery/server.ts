@@ -292,8 +292,9 @@ export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {
               checkDescriptions(fields);
               next.schema = { fields: structuredClone(fields) };
             }
+            engine.checkTableRate(table);
             dataset.tables.set(subId, next);
-            engine.touch(next);
+            engine.touchTable(next);
             return { status: 200, body: next };
           }
         }
