@@ -119,9 +119,8 @@ export class BigQuerySession implements ConnectorSession {
       client.setCredentials({ access_token: connection.accessToken, expiry_date: Date.now() + 3600_000 });
       options.authClient = client as unknown as BigQueryOptions['authClient'];
     }
-    // With credentials given, and the project named, nothing needs the GCE metadata server: tell
-    // gcp-metadata not to probe for it (it would otherwise on some code paths).
-    if (connection.keyFilename || connection.credentials || connection.accessToken) process.env['METADATA_SERVER_DETECTION'] ??= 'none';
+    // With credentials given and the project named, the client has no reason to ask the GCE
+    // metadata server (the tests point GCE_METADATA_HOST at a counter to hold it to that).
     return new BigQuerySession(service, connection, new sdk.BigQuery(options));
   }
 
