@@ -91,6 +91,16 @@ describe('BigQuery emulator: REST v2 and GoogleSQL as the documentation has them
     assert.equal(t2.schema.fields[0]?.description, undefined);
   });
 
+  it('answers jobComplete: false, and the client polls getQueryResults for the rows', async () => {
+    emulator.incompleteNext = 1;
+    const before = emulator.requests.length;
+    const [rows] = await client.query({ query: 'SELECT schema_name FROM `region-us`.INFORMATION_SCHEMA.SCHEMATA', location: 'US' });
+    assert.deepEqual(rows, [{ schema_name: 'ds' }]);
+    const lines = emulator.requests.slice(before);
+    assert.match(lines[0] ?? '', /^POST \/bigquery\/v2\/projects\/emu-proj\/queries/);
+    assert.match(lines[1] ?? '', /^GET \/bigquery\/v2\/projects\/emu-proj\/queries\/job_\w+\?.*location=US/);
+  });
+
   it('runs jobs.insert (createQueryJob) too, with jobReference and location', async () => {
     const [job] = await client.createQueryJob({ query: 'SELECT table_name FROM `region-us`.INFORMATION_SCHEMA.TABLES ORDER BY table_name', location: 'US' });
     const [rows] = await job.getQueryResults();

@@ -240,11 +240,26 @@ export class BigQuerySession implements ConnectorSession {
   async execute(request: ExecuteRequest): Promise<OperationResult[]> {
     const results: OperationResult[] = new Array<OperationResult>(request.operations.length);
     const indexOf = new Map(request.operations.map((operation, index) => [operation.id, index]));
+    // One object's operations (a table's options, then its columns) run one after the other:
+    // side by side, the patch of its columns would meet the etag its options just changed (412).
+    const objectOf = new Map<string, string>();
+    for (const operation of request.operations) for (const sql of operation.statements) objectOf.set(sql, operation.id.split('#')[0] ?? operation.id);
+    const queues = new Map<string, Promise<void>>();
     // An aborted signal starts no further operation (runEachOperation reports them not-run).
     const runStatement = async (sql: string) => {
-      const patch = parseFieldPatch(sql);
-      if (patch) await this.patchFields(patch);
-      else await this.query(sql);
+      const object = objectOf.get(sql) ?? sql;
+      const previous = queues.get(object) ?? Promise.resolve();
+      let release = () => undefined as void;
+      const mine = new Promise<void>((resolve) => (release = resolve));
+      queues.set(object, previous.then(() => mine));
+      await previous;
+      try {
+        const patch = parseFieldPatch(sql);
+        if (patch) await this.patchFields(patch);
+        else await this.query(sql);
+      } finally {
+        release();
+      }
     };
     await runEachOperation(request.operations, runStatement, BIGQUERY_RETRY, {
       concurrency: this.concurrency(),

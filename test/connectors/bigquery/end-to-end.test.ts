@@ -162,7 +162,8 @@ describe('BigQuery end to end: @google-cloud/bigquery against the REST emulator'
           [`tables.patch {"projectId":"metaform-test","datasetId":"sales","tableId":"orders","fields":{"id":"it's \\\\ new","address.city":"x"}}`],
         ],
       );
-      assert.equal((await applyPlan(loaded, plan)).failed, 0);
+      const report = await applyPlan(loaded, plan);
+      assert.equal(report.failed, 0, JSON.stringify(report.run.operations.map((operation) => operation.error)));
       assert.deepEqual(table('orders').labels, { added: 'it-s', tier: 'gold' });
       assert.equal(table('orders').schema.fields[0]?.description, "it's \\ new");
       assert.deepEqual((await createPlan(loaded)).plan.changes, []);
@@ -258,7 +259,29 @@ describe('BigQuery end to end: @google-cloud/bigquery against the REST emulator'
     }
   });
 
-  it('imports YAML (descriptions, nested fields, labels) that plans to no changes', async () => {
+  it('runs a table’s options and its nested-field patch one after the other, never racing its own etag', async () => {
+    const session = await bigQueryConnector.connect({ name: 'bq', type: 'bigquery', connection: emulator.connection, tags: { prune: true }, owners: { map: {} }, templates: {}, options: { concurrency: 4 } });
+    try {
+      const id = `bq.${PROJECT}.sales.ext_files`;
+      const operations = [
+        { id: `${id}#options`, service: 'bq', database: PROJECT, changeIds: ['a'], statements: ["ALTER TABLE `metaform-test`.`sales`.`ext_files` SET OPTIONS (description = 'ordered')"] },
+        { id: `${id}#columns`, service: 'bq', database: PROJECT, changeIds: ['b'], statements: ['tables.patch {"projectId":"metaform-test","datasetId":"sales","tableId":"ext_files","fields":{"line":"after the options"}}'] },
+      ];
+      // Side by side, the patch would read the etag, the ALTER land, and the patch meet a new etag.
+      emulator.hooks.onRequest = (line) => new Promise((resolve) => setTimeout(resolve, line.startsWith('POST') ? 20 : line.startsWith('PATCH') ? 80 : 0));
+      const results = await session.execute({ database: PROJECT, operations });
+      assert.deepEqual(results.map((result) => [result.outcome, result.error]), [
+        ['succeeded', undefined],
+        ['succeeded', undefined],
+      ]);
+      assert.deepEqual([table('ext_files').description, table('ext_files').schema.fields[0]?.description], ['ordered', 'after the options']);
+    } finally {
+      emulator.hooks.onRequest = undefined;
+      await session.close();
+    }
+  });
+
+  it('imports YAML (descriptions, nested fields, labels) that plans to no changes, also when the queries answer late (jobComplete: false)', async () => {
     const dir = await project({ service: 'bq', database: PROJECT });
     try {
       // Without -d or databases, the connection's project; -d names projects (never a `default` database).
@@ -272,6 +295,9 @@ describe('BigQuery end to end: @google-cloud/bigquery against the REST emulator'
       assert.doesNotMatch(files[0]?.content ?? '', /eu_only/, 'another region is not read');
       await writeFile(join(dir.dir, 'metadata/bq.yaml'), files[0]?.content ?? '');
       assert.deepEqual((await createPlan(await loadProject(dir.dir))).plan.changes, []);
+      emulator.incompleteNext = 5;
+      assert.deepEqual((await createPlan(await loadProject(dir.dir))).plan.changes, []);
+      assert.equal(emulator.incompleteNext, 0, 'the five queries were answered late, and polled');
     } finally {
       await dir.remove();
     }
@@ -315,6 +341,22 @@ describe('BigQuery end to end: @google-cloud/bigquery against the REST emulator'
         ['b', 'not-run', 'interrupted'],
       ]);
       assert.equal(emulator.requests.length, before, 'nothing reached BigQuery');
+      // Interrupted after the first result: that one is done, nothing more starts.
+      const midway = new AbortController();
+      const ran = emulator.engine.statements.length;
+      const partial = await session.execute({
+        database: PROJECT,
+        operations: [operation('e'), operation('f'), operation('g')],
+        signal: midway.signal,
+        onResult: () => midway.abort(),
+      });
+      assert.deepEqual(partial.map((result) => [result.operationId, result.outcome]), [
+        ['e', 'succeeded'],
+        ['f', 'not-run'],
+        ['g', 'not-run'],
+      ]);
+      assert.deepEqual(emulator.engine.statements.slice(ran), [operation('e').statements[0]]);
+      assert.equal(sales.resource.description, 'e');
     } finally {
       await session.close();
     }

@@ -36,8 +36,13 @@ export interface BigQueryEmulator extends RunningEmulator {
   run(sql: string): Relation | undefined;
   /** The next `count` requests whose `METHOD path` contains `match` answer `status` (or drop the connection: 0). */
   failNext(count: number, status: number, match: string): void;
+  /**
+   * Answer this many next jobs.query calls with `jobComplete: false` (no rows yet), so the client
+   * polls getQueryResults, as it does for a query that outlasts jobs.query's timeoutMs.
+   */
+  incompleteNext: number;
   /** Called with `METHOD path` before each request is answered (a test changes state in between). */
-  hooks: { onRequest?: (line: string) => void };
+  hooks: { onRequest?: (line: string) => void | Promise<void> };
 }
 
 interface Job {
@@ -91,7 +96,7 @@ export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {
   const jobs = new Map<string, Job>();
   const byRequestId = new Map<string, string>();
   const failures: { count: number; status: number; match: string }[] = [];
-  const hooks: { onRequest?: (line: string) => void } = {};
+  const hooks: { onRequest?: (line: string) => void | Promise<void> } = {};
 
   const caller = (request: IncomingMessage): Principal => {
     const header = request.headers['authorization'];
@@ -159,7 +164,7 @@ export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {
     // apiEndpoint gives /bigquery/v2/projects/...; BIGQUERY_EMULATOR_HOST may give /projects/...
     const path = url.pathname.replace(/^\/bigquery\/v2/, '');
     const line = `${request.method} ${path}`;
-    hooks.onRequest?.(line);
+    await hooks.onRequest?.(line);
     const failure = failures.find((candidate) => candidate.count > 0 && line.includes(candidate.match));
     if (failure) {
       failure.count--;
@@ -188,6 +193,10 @@ export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {
           runJob(job);
           jobs.set(job.id, job);
           if (query.requestId !== undefined) byRequestId.set(query.requestId, job.id);
+        }
+        if (emulator.incompleteNext > 0) {
+          emulator.incompleteNext--;
+          return { status: 200, body: { kind: 'bigquery#queryResponse', jobReference: reference(job), queryId: job.id, jobComplete: false } };
         }
         return { status: 200, body: { ...page(job, 0, query.maxResults), kind: 'bigquery#queryResponse', queryId: job.id } };
       }
@@ -306,8 +315,9 @@ export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {
     }
   });
 
-  return {
+  const emulator: BigQueryEmulator = {
     ...running,
+    incompleteNext: 0,
     engine,
     principals,
     connection: { projectId, location, apiEndpoint: running.url, accessToken: [...principals.keys()][0] ?? '' },
@@ -315,6 +325,7 @@ export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {
     failNext: (count, status, match) => failures.push({ count, status, match }),
     hooks,
   };
+  return emulator;
 }
 
 /** PATCH labels merge: a key set to null is removed (REST Dataset.labels / Table.labels). */
