@@ -6,6 +6,7 @@ import { mysqlConnector } from './mysql/index.js';
 import { snowflakeConnector } from './snowflake/index.js';
 import { databricksConnector, unityCatalogConnector } from './databricks/index.js';
 import { athenaConnector } from './athena/index.js';
+import { bigQueryConnector } from './bigquery/index.js';
 
 /** Every system metaform knows, by its `type` in metaform.yaml. Adding one is adding a line. */
 export const connectors: ReadonlyMap<string, Connector> = new Map(
@@ -18,6 +19,7 @@ export const connectors: ReadonlyMap<string, Connector> = new Map(
     databricksConnector,
     unityCatalogConnector,
     athenaConnector,
+    bigQueryConnector,
   ].map((connector) => [connector.type, connector]),
 );
 

@@ -130,6 +130,12 @@ export interface Connector {
   capabilities: Capabilities;
   /** JSON Schema of `services.<name>.options` (validated before anything connects). */
   optionsSchema?: object;
+  /**
+   * The databases `import` reads when neither the command nor `databases` names any (BigQuery:
+   * the connection's project). A connector that has it names its databases, even with no
+   * database-level property (it is not filed under `default` as MySQL's are).
+   */
+  defaultDatabases?(service: ServiceConfig): string[];
   /** The dialect to quote with; server facts come from the snapshot (sql_mode, version...). */
   dialect(server: Record<string, JsonValue>): Dialect;
   /**
@@ -141,7 +147,9 @@ export interface Connector {
    * How a YAML tag key must be written (engines whose tag keys are identifiers): the key as
    * metaform reads it back, or why the key names no tag. Validation asks for that spelling.
    */
-  canonicalTagKey?(key: string, service: ServiceConfig): string | { error: string; hint?: string };
+  canonicalTagKey?(key: string, service: ServiceConfig): string | { error: string; hint?: string; canonical?: string };
+  /** A tag value the system would store differently (BigQuery label values), or undefined when it stores it as written. */
+  checkTagValue?(key: string, value: string): { error: string; hint?: string } | undefined;
   /**
    * Pure: render statements for the changes of one database, given the live snapshot and the
    * server facts of that database (see serverFactsOf).

@@ -58,6 +58,8 @@ function editorSchemaPath(root: string, file: string): string {
 }
 
 function defaultDatabases(service: ServiceConfig, connector: Connector): string[] {
+  const named = connector.defaultDatabases?.(service);
+  if (named) return named;
   const configured = service.connection['database'];
   if (typeof configured === 'string') return [configured];
   if (!connector.capabilities.description.includes('database') && !connector.capabilities.owner.includes('database')) return ['default'];
@@ -68,7 +70,7 @@ function defaultDatabases(service: ServiceConfig, connector: Connector): string[
 
 /** MySQL, ClickHouse: no database level; metaform's database is `default`, the engine's databases are its schemas. */
 function isTwoLevel(connector: Connector): boolean {
-  return !supports(connector.capabilities, 'description', 'database') && !supports(connector.capabilities, 'owner', 'database');
+  return connector.defaultDatabases === undefined && !supports(connector.capabilities, 'description', 'database') && !supports(connector.capabilities, 'owner', 'database');
 }
 
 /** On a two-level engine `-d shop` names the engine's database `shop`, which metaform files as a schema of `default`. */

@@ -78,9 +78,9 @@ export function validateCapabilities(
       const check = (property: CapabilityName, at: { line: number; col: number; file: string }) => {
         if (!supports(connector.capabilities, property, object.level))
           errors.add(
-            `${system} does not support ${property} on a ${object.level} (${address})`,
+            `${system} does not support ${property} on a ${object.level} (${address})${connector.capabilities.unsupported?.[property] ? `: ${connector.capabilities.unsupported[property]}` : ''}`,
             at,
-            `${connector.type} supports ${property} on: ${supportedLevels(connector.capabilities, property)}${connector.capabilities.unsupported?.[property] ? `; ${connector.capabilities.unsupported[property]}` : ''}`,
+            `${connector.type} supports ${property} on: ${supportedLevels(connector.capabilities, property)}`,
           );
         return supports(connector.capabilities, property, object.level);
       };
