@@ -145,7 +145,7 @@ describe('OpenMetadata tags through import, pull and push', () => {
       other.addTeam('sales');
       other.addEntity('database', 'shop', 'db');
       other.addEntity('databaseSchema', 'shop.db', 'sales', { owners: ['sales'] });
-      other.addEntity('table', 'shop.db.sales', 'orders', { inheritedOwners: ['sales'], columns: [] });
+      other.addEntity('table', 'shop.db.sales', 'orders', { columns: [] }); // inherits the schema's owner on read
       other.addEntity('table', 'shop.db.sales', 'refunds', { owners: ['jane'], columns: [] });
       const otherClient = await OpenMetadataClient.connect({ url: other.url, token: 'bot-token' }, { retryDelayMs: 1 });
       const [file] = await importFromCatalog(await load(), 'shop', { client: otherClient });
