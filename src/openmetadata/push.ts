@@ -195,12 +195,12 @@ class EntityWriter {
           }
           break;
         } catch (error) {
-          // 412: another writer came first. A failed `test` (a column moved): 400 on current
-          // servers, 500 before PR #28316 (the patch carried a `test`, so it was not retried as
-          // a 5xx): the entity is read again and the patch planned anew.
+          // 412: another writer came first. A failed `test` or a column index gone (a column
+          // moved): 400 on current servers, 500 before PR #28316 (the patch carried a `test`, so
+          // it was not retried as a 5xx): the entity is read again and the patch planned anew.
           const status = error instanceof OpenMetadataHttpError ? error.status : 0;
           const tested = operations.some((operation) => operation.op === 'test');
-          const stale = status === 412 || (tested && (status === 500 || (status === 400 && /test/i.test((error as Error).message))));
+          const stale = status === 412 || (tested && (status === 500 || (status === 400 && /test|path|pointer|index/i.test((error as Error).message))));
           if (!stale || result.attempts >= this.maxAttempts) throw error;
         }
       }

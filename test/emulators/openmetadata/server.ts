@@ -169,6 +169,7 @@ export class OpenMetadataEmulator {
   /** token -> user name. */
   readonly tokens = new Map<string, string>();
   private readonly injected: Injected[] = [];
+  private pendingChange: (() => void) | undefined;
   private server?: Server;
   url = '';
   readonly version: string;
@@ -177,7 +178,7 @@ export class OpenMetadataEmulator {
   readonly changeSummary: boolean | 'descriptions';
   /** FQN quoting of this version: inner quotes doubled from PR #28697 (taken as 1.13.0), `\"` before. */
   readonly fqnStyle: FqnStyle;
-  /** Whether a failed JSON Patch `test` is a 400 (PR #28316, taken as 1.13.0) or an unmapped 500. */
+  /** Whether a failed JSON Patch operation (a `test`, a missing path) is a 400 (PR #28316, taken as 1.13.0) or an unmapped 500. */
   readonly testFailureStatus: number;
   private clock = Date.UTC(2026, 0, 1);
 
@@ -224,6 +225,11 @@ export class OpenMetadataEmulator {
   async close(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Runs `change` (another writer, say) just before the next PATCH is applied. */
+  beforeNextPatch(change: () => void): void {
+    this.pendingChange = change;
   }
 
   /** The next `times` requests matching method and path part answer `status`. */
@@ -580,6 +586,9 @@ export class OpenMetadataEmulator {
   private patch(entity: Entity & { type: EntityType }, body: string, user: string, ifMatch: string | undefined, changeSource: string): { body: unknown; headers?: Record<string, string> } {
     if (this.etag && ifMatch !== undefined && ifMatch !== this.weakETagOf(entity) && ifMatch !== this.etagOf(entity))
       throw new HttpError(412, `Entity ${entity.fullyQualifiedName} was modified by another process. Please refresh and try again.`);
+    const change = this.pendingChange;
+    this.pendingChange = undefined;
+    change?.();
     const operations = parseJson(body);
     if (!Array.isArray(operations)) throw new HttpError(400, 'A JSON Patch is an array of operations');
     const fields = new Set(['tags', this.multiOwner ? 'owners' : 'owner', ...(entity.type === 'table' ? ['columns'] : [])]);
@@ -802,44 +811,48 @@ function page<T>(items: T[], query: URLSearchParams): { data: T[]; paging: { tot
   return { data, paging };
 }
 
-function pointer(path: string): string[] {
-  if (!path.startsWith('/')) throw new HttpError(400, `invalid JSON pointer ${path}`);
+function pointer(path: string, status: number): string[] {
+  if (!path.startsWith('/')) throw new HttpError(status, `invalid JSON pointer ${path}`);
   return path.slice(1).split('/').map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
-/** RFC 6902 add / remove / replace / test; a failed test is `testFailureStatus` (400, or 500 before PR #28316). */
-function applyOperation(document: JsonObject, raw: Json, testFailureStatus: number): void {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new HttpError(400, 'a patch operation is an object');
+/**
+ * RFC 6902 add / remove / replace / test. A failed test, a missing path or an index out of range
+ * is a jakarta.json.JsonException: 400 from PR #28316 (CatalogGenericExceptionMapper maps it),
+ * an unmapped 500 before.
+ */
+function applyOperation(document: JsonObject, raw: Json, status: number): void {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new HttpError(status, 'a patch operation is an object');
   const { op, path, value } = raw as { op?: string; path?: string; value?: Json };
-  if (typeof op !== 'string' || typeof path !== 'string') throw new HttpError(400, 'a patch operation has op and path');
-  const tokens = pointer(path);
+  if (typeof op !== 'string' || typeof path !== 'string') throw new HttpError(status, 'a patch operation has op and path');
+  const tokens = pointer(path, status);
   const last = tokens.pop() as string;
   let parent: Json = document;
   for (const token of tokens) {
     const next: Json | undefined = Array.isArray(parent) ? parent[Number(token)] : parent && typeof parent === 'object' ? parent[token] : undefined;
-    if (next === undefined) throw new HttpError(400, `path ${path} does not exist`);
+    if (next === undefined) throw new HttpError(status, `path ${path} does not exist`);
     parent = next;
   }
-  if (!parent || typeof parent !== 'object') throw new HttpError(400, `path ${path} does not exist`);
+  if (!parent || typeof parent !== 'object') throw new HttpError(status, `path ${path} does not exist`);
   if (Array.isArray(parent)) {
     const index = last === '-' ? parent.length : Number(last);
-    if (!Number.isInteger(index) || index < 0 || index > parent.length) throw new HttpError(400, `index ${last} out of range in ${path}`);
+    if (!Number.isInteger(index) || index < 0 || index > parent.length) throw new HttpError(status, `index ${last} out of range in ${path}`);
     if (op === 'add') parent.splice(index, 0, value as Json);
-    else if (index >= parent.length) throw new HttpError(400, `index ${last} out of range in ${path}`);
+    else if (index >= parent.length) throw new HttpError(status, `index ${last} out of range in ${path}`);
     else if (op === 'replace') parent[index] = value as Json;
     else if (op === 'remove') parent.splice(index, 1);
     else if (op === 'test') {
-      if (JSON.stringify(parent[index]) !== JSON.stringify(value)) throw new HttpError(testFailureStatus, testFailureStatus === 500 ? "The JSON Patch operation 'test' failed" : `JSON Patch test failed at ${path}`);
-    } else throw new HttpError(400, `unsupported op ${op}`);
+      if (JSON.stringify(parent[index]) !== JSON.stringify(value)) throw new HttpError(status, status === 500 ? "The JSON Patch operation 'test' failed" : `JSON Patch test failed at ${path}`);
+    } else throw new HttpError(status, `unsupported op ${op}`);
     return;
   }
   if (op === 'add') parent[last] = value as Json;
-  else if (!(last in parent)) throw new HttpError(400, `path ${path} does not exist`);
+  else if (!(last in parent)) throw new HttpError(status, `path ${path} does not exist`);
   else if (op === 'replace') parent[last] = value as Json;
   else if (op === 'remove') delete parent[last];
   else if (op === 'test') {
-    if (JSON.stringify(parent[last]) !== JSON.stringify(value)) throw new HttpError(testFailureStatus, testFailureStatus === 500 ? "The JSON Patch operation 'test' failed" : `JSON Patch test failed at ${path}`);
-  } else throw new HttpError(400, `unsupported op ${op}`);
+    if (JSON.stringify(parent[last]) !== JSON.stringify(value)) throw new HttpError(status, status === 500 ? "The JSON Patch operation 'test' failed" : `JSON Patch test failed at ${path}`);
+  } else throw new HttpError(status, `unsupported op ${op}`);
 }
 
 export function manualTag(tagFQN: string): TagLabel {
