@@ -134,6 +134,27 @@ describe('OpenMetadata emulator', () => {
     });
   }
 
+  it('takes the weak validator as Java writes the version, and steps versions by 0.1 and, for a dropped column, 1.0', async () => {
+    const emulator = await startOpenMetadataEmulator();
+    try {
+      seed(emulator);
+      const table = buildFqn('svc', 'db', 'sales.eu', 'orders');
+      const path = `tables/name/${encodeURIComponent(table)}`;
+      const entity = emulator.entity(table);
+      assert.ok(entity);
+      entity.version = 2; // EntityUtil.nextMajorVersion gives whole versions
+      assert.equal((await call(emulator, 'PATCH', path, [{ op: 'add', path: '/description', value: 'x' }], { 'if-match': 'W/"2"' })).status, 412, 'JavaScript formatting of 2.0');
+      assert.equal((await call(emulator, 'PATCH', path, [{ op: 'add', path: '/description', value: 'x' }], { 'if-match': 'W/"2.0"' })).status, 200);
+      assert.equal(emulator.entity(table)?.version, 2.1);
+      emulator.dropColumn(table, 'email');
+      assert.equal(emulator.entity(table)?.version, 3.1);
+      const { json } = await call(emulator, 'GET', `tables/${entity.id}/versions`);
+      assert.deepEqual((json['versions'] as string[]).map((version) => (JSON.parse(version) as { version: number }).version), [3.1, 2.1, 2]);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it('splits and builds FQNs by the current rules: quotes doubled, a backslash is itself', () => {
     assert.equal(buildFqn('svc', 'a.b', 'say "hi"', 'a\\b'), 'svc."a.b"."say ""hi""".a\\b');
     assert.deepEqual(splitFqn('svc."a.b"."say ""hi""".a\\b'), ['svc', 'a.b', 'say "hi"', 'a\\b']);
