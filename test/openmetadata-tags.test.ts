@@ -561,6 +561,15 @@ describe('OpenMetadata as the server behaves', () => {
     assert.deepEqual(result.unattributed, [], "the ingestion's Tier edit is a bot's: not pulled, not reported");
   });
 
+  it("a later version that drops another column does not hide a person's column tag edit", async () => {
+    const s = await setup(YAML_TEXT, (emulator) => orders(emulator, { columns: [{ name: 'legacy' }, { name: 'id', description: 'Primary key' }, { name: 'email', description: 'Buyer email', tags: [manualTag('PII.Sensitive')] }] }));
+    const response = await fetch(`${s.emulator.url}/api/v1/tables/${s.emulator.entity('shop.db.sales.orders')?.id}`, { method: 'PATCH', headers: { authorization: 'Bearer jane-token', 'content-type': 'application/json-patch+json' }, body: JSON.stringify([{ op: 'add', path: '/columns/2/tags', value: [manualTag('PII.None')] }]) });
+    assert.equal(response.status, 200);
+    s.emulator.dropColumn('shop.db.sales.orders', 'legacy');
+    const result = await pullCatalogEdits(await s.load(), { client: s.client, dryRun: true });
+    assert.deepEqual(result.edits.map((edit) => [edit.address, edit.after, edit.changedBy]), [['shop.db.sales.orders.email', 'None', 'jane']]);
+  });
+
   it('pull says per object when the author cannot be known', async () => {
     const s = await setup(YAML_TEXT, (emulator) => orders(emulator));
     s.emulator.addUser('temp', 'temp@corp.com', false, 'temp-token');

@@ -29,6 +29,8 @@ export interface CatalogLocation {
   id: string;
   /** `''` for the entity's own fields; `columns.<name>.` (the name quoted as an FQN part) for a column's. */
   fieldPrefix: string;
+  /** The column's name, for a column. */
+  column?: string;
 }
 
 export interface CatalogRead {
@@ -216,7 +218,7 @@ function absorbColumn(read: CatalogRead, service: ServiceConfig, quoting: FqnQuo
   const address = formatAddress(service.name, path);
   read.fqns.set(address, column.fullyQualifiedName ?? buildFqn([...splitFqn(table.fullyQualifiedName), column.name], quoting));
   // Column fields are named FullyQualifiedName.build("columns", name, field) (EntityUtil.getColumnField).
-  read.locations.set(address, { collection: 'tables', id: table.id, fieldPrefix: `${buildFqn(['columns', column.name], quoting)}.` });
+  read.locations.set(address, { collection: 'tables', id: table.id, fieldPrefix: `${buildFqn(['columns', column.name], quoting)}.`, column: column.name });
   object.description = column.description || null;
   object.tags = tagsOf(column.tags ?? [], address, read);
   const summary = changeSummaryOf(table) ?? {};

@@ -15,7 +15,7 @@ import { formatAddress, type CatalogSnapshot, type Level, type LiveObject } from
 import type { Project } from '../core/project.js';
 import { supports } from '../core/validate.js';
 import { ambiguousTagMessage, readCatalog, type CatalogLocation, type CatalogRead, type LastChange } from './catalog.js';
-import { OpenMetadataHttpError, type ClientOptions, type EntityVersion, type OpenMetadataClient } from './client.js';
+import { OpenMetadataHttpError, type ClientOptions, type EntityVersion, type FieldChange, type OpenMetadataClient } from './client.js';
 import { connectCatalog, openMetadataSettings } from './settings.js';
 import { findByName, findDesired, readSource, serviceHandle, type ServiceHandle } from './source.js';
 
@@ -124,10 +124,11 @@ class Authorship {
     const history = await this.history(location);
     if (typeof history === 'string') return { kind: 'unknown', reason: history };
     const names = new Set(fields.map((field) => location.fieldPrefix + field));
+    // A column added after the table was created comes as one `columns` change holding it.
+    const addedColumn = (change: FieldChange) => location.column !== undefined && change.name === 'columns' && typeof change.newValue === 'string' && change.newValue.includes(JSON.stringify(location.column));
     const touches = (version: EntityVersion) =>
-      [...(version.changeDescription?.fieldsAdded ?? []), ...(version.changeDescription?.fieldsUpdated ?? []), ...(version.changeDescription?.fieldsDeleted ?? [])].some(
-        (change) => names.has(change.name) || (location.fieldPrefix !== '' && change.name === 'columns'),
-      );
+      (version.changeDescription?.fieldsAdded ?? []).some(addedColumn) ||
+      [...(version.changeDescription?.fieldsAdded ?? []), ...(version.changeDescription?.fieldsUpdated ?? []), ...(version.changeDescription?.fieldsDeleted ?? [])].some((change) => names.has(change.name));
     const version = history.find(touches) ?? history[history.length - 1];
     if (!version?.updatedBy) return { kind: 'unknown', reason: 'the version history names no author' };
     const kind = await this.kindOf(version.updatedBy);

@@ -3,7 +3,10 @@
  * ride with the table), sent with If-Match on servers that give ETags, re-read and retried on 412.
  * Columns are addressed by the index read just before the write, guarded by a JSON Patch `test`
  * of the column's name, so a column moved by another writer fails the patch instead of hitting
- * the wrong column. Each entity write is one result; a failure never hides the others.
+ * the wrong column. Each entity write is one result; a failure never hides the others. A change
+ * the server would refuse or drop (an ambiguous key, a tag already applied by another labelType)
+ * is not sent and makes the result failed, naming it; labels a mutually exclusive value replaces
+ * are listed in the result's notes.
  */
 import { diffService } from '../core/diff.js';
 import type { Change, Level } from '../core/model.js';

@@ -36,31 +36,18 @@ export function addToFqn(fqn: string, name: string, style: FqnStyle = 'doubled')
  * server's parser (BailErrorStrategy) rejects.
  */
 export function splitFqn(fqn: string): string[] {
+  // One part: a quoted name (anything, `""` for a quote) or an unquoted one (no `.`, no `"`),
+  // then a separator or the end.
+  const part = /(?:"((?:[^"]|"")*)"|([^."]*))(\.|$)/y;
   const parts: string[] = [];
-  let i = 0;
-  for (;;) {
-    let current = '';
-    if (fqn[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= fqn.length) throw new Error(`invalid FQN ${fqn}: unterminated quote`);
-        if (fqn[i] === '"' && fqn[i + 1] === '"') {
-          current += '"';
-          i += 2;
-        } else if (fqn[i] === '"') {
-          i++;
-          break;
-        } else current += fqn[i++];
-      }
-      if (i < fqn.length && fqn[i] !== '.') throw new Error(`invalid FQN ${fqn}: text after a quoted name`);
-    } else {
-      while (i < fqn.length && fqn[i] !== '.') {
-        if (fqn[i] === '"') throw new Error(`invalid FQN ${fqn}: quote inside an unquoted name`);
-        current += fqn[i++];
-      }
+  for (part.lastIndex = 0; ; ) {
+    const at = part.lastIndex;
+    const match = part.exec(fqn);
+    if (!match || match.index !== at) throw new Error(`invalid FQN ${fqn} at ${at}`);
+    parts.push(match[1] !== undefined ? match[1].replaceAll('""', '"') : (match[2] as string));
+    if (match[3] === '') {
+      if (part.lastIndex !== fqn.length) throw new Error(`invalid FQN ${fqn} at ${part.lastIndex}`);
+      return parts;
     }
-    parts.push(current);
-    if (i >= fqn.length) return parts;
-    i++;
   }
 }
