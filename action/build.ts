@@ -28,7 +28,7 @@ export function bundleOptions(): BuildOptions {
     // pg's optional native binding, loaded only through pg.native, which metaform never uses; and
     // the cloud drivers, which ship native binaries (loaded only when a service of theirs connects);
     // and the AWS SDK's Athena client, 1.2 MB that only Athena services need.
-    external: ['pg-native', 'snowflake-sdk', '@databricks/sql', '@aws-sdk/client-athena'],
+    external: ['pg-native', 'snowflake-sdk', '@databricks/sql', '@aws-sdk/client-athena', 'oracledb'],
     legalComments: 'eof',
     logLevel: 'warning',
     write: false,

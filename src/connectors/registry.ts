@@ -7,6 +7,7 @@ import { snowflakeConnector } from './snowflake/index.js';
 import { databricksConnector, unityCatalogConnector } from './databricks/index.js';
 import { athenaConnector } from './athena/index.js';
 import { bigQueryConnector } from './bigquery/index.js';
+import { oracleConnector } from './oracle/index.js';
 
 /** Every system metaform knows, by its `type` in metaform.yaml. Adding one is adding a line. */
 export const connectors: ReadonlyMap<string, Connector> = new Map(
@@ -20,6 +21,7 @@ export const connectors: ReadonlyMap<string, Connector> = new Map(
     unityCatalogConnector,
     athenaConnector,
     bigQueryConnector,
+    oracleConnector,
   ].map((connector) => [connector.type, connector]),
 );
 
