@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { OracleSession } from '../../../src/connectors/oracle/client.js';
 import { renderOracle, quoteOracleLiteral } from '../../../src/connectors/oracle/dialect.js';
 import { spellName, storedName } from '../../../src/connectors/oracle/names.js';
 import { startOracleEmulator, type OracleEmulator } from '../../emulators/oracle/server.js';
@@ -141,8 +142,24 @@ describe('Oracle end to end (CLI, node-oracledb thin, emulator)', () => {
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
   });
 
-  it('survives a dropped connection and names the service and user when the server is gone', async () => {
-    await project.write('metadata/app.yaml', stringify({ service: 'ora', database: 'default', schemas: { app: { tables: { orders: 'after a drop' } } } }));
+  it('survives a dropped connection: the statement runs again on a new one', async () => {
+    const session = await OracleSession.open({ name: 'ora', type: 'oracle', connection: emulator.connection, tags: { prune: true }, owners: { map: {} }, templates: {}, options: {} });
+    try {
+      await session.read({ databases: ['default'], schemas: new Map([['default', ['APP']]]) });
+      emulator.dropConnections();
+      const [result] = await session.execute({
+        database: 'default',
+        operations: [{ id: 'op', service: 'ora', database: 'default', changeIds: ['op'], statements: [`COMMENT ON TABLE "APP"."ORDERS" IS 'after a drop'`] }],
+      });
+      assert.equal(result?.outcome, 'succeeded', result?.error);
+      assert.ok((result?.attempts ?? 0) >= 2, 'the first attempt met the dropped connection');
+      assert.equal(emulator.engine.objects.get('"APP"."ORDERS"')?.comment, 'after a drop');
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('names the service and user, never the password, when the server is gone', async () => {
     const gone = await tempProject(config({ ...emulator.connection, connectString: '127.0.0.1:1/FREEPDB1' }), { 'metadata/app.yaml': { service: 'ora', database: 'default', schemas: { app: { tables: { orders: 'x' } } } } });
     try {
       const plan = await metaform(gone.dir, ['plan']);
