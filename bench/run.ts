@@ -12,6 +12,7 @@ import { benchBigQuery } from './bigquery.js';
 import { benchClickhouse } from './clickhouse.js';
 import { benchDatabricks } from './databricks.js';
 import { benchMysql } from './mysql.js';
+import { benchOracle } from './oracle.js';
 import { benchPostgres } from './postgres.js';
 import { benchPostgresColumns } from './postgres-columns.js';
 import { benchSnowflake } from './snowflake.js';
@@ -28,6 +29,7 @@ const engines: Record<string, (options: BenchOptions) => Promise<BenchResult>> =
   databricks: (options) => benchDatabricks(options),
   athena: (options) => benchAthena(options),
   bigquery: (options) => benchBigQuery(options),
+  oracle: (options) => benchOracle(options),
 };
 const defaults: Record<string, BenchOptions> = {
   postgres: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
@@ -41,6 +43,7 @@ const defaults: Record<string, BenchOptions> = {
   // Table descriptions only: Athena has no column comments metaform can set safely.
   athena: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
   bigquery: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
+  oracle: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
 };
 
 const selected = (process.env['BENCH_ENGINES'] ?? Object.keys(engines).join(',')).split(',').filter((name) => name !== 'openmetadata');

@@ -16,6 +16,9 @@ const LOST = /NJS-50[0-9]|NJS-003|ORA-0311[34]|ORA-03135|ORA-12537|ORA-12547|ECO
 /** Nothing answers at the address. */
 const UNREACHABLE = /NJS-50[13]\b.*(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH)|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH/;
 
+/** Rows per round trip when reading the catalog. */
+const FETCH_ROWS = 10_000;
+
 export const ORACLE_RETRY: RetryPolicy = {
   attempts: 3,
   backoffMs: 200,
@@ -68,7 +71,8 @@ export class OracleSession implements ConnectorSession {
   private async run(sql: string, binds: readonly string[] = []): Promise<unknown[][]> {
     const connection = this.connection ?? (await this.connect());
     try {
-      const result = await connection.execute(sql, [...binds], { outFormat: this.driver.OUT_FORMAT_ARRAY, autoCommit: true });
+      // Catalog reads are bulk: large fetches keep the round trips few (the default is 100 rows).
+      const result = await connection.execute(sql, [...binds], { outFormat: this.driver.OUT_FORMAT_ARRAY, autoCommit: true, fetchArraySize: FETCH_ROWS });
       return (result.rows ?? []) as unknown[][];
     } catch (error) {
       if (LOST.test(errorMessage(error))) {

@@ -53,6 +53,8 @@ export interface OracleEmulator {
 interface Cursor {
   sql: string;
   relation?: Relation;
+  /** The relation's column types, decided once (every FETCH reuses them). */
+  columnTypes?: number[];
   position: number;
   bindCount: number;
   types: number[];
@@ -66,6 +68,7 @@ export async function startOracleEmulator(options: OracleEmulatorOptions = {}): 
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
+    socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     new Session(socket, engine, serviceName);
@@ -180,7 +183,9 @@ class Session {
 
   private reply(payload: Buffer | undefined): void {
     if (payload === undefined) return;
-    for (const packet of dataPackets(payload, SDU)) this.socket.write(packet);
+    // One write per reply: packets written one by one wait on Nagle's algorithm and the
+    // client's delayed ACK (40 ms a round trip); the listener sets TCP_NODELAY as well.
+    this.socket.write(Buffer.concat(dataPackets(payload, SDU)));
   }
 
   private message(reader: TtcReader): Buffer | undefined {
@@ -427,6 +432,7 @@ class Session {
     cursor.position = 0;
     if (result.kind === 'done') return this.endOfCall(cursorId, undefined, result.rowCount);
     cursor.relation = result.relation;
+    delete cursor.columnTypes;
     return fetch ? this.rows(cursorId, cursor, count, true) : this.endOfCall(cursorId);
   }
 
@@ -462,7 +468,7 @@ class Session {
   private rows(cursorId: number, cursor: Cursor, count: number, first: boolean): Buffer {
     const relation = cursor.relation;
     if (!relation) return this.endOfCall(cursorId, oraError(1002, 'fetch out of sequence'));
-    const types = this.columnTypes(relation);
+    const types = (cursor.columnTypes ??= this.columnTypes(relation));
     const w = new TtcWriter();
     const end = Math.min(relation.rows.length, cursor.position + count);
     if (end > cursor.position || first) w.u8(MSG.ROW_HEADER).u8(0).int(0).int(0).int(0).int(0).int(0).int(0);
