@@ -5,6 +5,7 @@ import { clickhouseConnector } from './clickhouse/index.js';
 import { mysqlConnector } from './mysql/index.js';
 import { snowflakeConnector } from './snowflake/index.js';
 import { databricksConnector, unityCatalogConnector } from './databricks/index.js';
+import { mssqlConnector } from './mssql/index.js';
 
 /** Every system metaform knows, by its `type` in metaform.yaml. Adding one is adding a line. */
 export const connectors: ReadonlyMap<string, Connector> = new Map(
@@ -16,6 +17,7 @@ export const connectors: ReadonlyMap<string, Connector> = new Map(
     snowflakeConnector,
     databricksConnector,
     unityCatalogConnector,
+    mssqlConnector,
   ].map((connector) => [connector.type, connector]),
 );
 
