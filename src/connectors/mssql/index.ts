@@ -19,6 +19,8 @@ export const mssqlConnector: Connector = {
     ownerRemovable: false,
     // 7,500 bytes of nvarchar: 3,750 UTF-16 units (the byte count is checked again when rendering).
     tagLimits: { valueLength: 3750 },
+    // @value is sql_variant: 7,500 bytes at most, nvarchar text being UTF-16.
+    descriptionBytes: { limit: 7500, encoding: 'utf16le' },
   },
   optionsSchema: {
     type: 'object',

@@ -261,6 +261,15 @@ describe('SQL Server end to end: mssql (tedious) against the TDS emulator', () =
     }
   });
 
+  it('rejects a description over 7,500 bytes at validation, before anything connects', async () => {
+    const dir = await tempProject({ version: 1, services: { ms: { type: 'mssql', connection: { server: '127.0.0.1', port: 9 } } } }, { 'metadata/ms.yaml': { service: 'ms', database: 'shop', description: '🚀'.repeat(1876) } });
+    try {
+      await assert.rejects(loadProject(dir.dir), /ms\.yaml:\d+:\d+: the description of ms\.shop is 7504 bytes as UTF-16; SQL Server stores at most 7500/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('declares its capabilities and rejects tags without a prefix at validation', async () => {
     assert.deepEqual(mssqlConnector.capabilities.owner, ['database', 'schema', 'table']);
     const dir = await tempProject({ version: 1, services: { ms: { type: 'mssql', connection: emulator.connection } } }, { 'metadata/ms.yaml': { service: 'ms', database: 'shop', tags: { pii: 'x' } } });
