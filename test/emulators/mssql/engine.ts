@@ -266,7 +266,12 @@ export class SqlServerEngine {
     if (cls === 0) return true;
     const ids = this.identities(database, user);
     const anyGrant = (c: SecurableClass, major: number) => database.grants.some((grant) => ids.has(grant.grantee) && grant.class === c && grant.major_id === major);
-    if (cls === 3) return ids.has(database.schemas.get(id)?.principal_id ?? -1) || anyGrant('SCHEMA', id);
+    if (cls === 3)
+      return (
+        ids.has(database.schemas.get(id)?.principal_id ?? -1) ||
+        anyGrant('SCHEMA', id) ||
+        database.grants.some((grant) => ids.has(grant.grantee) && grant.class === 'OBJECT' && database.objects.get(grant.major_id)?.schema_id === id)
+      );
     const object = database.objects.get(id);
     if (!object) return false;
     return ids.has(this.ownerOf(database, object)) || anyGrant('OBJECT', id) || anyGrant('SCHEMA', object.schema_id);
