@@ -8,6 +8,7 @@ import type { CatalogSnapshot, Operation, OperationResult } from '../../core/mod
 import { MetaformError } from '../../core/errors.js';
 import { importDriver } from '../shared/driver.js';
 import { errorMessage, withRetry, type RetryPolicy } from '../shared/execute.js';
+import { pollApplyLock } from '../shared/lock.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
 import { readMssqlDatabase } from './catalog.js';
 import { tagPrefixOf } from './dialect.js';
@@ -64,7 +65,6 @@ export const MSSQL_RETRY: RetryPolicy = {
 /** Operations per round trip and transaction; a failed batch is replayed operation by operation. */
 const BATCH_SIZE = 500;
 const LOCK_RESOURCE = 'metaform apply';
-const LOCK_POLL_MS = 250;
 
 /** Server, instance or port, database and user as mssql will use them, never the password. */
 export function describeMssqlTarget(service: ServiceConfig, database?: string): string {
@@ -177,16 +177,7 @@ export class MssqlSession implements ConnectorSession {
 
   async lock(database: string, timeoutMs: number): Promise<void> {
     const connection = await this.connection(database);
-    const deadline = Date.now() + timeoutMs;
-    while (!(await this.tryLock(connection))) {
-      if (Date.now() >= deadline)
-        throw new MetaformError(
-          `service ${this.service.name}: another metaform apply holds the lock on database ${database} (waited ${Math.round(timeoutMs / 1000)} s)`,
-          undefined,
-          'let it finish, then plan again: what it applied may change this plan',
-        );
-      await sleep(LOCK_POLL_MS);
-    }
+    await pollApplyLock(() => this.tryLock(connection), { service: this.service.name, database, timeoutMs });
   }
 
   /** After a reconnect the pool's connection is new and the lock went with the old one: take it again. */
@@ -271,5 +262,3 @@ export class MssqlSession implements ConnectorSession {
 class LockLost extends Error {
   override name = 'LockLost';
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
