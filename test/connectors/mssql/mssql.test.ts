@@ -16,6 +16,7 @@ import { applyPlan, createPlan } from '../../../src/core/pipeline.js';
 import { loadProject } from '../../../src/core/project.js';
 import { StalePlanError } from '../../../src/core/verify.js';
 import { startMssqlEmulator, type MssqlEmulator } from '../../emulators/mssql/server.js';
+import { converge } from '../../support/converge.js';
 import { tempProject, type TempProject } from '../../support/project.js';
 import { HOSTILE_DESCRIPTIONS } from '../../support/strings.js';
 
@@ -109,16 +110,6 @@ describe('SQL Server end to end: mssql (tedious) against the TDS emulator', () =
       LEFT JOIN sys.columns c ON c.object_id = ep.major_id AND c.column_id = ep.minor_id WHERE ${where} AND ep.class = 1`, 'shop').rows;
     return rows.find((row) => row[0] === schema && row[1] === table && (row[2] ?? undefined) === column)?.[3];
   };
-
-  async function converge(dir: TempProject): Promise<void> {
-    const loaded = await loadProject(dir.dir);
-    const { plan } = await createPlan(loaded);
-    assert.equal(plan.summary.skipped, 0, JSON.stringify(plan.changes.filter((change) => change.skipped)));
-    const report = await applyPlan(loaded, JSON.parse(JSON.stringify(plan)));
-    assert.equal(report.failed, 0, JSON.stringify(report.run.operations.map((operation) => operation.error).filter(Boolean)));
-    const again = await createPlan(loaded);
-    assert.deepEqual(again.plan.changes.map((change) => `${change.id}: ${JSON.stringify(change.before)} -> ${JSON.stringify(change.after)}`), []);
-  }
 
   it('plans, applies and converges: hostile descriptions byte-identical, case-insensitive names, tags beside other tools\' properties, owners', async () => {
     const dir = await project({
