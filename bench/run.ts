@@ -13,6 +13,7 @@ import { benchMysql } from './mysql.js';
 import { benchPostgres } from './postgres.js';
 import { benchPostgresColumns } from './postgres-columns.js';
 import { benchSnowflake } from './snowflake.js';
+import { benchMssql } from './mssql.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const numberFromEnv = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -24,6 +25,7 @@ const engines: Record<string, (options: BenchOptions) => Promise<BenchResult>> =
   clickhouse: (options) => benchClickhouse(options),
   snowflake: (options) => benchSnowflake(options),
   databricks: (options) => benchDatabricks(options),
+  mssql: (options) => benchMssql(options),
 };
 const defaults: Record<string, BenchOptions> = {
   postgres: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
@@ -34,6 +36,7 @@ const defaults: Record<string, BenchOptions> = {
   clickhouse: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
   snowflake: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
   databricks: { tables: 10_000, columnsPerTable: 20, changes: 10_000, columnTables: 500 },
+  mssql: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
 };
 
 const selected = (process.env['BENCH_ENGINES'] ?? Object.keys(engines).join(',')).split(',').filter((name) => name !== 'openmetadata');

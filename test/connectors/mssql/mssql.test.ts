@@ -5,6 +5,7 @@
  * the shared contract suite as one entry.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { mssqlConnector } from '../../../src/connectors/mssql/index.js';
 import { MssqlSession } from '../../../src/connectors/mssql/client.js';
@@ -75,6 +76,24 @@ describe('SQL Server dialect', () => {
     });
     assert.match(JSON.stringify(renderMssqlChange(change({ after: 'é'.repeat(3751) }), snapshot, service)), /7502 bytes as nvarchar; an extended property holds at most 7500/);
     assert.match(JSON.stringify(renderMssqlChange(change({ property: 'tag', key: 'k' }), snapshot, { options: {} })), /options\.tagPrefix/);
+  });
+});
+
+describe('SQL Server driver loading', () => {
+  it('does not load mssql or tedious to validate a project', async () => {
+    const dir = await tempProject({ version: 1, services: { ms: { type: 'mssql', connection: { server: '127.0.0.1' } } } }, { 'metadata/ms.yaml': { service: 'ms', database: 'shop', description: 'x' } });
+    try {
+      const script = `
+        import { createRequire } from 'node:module';
+        const { loadProject } = await import(${JSON.stringify(new URL('../../../src/core/project.ts', import.meta.url).href)});
+        await loadProject(${JSON.stringify(dir.dir)});
+        const cache = createRequire(import.meta.url)('node:module')._cache;
+        console.log(Object.keys(cache).filter((path) => /node_modules[\\/](mssql|tedious)[\\/]/.test(path)).length);`;
+      const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+      assert.equal(output.trim().split('\n').pop(), '0');
+    } finally {
+      await dir.remove();
+    }
   });
 });
 
