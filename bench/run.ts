@@ -16,6 +16,7 @@ import { benchOracle } from './oracle.js';
 import { benchPostgres } from './postgres.js';
 import { benchPostgresColumns } from './postgres-columns.js';
 import { benchSnowflake } from './snowflake.js';
+import { benchMssql } from './mssql.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const numberFromEnv = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -30,6 +31,7 @@ const engines: Record<string, (options: BenchOptions) => Promise<BenchResult>> =
   athena: (options) => benchAthena(options),
   bigquery: (options) => benchBigQuery(options),
   oracle: (options) => benchOracle(options),
+  mssql: (options) => benchMssql(options),
 };
 const defaults: Record<string, BenchOptions> = {
   postgres: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
@@ -44,6 +46,7 @@ const defaults: Record<string, BenchOptions> = {
   athena: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
   bigquery: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
   oracle: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
+  mssql: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
 };
 
 const selected = (process.env['BENCH_ENGINES'] ?? Object.keys(engines).join(',')).split(',').filter((name) => name !== 'openmetadata');

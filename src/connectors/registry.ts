@@ -8,6 +8,7 @@ import { databricksConnector, unityCatalogConnector } from './databricks/index.j
 import { athenaConnector } from './athena/index.js';
 import { bigQueryConnector } from './bigquery/index.js';
 import { oracleConnector } from './oracle/index.js';
+import { mssqlConnector } from './mssql/index.js';
 
 /** Every system metaform knows, by its `type` in metaform.yaml. Adding one is adding a line. */
 export const connectors: ReadonlyMap<string, Connector> = new Map(
@@ -22,6 +23,7 @@ export const connectors: ReadonlyMap<string, Connector> = new Map(
     athenaConnector,
     bigQueryConnector,
     oracleConnector,
+    mssqlConnector,
   ].map((connector) => [connector.type, connector]),
 );
 

@@ -36,6 +36,8 @@ export interface Capabilities {
    * (src/core/tag-limits.ts): most tags on one object, longest value in characters.
    */
   tagLimits?: { perObject?: number; valueLength?: number };
+  /** Longest description in bytes of the encoding the engine stores it in, checked at validation. */
+  descriptionBytes?: { limit: number; encoding: 'utf8' | 'utf16le' };
   serverDependent?: {
     description?: readonly Level[];
     owner?: readonly Level[];

@@ -1,6 +1,6 @@
 import type { Connector } from '../types.js';
 import { describeOracleTarget, OracleSession } from './client.js';
-import { oracleDialect, renderOracle } from './dialect.js';
+import { ORACLE_COMMENT_BYTES, oracleDialect, renderOracle } from './dialect.js';
 import { storedName } from './names.js';
 
 export const oracleConnector: Connector = {
@@ -14,6 +14,8 @@ export const oracleConnector: Connector = {
     tags: [],
     maxOwners: 0,
     ownerRemovable: true,
+    // COMMENTS is VARCHAR2(4000): bytes of the database character set, AL32UTF8 assumed.
+    descriptionBytes: { limit: ORACLE_COMMENT_BYTES, encoding: 'utf8' },
     unsupported: {
       owner: "an Oracle object's owner is its schema: moving it means recreating the object in another schema",
       tags: 'schema annotations (23ai, 19.28+) are not managed yet',

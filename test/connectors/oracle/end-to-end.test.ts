@@ -126,6 +126,13 @@ describe('Oracle end to end (CLI, node-oracledb thin, emulator)', () => {
     assert.match(apply.stdout + apply.stderr, /ORA-01031/);
   });
 
+  it('refuses a description over 4,000 bytes at validation, with its place', async () => {
+    await project.write('metadata/app.yaml', stringify({ service: 'ora', database: 'default', schemas: { app: { tables: { orders: 'é'.repeat(2001) } } } }));
+    const validate = await metaform(project.dir, ['validate']);
+    assert.equal(validate.code, 1);
+    assert.match(validate.stdout + validate.stderr, /metadata\/app\.yaml:\d+:\d+: .*4002 bytes/);
+  });
+
   it('refuses owners and tags at validation, saying why', async () => {
     await project.write('metadata/app.yaml', stringify({ service: 'ora', database: 'default', schemas: { app: { tables: { orders: { owners: ['OTHER'], tags: { pii: 'yes' } } } } } }));
     const validate = await metaform(project.dir, ['validate']);
