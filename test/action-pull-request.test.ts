@@ -15,6 +15,7 @@ describe('action: catalog edits as one pull request', () => {
 
   before(async () => {
     github = await new GitHubEmulator('acme/warehouse').start();
+    github.actionsMayCreatePullRequests = true;
     github.grant('ghs_write', { login: 'github-actions[bot]', kind: 'installation', permissions: { issues: 'write', pull_requests: 'write', contents: 'write' } });
     github.grant('ghs_nocontents', { login: 'github-actions[bot]', kind: 'installation', permissions: { issues: 'write', pull_requests: 'write', contents: 'read' } });
     github.commitFiles('main', { 'metaform.yaml': 'version: 1\n', 'metadata/shop.yaml': 'description: old\n', 'metadata/gone.yaml': 'x\n' });
@@ -79,6 +80,7 @@ describe('action: pull command', () => {
   let project: TempProject;
   before(async () => {
     github = await new GitHubEmulator('acme/warehouse').start();
+    github.actionsMayCreatePullRequests = true;
     github.grant('ghs_write', { login: 'github-actions[bot]', kind: 'installation', permissions: { issues: 'write', pull_requests: 'write', contents: 'write' } });
     github.commitFiles('trunk', { 'analytics/metaform.yaml': 'version: 1\n' });
     project = await tempProject({ version: 1, services: { shop: { type: 'postgres', connection: { host: '127.0.0.1' } } } }, { 'metadata/.keep.yaml': '' });
