@@ -423,8 +423,10 @@ export class GitHubEmulator {
         if ('body' in body) issue.body = this.checkBody(body, 'Issue', true);
         if (typeof body['title'] === 'string') issue.title = body['title'];
         if (body['state'] === 'closed' && issue.state === 'open') this.close(issue);
-        else if (body['state'] === 'open') (issue.state = 'open'), (issue.closed_at = null);
-        else if ('state' in body && body['state'] !== 'closed') throw invalid('Issue', 'state', 'invalid', 'state is not included in the list');
+        else if (body['state'] === 'open') {
+          issue.state = 'open';
+          issue.closed_at = null;
+        }        else if ('state' in body && body['state'] !== 'closed') throw invalid('Issue', 'state', 'invalid', 'state is not included in the list');
         if (Array.isArray(body['labels'])) issue.labels = body['labels'].map(String);
         issue.updated_at = this.now();
         return { status: 200, data: this.issueJson(issue) };
