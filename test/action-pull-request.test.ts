@@ -83,6 +83,7 @@ describe('action: pull command', () => {
     github.actionsMayCreatePullRequests = true;
     github.grant('ghs_write', { login: 'github-actions[bot]', kind: 'installation', permissions: { issues: 'write', pull_requests: 'write', contents: 'write' } });
     github.commitFiles('trunk', { 'analytics/metaform.yaml': 'version: 1\n' });
+    github.actionsMayCreatePullRequests = true;
     project = await tempProject({ version: 1, services: { shop: { type: 'postgres', connection: { host: '127.0.0.1' } } } }, { 'metadata/.keep.yaml': '' });
   });
   after(async () => {
@@ -90,12 +91,14 @@ describe('action: pull command', () => {
     await project.remove();
   });
 
-  it('turns the edits of a registered provider into a pull request on the default branch, paths under the project folder', async () => {
+  it('turns the edits of a registered provider into a pull request on the default branch (asked of GitHub on a schedule), paths under the project folder', async () => {
     const previous = process.env['GITHUB_API_URL'];
     process.env['GITHUB_API_URL'] = github.url;
     try {
       const run = { project: 'analytics', target: '*', root: project.dir, repo: { owner: 'acme', repo: 'warehouse' }, token: 'ghs_write' } as RunContext;
-      context.payload = { repository: { name: 'warehouse', owner: { login: 'acme' }, default_branch: 'trunk' } };
+      // A scheduled run: the payload has no repository, so the default branch comes from GitHub.
+      github.defaultBranch = 'trunk';
+      context.payload = {};
       await pullCommand(run, async () => ({ files: new Map([['metadata/shop.yaml', 'description: from the catalog\n']]), title: 'metaform: 1 catalog edit', body: 'jane edited shop' }));
       assert.equal(github.filesOf('metaform/pull-analytics').get('analytics/metadata/shop.yaml'), 'description: from the catalog\n');
       const pr = [...github.issues.values()].find((issue) => issue.pull_request?.head === 'metaform/pull-analytics');
