@@ -65,6 +65,20 @@ describe('action: catalog edits as one pull request', () => {
     assert.notEqual(next.pullRequest, open.number);
   });
 
+  it('says what to do when the repository forbids GitHub Actions to create pull requests', async () => {
+    github.actionsMayCreatePullRequests = false;
+    try {
+      await assert.rejects(proposeChanges(octokit('ghs_write'), repo, { ...proposal({ 'metadata/shop.yaml': 'description: refused\n' }), branch: 'metaform/pull-refused' }), (error: Error & { reason?: string; fix?: string }) => {
+        assert.equal(error.reason, 'permission-denied');
+        assert.match(error.message, /does not allow GitHub Actions to create pull requests/);
+        assert.match(error.fix ?? '', /GitHub App token or a personal token/);
+        return true;
+      });
+    } finally {
+      github.actionsMayCreatePullRequests = true;
+    }
+  });
+
   it('names contents: write when the token may not push', async () => {
     await assert.rejects(proposeChanges(octokit('ghs_nocontents'), repo, proposal({ 'metadata/shop.yaml': 'description: other\n' })), (error: Error & { reason?: string }) => {
       assert.equal(error.reason, 'permission-denied');
