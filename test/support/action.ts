@@ -112,3 +112,10 @@ export async function runAction(invocation: ActionInvocation): Promise<ActionRun
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** metadata/shop.yaml describing tables of schema `shop` (and their owners) in database postgres. */
+export function writeShopTables(project: { write(path: string, content: object): Promise<unknown> }, descriptions: Record<string, string>, owners: Record<string, string[]> = {}): Promise<unknown> {
+  const entries: Record<string, object> = {};
+  for (const [table, description] of Object.entries(descriptions)) entries[table] = { description, ...(owners[table] ? { owners: owners[table] } : {}) };
+  return project.write('metadata/shop.yaml', { service: 'shop', database: 'postgres', schemas: { shop: { tables: entries } } });
+}
