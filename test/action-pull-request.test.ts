@@ -113,7 +113,16 @@ describe('action: pull command', () => {
       // A scheduled run: the payload has no repository, so the default branch comes from GitHub.
       github.defaultBranch = 'trunk';
       context.payload = {};
-      await pullCommand(run, async () => ({ files: new Map([['metadata/shop.yaml', 'description: from the catalog\n']]), title: 'metaform: 1 catalog edit', body: 'jane edited shop' }));
+      // @actions/core writes workflow commands to stdout.
+      const written: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+      try {
+        await pullCommand(run, async () => ({ files: new Map([['metadata/shop.yaml', 'description: from the catalog\n']]), title: 'metaform: 1 catalog edit', body: 'jane edited shop' }));
+      } finally {
+        process.stdout.write = write;
+      }
+      assert.match(written.join(''), /::warning::pull request #\d+ was written with GITHUB_TOKEN.*starts no workflow/);
       assert.equal(github.filesOf('metaform/pull-analytics').get('analytics/metadata/shop.yaml'), 'description: from the catalog\n');
       const pr = [...github.issues.values()].find((issue) => issue.pull_request?.head === 'metaform/pull-analytics');
       assert.equal(pr?.pull_request?.base, 'trunk');

@@ -202,4 +202,13 @@ describe('action in real repositories: App tokens, queued merges, forks, re-runs
     assert.equal((await plan(quiet.number, { comment: 'on-changes' })).code, 0);
     assert.equal(github.commentsOn(quiet.number).length, 0);
   });
+
+  it('says why a pull request opened with GITHUB_TOKEN has no reviewed plan', async () => {
+    const pr = github.addPullRequest({ user: { login: 'github-actions[bot]', type: 'Bot' } });
+    const sha = newSha();
+    github.merge(pr.number, sha);
+    const run = await apply(sha);
+    assert.equal(run.outputs['failure-reason'], 'no-reviewed-plan');
+    assert.match(run.stdout, /opened with GITHUB_TOKEN, and pull requests opened with GITHUB_TOKEN start no workflow.*GitHub App token or a personal token/);
+  });
 });
