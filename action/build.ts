@@ -26,8 +26,10 @@ export function bundleOptions(): BuildOptions {
     // CommonJS drivers call require() for node built-ins: give the ESM bundle a real one.
     banner: { js: "import { createRequire as __metaformCreateRequire } from 'node:module';\nconst require = __metaformCreateRequire(import.meta.url);" },
     // pg's optional native binding, loaded only through pg.native, which metaform never uses; and
-    // the cloud drivers, which ship native binaries (loaded only when a service of theirs connects).
-    external: ['pg-native', 'snowflake-sdk', '@databricks/sql'],
+    // the cloud drivers, which ship native binaries (loaded only when a service of theirs connects);
+    // and the AWS SDK's Athena client (1.2 MB), mssql (tedious and Azure identity: 2.5 MiB) and
+    // oracledb, which only their services need.
+    external: ['pg-native', 'snowflake-sdk', '@databricks/sql', '@aws-sdk/client-athena', 'mssql', 'oracledb'],
     legalComments: 'eof',
     logLevel: 'warning',
     write: false,

@@ -1,18 +1,22 @@
 /**
  * `npm run bench`: builds large catalogs on each engine and measures plan and apply next to the
  * engine's own client. BENCH_TABLES / BENCH_COLUMNS / BENCH_CHANGES / BENCH_COLUMN_TABLES /
- * BENCH_ENGINES (postgres,postgres-columns,mysql,clickhouse,snowflake,databricks; openmetadata runs in
+ * BENCH_ENGINES (postgres,postgres-columns,mysql,clickhouse,snowflake,databricks,bigquery; openmetadata runs in
  * bench/openmetadata.ts, after this) override; BENCH_CLICKHOUSE_ENGINE picks the chDB table
  * engine (Memory by default, or MergeTree). bench/results.json keeps the last result
  * of each engine: a run replaces the entries of the engines it ran and keeps the others.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { benchAthena } from './athena.js';
+import { benchBigQuery } from './bigquery.js';
 import { benchClickhouse } from './clickhouse.js';
 import { benchDatabricks } from './databricks.js';
 import { benchMysql } from './mysql.js';
+import { benchOracle } from './oracle.js';
 import { benchPostgres } from './postgres.js';
 import { benchPostgresColumns } from './postgres-columns.js';
 import { benchSnowflake } from './snowflake.js';
+import { benchMssql } from './mssql.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const numberFromEnv = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -24,6 +28,10 @@ const engines: Record<string, (options: BenchOptions) => Promise<BenchResult>> =
   clickhouse: (options) => benchClickhouse(options),
   snowflake: (options) => benchSnowflake(options),
   databricks: (options) => benchDatabricks(options),
+  athena: (options) => benchAthena(options),
+  bigquery: (options) => benchBigQuery(options),
+  oracle: (options) => benchOracle(options),
+  mssql: (options) => benchMssql(options),
 };
 const defaults: Record<string, BenchOptions> = {
   postgres: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
@@ -34,6 +42,11 @@ const defaults: Record<string, BenchOptions> = {
   clickhouse: { tables: 5_000, columnsPerTable: 20, changes: 5_000, columnTables: 500 },
   snowflake: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
   databricks: { tables: 10_000, columnsPerTable: 20, changes: 10_000, columnTables: 500 },
+  // Table descriptions only: Athena has no column comments metaform can set safely.
+  athena: { tables: 10_000, columnsPerTable: 20, changes: 10_000 },
+  bigquery: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
+  oracle: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
+  mssql: { tables: 10_000, columnsPerTable: 20, changes: 2_000, columnTables: 100 },
 };
 
 const selected = (process.env['BENCH_ENGINES'] ?? Object.keys(engines).join(',')).split(',').filter((name) => name !== 'openmetadata');

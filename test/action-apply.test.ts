@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readMarker } from '../src/action/marker.js';
-import { runAction, type ActionInvocation } from './support/action.js';
+import { runAction, writeShopTables, type ActionInvocation } from './support/action.js';
 import { GitHubEmulator } from './emulators/github/server.js';
 import { startPglite, type TestPostgres } from './support/postgres.js';
 import { tempProject, type TempProject } from './support/project.js';
@@ -28,11 +28,7 @@ describe('action: apply on merge', () => {
     await db.close();
   });
 
-  const tables = (descriptions: Record<string, string>, owners: Record<string, string[]> = {}) => {
-    const entries: Record<string, object> = {};
-    for (const [table, description] of Object.entries(descriptions)) entries[table] = { description, ...(owners[table] ? { owners: owners[table] } : {}) };
-    return project.write('metadata/shop.yaml', { service: 'shop', database: 'postgres', schemas: { shop: { tables: entries } } });
-  };
+  const tables = (descriptions: Record<string, string>, owners: Record<string, string[]> = {}) => writeShopTables(project, descriptions, owners);
   const base = (command: string, event: ActionInvocation['event'], sha: string, inputs: Record<string, string> = {}): ActionInvocation => ({
     inputs: { command, 'github-token': 'ghs_write', ...inputs },
     event,

@@ -72,7 +72,51 @@ describe('GitHub emulator', () => {
     const octokit = client('write');
     const pulls = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: 'abc123' });
     assert.deepEqual(pulls.data.map((pull) => [pull.number, pull.merge_commit_sha]), [[pr.number, 'abc123']]);
-    assert.equal((await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: 'fff' })).data.length, 0);
+    assert.equal((await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: 'fff0000' })).data.length, 0);
+  });
+
+  it('closes merged pull requests, lists them by branch name as commit_sha, and links a merge commit only after a moment', async () => {
+    const octokit = client('write');
+    github.commitFiles('topic', { a: '1' });
+    const open = github.addPullRequest({ head: 'topic' });
+    assert.deepEqual((await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: 'topic' })).data.map((pull) => pull.number), [open.number]);
+    github.merge(open.number, 'beef0001', 1);
+    assert.equal((await octokit.rest.pulls.get({ ...repo, pull_number: open.number })).data.state, 'closed');
+    assert.equal((await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: 'beef0001' })).data.length, 0, 'not linked yet');
+    assert.equal((await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: 'beef0001' })).data.length, 1);
+  });
+
+  it('answers a body that is not JSON with 400', async () => {
+    const response = await fetch(`${github.url}/repos/acme/warehouse/issues`, { method: 'POST', headers: { authorization: 'token write' }, body: '{not json' });
+    assert.equal(response.status, 400);
+    assert.match(((await response.json()) as { message: string }).message, /Problems parsing JSON/);
+  });
+
+  it("tells an App installation token its bot login through GraphQL viewer, and minimizes comments", async () => {
+    github.grant('app', { login: 'metaform-app[bot]', kind: 'installation', permissions: { issues: 'write', pull_requests: 'write' } });
+    await assert.rejects(client('app').rest.users.getAuthenticated(), { status: 403 });
+    const viewer = await client('app').graphql<{ viewer: { login: string } }>('query { viewer { login } }');
+    assert.equal(viewer.viewer.login, 'metaform-app[bot]');
+    await assert.rejects(client('app').graphql('query { viewer { name } }'), /Cannot query field "name"/);
+    const pr = github.addPullRequest({});
+    const comment = await client('app').rest.issues.createComment({ ...repo, issue_number: pr.number, body: 'old' });
+    await client('app').graphql('mutation($id: ID!) { minimizeComment(input: { subjectId: $id, classifier: OUTDATED }) { minimizedComment { isMinimized } } }', { id: comment.data.node_id });
+    assert.equal(github.comments.get(comment.data.id)?.minimized, 'OUTDATED');
+  });
+
+  it('refuses GITHUB_TOKEN a pull request unless the repository allows it, and starts no workflow for what GITHUB_TOKEN does', async () => {
+    github.grant('contents', { login: 'github-actions[bot]', kind: 'installation', permissions: { issues: 'write', pull_requests: 'write', contents: 'write' } });
+    github.grant('app-contents', { login: 'metaform-app[bot]', kind: 'installation', permissions: { issues: 'write', pull_requests: 'write', contents: 'write' } });
+    github.commitFiles('main', { a: '1' });
+    github.commitFiles('edits', { a: '2' });
+    await assert.rejects(client('contents').rest.pulls.create({ ...repo, head: 'edits', base: 'main', title: 't' }), { status: 403, message: /GitHub Actions is not permitted to create or approve pull requests/ });
+    github.actionsMayCreatePullRequests = true;
+    const before = github.triggers.length;
+    await client('contents').rest.pulls.create({ ...repo, head: 'edits', base: 'main', title: 't' });
+    assert.equal(github.triggers.length, before, 'GITHUB_TOKEN triggers nothing');
+    github.commitFiles('edits2', { a: '3' });
+    await client('app-contents').rest.pulls.create({ ...repo, head: 'edits2', base: 'main', title: 't' });
+    assert.equal(github.triggers.at(-1)?.event, 'pull_request');
   });
 
   it('creates, filters by label and state, closes and reopens issues', async () => {

@@ -15,6 +15,7 @@ describe('action: catalog edits as one pull request', () => {
 
   before(async () => {
     github = await new GitHubEmulator('acme/warehouse').start();
+    github.actionsMayCreatePullRequests = true;
     github.grant('ghs_write', { login: 'github-actions[bot]', kind: 'installation', permissions: { issues: 'write', pull_requests: 'write', contents: 'write' } });
     github.grant('ghs_nocontents', { login: 'github-actions[bot]', kind: 'installation', permissions: { issues: 'write', pull_requests: 'write', contents: 'read' } });
     github.commitFiles('main', { 'metaform.yaml': 'version: 1\n', 'metadata/shop.yaml': 'description: old\n', 'metadata/gone.yaml': 'x\n' });
@@ -64,6 +65,20 @@ describe('action: catalog edits as one pull request', () => {
     assert.notEqual(next.pullRequest, open.number);
   });
 
+  it('says what to do when the repository forbids GitHub Actions to create pull requests', async () => {
+    github.actionsMayCreatePullRequests = false;
+    try {
+      await assert.rejects(proposeChanges(octokit('ghs_write'), repo, { ...proposal({ 'metadata/shop.yaml': 'description: refused\n' }), branch: 'metaform/pull-refused' }), (error: Error & { reason?: string; fix?: string }) => {
+        assert.equal(error.reason, 'permission-denied');
+        assert.match(error.message, /does not allow GitHub Actions to create pull requests/);
+        assert.match(error.fix ?? '', /GitHub App token or a personal token/);
+        return true;
+      });
+    } finally {
+      github.actionsMayCreatePullRequests = true;
+    }
+  });
+
   it('names contents: write when the token may not push', async () => {
     await assert.rejects(proposeChanges(octokit('ghs_nocontents'), repo, proposal({ 'metadata/shop.yaml': 'description: other\n' })), (error: Error & { reason?: string }) => {
       assert.equal(error.reason, 'permission-denied');
@@ -79,8 +94,10 @@ describe('action: pull command', () => {
   let project: TempProject;
   before(async () => {
     github = await new GitHubEmulator('acme/warehouse').start();
+    github.actionsMayCreatePullRequests = true;
     github.grant('ghs_write', { login: 'github-actions[bot]', kind: 'installation', permissions: { issues: 'write', pull_requests: 'write', contents: 'write' } });
     github.commitFiles('trunk', { 'analytics/metaform.yaml': 'version: 1\n' });
+    github.actionsMayCreatePullRequests = true;
     project = await tempProject({ version: 1, services: { shop: { type: 'postgres', connection: { host: '127.0.0.1' } } } }, { 'metadata/.keep.yaml': '' });
   });
   after(async () => {
@@ -88,13 +105,24 @@ describe('action: pull command', () => {
     await project.remove();
   });
 
-  it('turns the edits of a registered provider into a pull request on the default branch, paths under the project folder', async () => {
+  it('turns the edits of a registered provider into a pull request on the default branch (asked of GitHub on a schedule), paths under the project folder', async () => {
     const previous = process.env['GITHUB_API_URL'];
     process.env['GITHUB_API_URL'] = github.url;
     try {
       const run = { project: 'analytics', target: '*', root: project.dir, repo: { owner: 'acme', repo: 'warehouse' }, token: 'ghs_write' } as RunContext;
-      context.payload = { repository: { name: 'warehouse', owner: { login: 'acme' }, default_branch: 'trunk' } };
-      await pullCommand(run, async () => ({ files: new Map([['metadata/shop.yaml', 'description: from the catalog\n']]), title: 'metaform: 1 catalog edit', body: 'jane edited shop' }));
+      // A scheduled run: the payload has no repository, so the default branch comes from GitHub.
+      github.defaultBranch = 'trunk';
+      context.payload = {};
+      // @actions/core writes workflow commands to stdout.
+      const written: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+      try {
+        await pullCommand(run, async () => ({ files: new Map([['metadata/shop.yaml', 'description: from the catalog\n']]), title: 'metaform: 1 catalog edit', body: 'jane edited shop' }));
+      } finally {
+        process.stdout.write = write;
+      }
+      assert.match(written.join(''), /::warning::pull request #\d+ was written with GITHUB_TOKEN.*starts no workflow/);
       assert.equal(github.filesOf('metaform/pull-analytics').get('analytics/metadata/shop.yaml'), 'description: from the catalog\n');
       const pr = [...github.issues.values()].find((issue) => issue.pull_request?.head === 'metaform/pull-analytics');
       assert.equal(pr?.pull_request?.base, 'trunk');

@@ -269,6 +269,7 @@ describe('OpenMetadata through the CLI (PGlite and the emulator)', () => {
     process.env['OM_CLI_TOKEN'] = TOKEN;
     try {
       github.grant('ghs_write', { login: 'github-actions[bot]', kind: 'installation', permissions: { issues: 'write', pull_requests: 'write', contents: 'write' } });
+      github.actionsMayCreatePullRequests = true;
       github.commitFiles('main', { 'metaform.yaml': 'version: 1\n' });
       const path = join(project.dir, 'metaform.yaml');
       await writeFile(path, (await readFile(path, 'utf8')).replace(TOKEN, '${OM_CLI_TOKEN}'));

@@ -1,15 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { tagFqnOf, tagKeyValue } from '../src/openmetadata/catalog.js';
+import { tagFqnCandidates, tagKeyValue } from '../src/openmetadata/catalog.js';
 import { buildFqn, catalogName, fqnSegment, sourceName, splitFqn } from '../src/openmetadata/fqn.js';
 import { generatedStrings, HOSTILE_IDENTIFIERS } from './support/strings.js';
 
 describe('OpenMetadata FQNs', () => {
-  it('quotes a part with a dot and escapes quotes and backslashes', () => {
+  it('quotes a part with a dot or a quote and doubles inner quotes; a backslash is itself (FullyQualifiedName after PR #28697)', () => {
     assert.equal(buildFqn(['svc', 'db', 'sales.eu', 'orders']), 'svc.db."sales.eu".orders');
-    assert.equal(buildFqn(['svc', 'say "hi"']), 'svc.say \\"hi\\"');
-    assert.equal(buildFqn(['svc', 'a.b "c"']), 'svc."a.b \\"c\\""');
-    assert.equal(buildFqn(['svc', 'back\\slash']), 'svc.back\\\\slash');
+    assert.equal(buildFqn(['svc', 'say "hi"']), 'svc."say ""hi"""');
+    assert.equal(buildFqn(['svc', 'a.b "c"']), 'svc."a.b ""c"""');
+    assert.equal(buildFqn(['svc', 'back\\slash']), 'svc.back\\slash');
+    assert.deepEqual(splitFqn('svc.back\\slash'), ['svc', 'back\\slash'], "a server's backslash is read as itself");
+  });
+
+  it('writes and reads the form of servers before PR #28697: a quote as \\" without surrounding quotes', () => {
+    assert.equal(buildFqn(['svc', 'say "hi"'], 'backslash'), 'svc.say \\"hi\\"');
+    assert.equal(buildFqn(['svc', 'sales.eu'], 'backslash'), 'svc."sales.eu"');
+    assert.equal(buildFqn(['svc', 'back\\slash'], 'backslash'), 'svc.back\\slash');
+    assert.deepEqual(splitFqn('svc.say \\"hi\\"'), ['svc', 'say "hi"']);
   });
 
   it('splits what it builds, for awkward and generated names', () => {
@@ -34,10 +42,12 @@ describe('OpenMetadata FQNs', () => {
     assert.equal(fqnSegment('svc."a/b c".t%1'), 'svc.%22a%2Fb%20c%22.t%251');
   });
 
-  it('maps classification -> key and tag -> value', () => {
+  it('maps classification -> key and the tag path below it -> value (nested tags are parts)', () => {
     assert.deepEqual(tagKeyValue('PII.Sensitive'), { key: 'PII', value: 'Sensitive' });
+    assert.deepEqual(tagKeyValue('PII.Sensitive.Email'), { key: 'PII', value: 'Sensitive.Email' });
     assert.deepEqual(tagKeyValue('"Data.Class"."v1.2"'), { key: 'Data.Class', value: 'v1.2' });
-    assert.equal(tagFqnOf('Data.Class', 'v1.2'), '"Data.Class"."v1.2"');
+    assert.deepEqual(tagFqnCandidates('PII', 'Sensitive.Email'), ['PII.Sensitive.Email', 'PII."Sensitive.Email"']);
+    assert.deepEqual(tagFqnCandidates('Data.Class', 'v1'), ['"Data.Class".v1']);
   });
 });
 

@@ -18,7 +18,7 @@ import { applyPlan, createPlan } from '../src/core/pipeline.js';
 import { loadProject } from '../src/core/project.js';
 import { OpenMetadataClient } from '../src/openmetadata/client.js';
 import { importFromCatalog } from '../src/openmetadata/import.js';
-import { commitPulledEdits, pullCatalogEdits } from '../src/openmetadata/pull.js';
+import { commitPulledEdits, describePull, pullCatalogEdits } from '../src/openmetadata/pull.js';
 import { appliedChanges, pendingCatalogChanges, pushApplied } from '../src/openmetadata/push.js';
 import { catalogState } from '../src/openmetadata/state.js';
 import { manualTag, startOpenMetadataEmulator, type OpenMetadataEmulator, type TagLabel } from './emulators/openmetadata/server.js';
@@ -145,7 +145,7 @@ describe('OpenMetadata tags through import, pull and push', () => {
       other.addTeam('sales');
       other.addEntity('database', 'shop', 'db');
       other.addEntity('databaseSchema', 'shop.db', 'sales', { owners: ['sales'] });
-      other.addEntity('table', 'shop.db.sales', 'orders', { inheritedOwners: ['sales'], columns: [] });
+      other.addEntity('table', 'shop.db.sales', 'orders', { columns: [] }); // inherits the schema's owner on read
       other.addEntity('table', 'shop.db.sales', 'refunds', { owners: ['jane'], columns: [] });
       const otherClient = await OpenMetadataClient.connect({ url: other.url, token: 'bot-token' }, { retryDelayMs: 1 });
       const [file] = await importFromCatalog(await load(), 'shop', { client: otherClient });
@@ -349,5 +349,236 @@ describe('OpenMetadata server without change summaries', () => {
       await project.remove();
       await emulator.close();
     }
+  });
+});
+
+/**
+ * The server's own rules, each through the client against the emulator (issue 18): every test
+ * here fails on the client before its fix.
+ */
+describe('OpenMetadata as the server behaves', () => {
+  interface Setup {
+    emulator: OpenMetadataEmulator;
+    project: TempProject;
+    client: OpenMetadataClient;
+    source: Map<string, LiveObject>;
+    load: () => ReturnType<typeof loadProject>;
+    /** Applies the YAML to the engine, then pushes what was applied. */
+    applyAndPush: (options?: { createTags?: boolean }) => Promise<Awaited<ReturnType<typeof pushApplied>>>;
+  }
+  const setups: Setup[] = [];
+  after(async () => {
+    for (const setup of setups) {
+      await setup.project.remove();
+      await setup.emulator.close();
+    }
+  });
+
+  async function setup(yaml: string, seed: (emulator: OpenMetadataEmulator) => void, options: { version?: string; source?: (tree: Map<string, LiveObject>) => void } = {}): Promise<Setup> {
+    const emulator = await startOpenMetadataEmulator(options.version ? { version: options.version } : {});
+    emulator.addUser('jane', 'jane@corp.com', false, 'jane-token');
+    emulator.addUser('metaform-bot', 'metaform@corp.com', true, 'bot-token');
+    emulator.tokens.set('ingestion-token', 'ingestion-bot');
+    emulator.addTeam('sales');
+    emulator.addEntity('database', 'shop', 'db');
+    emulator.addEntity('databaseSchema', 'shop.db', 'sales');
+    seed(emulator);
+    const source = sourceTree();
+    options.source?.(source);
+    const engine = memoryEngine(source);
+    const project = await tempProject({ version: 1, services: { shop: { type: 'memory', owners: { map: { sales: 'sales' } } } }, openmetadata: { url: emulator.url, token: 'bot-token' } }, { 'metadata/shop.yaml': yaml });
+    const client = await OpenMetadataClient.connect({ url: emulator.url, token: 'bot-token' }, { retryDelayMs: 1 });
+    const load = () => loadProject(project.dir, { connectorFor: (type) => (type === 'memory' ? engine : undefined) });
+    const applyAndPush = async (push: { createTags?: boolean } = {}) => {
+      const loaded = await load();
+      const { plan } = await createPlan(loaded);
+      const report = await applyPlan(loaded, plan);
+      assert.equal(report.failed, 0);
+      return pushApplied(loaded, appliedChanges(plan.changes, report.run.operations), { client, ...push });
+    };
+    const made = { emulator, project, client, source, load, applyAndPush };
+    setups.push(made);
+    return made;
+  }
+  const orders = (emulator: OpenMetadataEmulator, fields: Parameters<OpenMetadataEmulator['addEntity']>[3] = {}) =>
+    emulator.addEntity('table', 'shop.db.sales', 'orders', { description: 'One row per order', tags: [manualTag('Tier.Tier2')], columns: [{ name: 'id', description: 'Primary key' }, { name: 'email', description: 'Buyer email', tags: [manualTag('PII.Sensitive')] }], ...fields });
+  const drift = async (s: Setup) => {
+    const loaded = await s.load();
+    const state = await catalogState(loaded, 'shop', { client: s.client });
+    return diffService({ service: loaded.config.services.get('shop')!.config, desired: loaded.desired.get('shop')!, snapshot: state.snapshot }).changes;
+  };
+  const patches = (emulator: OpenMetadataEmulator) => emulator.requests.filter((request) => request.method === 'PATCH');
+
+  it('sends If-Match as Java writes the version: W/"1.0" for an entity at a whole version', async () => {
+    const s = await setup(YAML_TEXT.replace('One row per order', 'Orders'), (emulator) => {
+      orders(emulator).version = 1; // EntityUtil.nextMajorVersion after a dropped column, say
+    });
+    const results = await s.applyAndPush();
+    assert.deepEqual(results.map((result) => [result.outcome, result.attempts, result.error]), [['succeeded', 1, undefined]]);
+    assert.equal(patches(s.emulator)[0]?.ifMatch, 'W/"1.0"');
+    assert.equal(s.emulator.entity('shop.db.sales.orders')?.version, 1.1);
+  });
+
+  it('a value of a mutually exclusive classification (PII) replaces its Automated label, and says so', async () => {
+    const s = await setup(YAML_TEXT.replace('tags: { PII: Sensitive }', 'tags: { PII: NonSensitive }'), (emulator) => {
+      orders(emulator, { columns: [{ name: 'id', description: 'Primary key' }, { name: 'email', description: 'Buyer email', tags: [{ tagFQN: 'PII.Sensitive', source: 'Classification', labelType: 'Automated', state: 'Confirmed' }] }] });
+    });
+    const results = await s.applyAndPush();
+    assert.deepEqual(results.map((result) => [result.outcome, result.error]), [['succeeded', undefined]]);
+    assert.deepEqual(s.emulator.entity('shop.db.sales.orders')?.columns?.[1]?.tags.map((tag) => [tag.tagFQN, tag.labelType]), [['PII.NonSensitive', 'Manual']]);
+    assert.match(results[0]?.notes?.join('\n') ?? '', /PII\.NonSensitive replaces the Automated label PII\.Sensitive \(classification PII is mutually exclusive\)/);
+    assert.deepEqual(await drift(s), []);
+  });
+
+  it('creates a classification as mutually exclusive (a source key holds one value)', async () => {
+    const s = await setup(YAML_TEXT.replace('tags: { Tier: Tier2 }', 'tags: { Tier: Tier2, Region: EU }'), (emulator) => orders(emulator));
+    const results = await s.applyAndPush({ createTags: true });
+    assert.equal(results[0]?.outcome, 'succeeded', results[0]?.error);
+    assert.equal(s.emulator.classifications.get('Region')?.mutuallyExclusive, true);
+  });
+
+  it('two labels of one non-exclusive classification on one asset: that key is reported, the rest of the service is read', async () => {
+    const s = await setup(YAML_TEXT, (emulator) => {
+      emulator.addTag('Domain', 'Sales');
+      emulator.addTag('Domain', 'Marketing');
+      orders(emulator, { columns: [{ name: 'id', description: 'Primary key', tags: [manualTag('Domain.Sales'), manualTag('Domain.Marketing')] }, { name: 'email', description: 'Buyer email', tags: [manualTag('PII.Sensitive')] }] });
+    });
+    const skipped: string[] = [];
+    const [file] = await importFromCatalog(await s.load(), 'shop', { client: s.client, onSkipped: (message) => skipped.push(message) });
+    assert.match(skipped.join('\n'), /ambiguous tag Domain on shop\.db\.sales\.orders\.id: the catalog has "Sales" and "Marketing"/);
+    assert.deepEqual((parse(file!.content) as { schemas: { sales: { tables: { orders: { columns: { email: unknown } } } } } }).schemas.sales.tables.orders.columns.email, { description: 'Buyer email', tags: { PII: 'Sensitive' } });
+    const pulled = await pullCatalogEdits(await s.load(), { client: s.client, dryRun: true });
+    assert.match(pulled.unsupported.map((issue) => issue.reason).join('\n'), /ambiguous tag Domain on shop\.db\.sales\.orders\.id/);
+    await s.project.write('metadata/shop.yaml', YAML_TEXT.replace('id: Primary key', 'id: { description: Primary key, tags: { Domain: Sales } }'));
+    const results = await s.applyAndPush();
+    assert.equal(results[0]?.outcome, 'failed');
+    assert.match(results[0]?.error ?? '', /ambiguous tag Domain on .*orders.*id: the catalog has "Sales" and "Marketing": not written/);
+    assert.deepEqual(s.emulator.entity('shop.db.sales.orders')?.columns?.[0]?.tags.map((tag) => tag.tagFQN), ['Domain.Sales', 'Domain.Marketing'], 'neither value is dropped');
+  });
+
+  it('nested tags: PII.Sensitive.Email is key PII, value Sensitive.Email, read and written as the child tag', async () => {
+    const s = await setup(YAML_TEXT, (emulator) => {
+      emulator.addTag('Data', 'Contact');
+      emulator.addTag('Data', 'Email', { parent: 'Data.Contact' });
+      emulator.addTag('Data', 'Phone', { parent: 'Data.Contact' });
+      orders(emulator, { columns: [{ name: 'id', description: 'Primary key' }, { name: 'email', description: 'Buyer email', tags: [manualTag('PII.Sensitive'), manualTag('Data.Contact.Email')] }] });
+    }, { source: (tree) => Object.assign(tree.get('db')!.children.get('sales')!.children.get('orders')!.children.get('email')!.tags!, { Data: 'Contact.Email' }) });
+    const [file] = await importFromCatalog(await s.load(), 'shop', { client: s.client });
+    assert.match(file!.content, /Data: Contact\.Email/);
+    await s.project.write('metadata/shop.yaml', YAML_TEXT.replace('tags: { PII: Sensitive }', 'tags: { PII: Sensitive, Data: Contact.Phone }'));
+    const results = await s.applyAndPush();
+    assert.equal(results[0]?.outcome, 'succeeded', results[0]?.error);
+    assert.deepEqual(s.emulator.entity('shop.db.sales.orders')?.columns?.[1]?.tags.map((tag) => tag.tagFQN), ['PII.Sensitive', 'Data.Contact.Phone']);
+    assert.deepEqual(await drift(s), []);
+    await s.project.write('metadata/shop.yaml', YAML_TEXT.replace('tags: { PII: Sensitive }', 'tags: { PII: Sensitive, Data: Contact.Fax }'));
+    const created = await s.applyAndPush({ createTags: true });
+    assert.equal(created[0]?.outcome, 'succeeded', created[0]?.error);
+    assert.equal(s.emulator.tags.get('Data.Contact.Fax')?.parent, 'Data.Contact', 'created as a child of Contact');
+    assert.ok(!s.emulator.tags.has('Data."Contact.Fax"'));
+  });
+
+  it("compares an entity's own owners: an inherited owner is no drift and gets no PATCH", async () => {
+    const yaml = YAML_TEXT.replace('        tags: { Tier: Tier2 }\n', '        owners: []\n        tags: { Tier: Tier2 }\n');
+    const s = await setup(yaml, (emulator) => {
+      orders(emulator);
+      const schema = emulator.entity('shop.db.sales');
+      if (schema) schema.owners = [{ id: emulator.teams.get('sales')!.id, type: 'team', name: 'sales', fullyQualifiedName: 'sales' }];
+    });
+    const read = await s.client.getByName('tables', 'shop.db.sales.orders', ['owners'], 'orders');
+    assert.deepEqual(read?.body.owners?.map((owner) => [owner.name, owner.inherited]), [['sales', true]], 'the emulator computes the inherited owner on read');
+    assert.deepEqual(await drift(s), []);
+    assert.deepEqual(await pendingCatalogChanges(await s.load(), 'shop', { client: s.client }), []);
+  });
+
+  it('a tag already applied by another labelType is reported, not sent (the server keeps the first label of a tag)', async () => {
+    const s = await setup(YAML_TEXT.replace('id: Primary key', 'id: { description: Primary key, tags: { Tier: Tier1 } }'), (emulator) => {
+      orders(emulator, { columns: [{ name: 'id', description: 'Primary key', tags: [propagated] }, { name: 'email', description: 'Buyer email', tags: [manualTag('PII.Sensitive')] }] });
+    });
+    const results = await s.applyAndPush();
+    assert.equal(results[0]?.outcome, 'failed');
+    assert.match(results[0]?.error ?? '', /tag Tier\.Tier1 on .*id is already applied as a Propagated label; OpenMetadata keeps one label per tag/);
+    assert.deepEqual(patches(s.emulator), [], 'nothing else to write, nothing sent');
+  });
+
+  it('a failed test is a 500 on servers before PR #28316: the entity is read again and the patch planned anew', async () => {
+    const s = await setup(YAML_TEXT.replace('Buyer email', 'Buyer e-mail'), (emulator) => {
+      orders(emulator, { columns: [{ name: 'legacy' }, { name: 'id', description: 'Primary key' }, { name: 'email', description: 'Buyer email', tags: [manualTag('PII.Sensitive')] }] });
+      // Another writer drops a column between metaform's read and its write: indexes shift.
+      emulator.beforeNextPatch(() => emulator.dropColumn('shop.db.sales.orders', 'legacy'));
+    }, { version: '1.9.0' });
+    const results = await s.applyAndPush();
+    assert.deepEqual(results.map((result) => [result.outcome, result.error]), [['succeeded', undefined]]);
+    assert.deepEqual(patches(s.emulator).map((request) => request.status), [500, 200], 'the 500 is not retried as it was sent: read again, planned again');
+    assert.equal(s.emulator.entity('shop.db.sales.orders')?.columns?.[1]?.description, 'Buyer e-mail');
+    assert.equal(s.emulator.entity('shop.db.sales.orders')?.version, 1.2, 'a dropped column moves the version by 1.0, an edit by 0.1');
+  });
+
+  for (const [version, quoting] of [['1.13.0', 'doubled quotes'], ['1.9.0', '\\" escapes']] as const)
+    it(`finds names with a backslash and a quote by the FQN rules of the server (${version}: ${quoting})`, async () => {
+      const names = ['back\\slash', 'say "hi"'];
+      const s = await setup(`service: shop\ndatabase: db\nschemas:\n  sales:\n    tables:\n${names.map((name) => `      ${JSON.stringify(name)}: { description: Edited }\n`).join('')}`, (emulator) => {
+        for (const name of names) emulator.addEntity('table', 'shop.db.sales', name, { columns: [] });
+      }, { version, source: (tree) => { for (const name of names) Object.assign(liveChild(tree.get('db')!.children.get('sales')!, 'table', name), { description: null, tags: {} }); } });
+      const results = await s.applyAndPush();
+      assert.deepEqual(results.map((result) => [result.outcome, result.error]), names.map(() => ['succeeded', undefined]));
+      for (const name of names) assert.equal(s.emulator.entity(s.emulator.fqn('shop', 'db', 'sales', name))?.description, 'Edited');
+    });
+
+  it('sends a name with / as %2F in the path segment (what Jetty does with it is unverified)', async () => {
+    const s = await setup('service: shop\ndatabase: db\nschemas:\n  sales:\n    tables:\n      a/b: { description: Edited }\n', (emulator) => {
+      emulator.addEntity('table', 'shop.db.sales', 'a/b', { columns: [] });
+    }, { source: (tree) => Object.assign(liveChild(tree.get('db')!.children.get('sales')!, 'table', 'a/b'), { description: null, tags: {} }) });
+    const results = await s.applyAndPush();
+    assert.equal(results[0]?.outcome, 'succeeded', results[0]?.error);
+    assert.ok(s.emulator.requests.some((request) => request.path.startsWith('/api/v1/tables/name/shop.db.sales.a%2Fb?')));
+  });
+
+  it('labels that are not Manual and Confirmed (Generated, Suggested) are not managed', async () => {
+    const s = await setup(YAML_TEXT, (emulator) => {
+      emulator.addTag('Domain', 'Sales');
+      orders(emulator, { columns: [{ name: 'id', description: 'Primary key', tags: [{ tagFQN: 'Domain.Sales', source: 'Classification', labelType: 'Generated', state: 'Confirmed' }] }, { name: 'email', description: 'Buyer email', tags: [manualTag('PII.Sensitive'), { ...manualTag('Tier.Tier1'), state: 'Suggested' }] }] });
+    });
+    const [file] = await importFromCatalog(await s.load(), 'shop', { client: s.client });
+    const columns = (parse(file!.content) as { schemas: { sales: { tables: { orders: { columns: Record<string, unknown> } } } } }).schemas.sales.tables.orders.columns;
+    assert.deepEqual([columns['id'], columns['email']], ['Primary key', { description: 'Buyer email', tags: { PII: 'Sensitive' } }]);
+  });
+
+  it("pull tells people from bots for fields without a change summary: tags and a database's description, from the version history", async () => {
+    const s = await setup(YAML_TEXT.replace('database: db\n', 'database: db\ndescription: The shop\n'), (emulator) => orders(emulator), { source: (tree) => (tree.get('db')!.description = 'The shop') });
+    const patch = async (fqn: string, collection: string, token: string, operations: unknown[]) => {
+      const response = await fetch(`${s.emulator.url}/api/v1/${collection}/${s.emulator.entity(fqn)?.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json-patch+json' }, body: JSON.stringify(operations) });
+      assert.equal(response.status, 200, await response.text());
+    };
+    await patch('shop.db', 'databases', 'jane-token', [{ op: 'add', path: '/description', value: 'The shop, by jane' }]);
+    await patch('shop.db.sales.orders', 'tables', 'jane-token', [{ op: 'add', path: '/columns/1/tags', value: [manualTag('PII.None')] }]);
+    await patch('shop.db.sales.orders', 'tables', 'ingestion-token', [{ op: 'add', path: '/tags', value: [manualTag('Tier.Tier3')] }]);
+    assert.deepEqual(s.emulator.entity('shop.db')?.changeSummary, {}, 'databases register no summarised field');
+    const result = await pullCatalogEdits(await s.load(), { client: s.client, dryRun: true });
+    assert.deepEqual(result.edits.map((edit) => [edit.address, edit.property, edit.key, edit.after, edit.changedBy]).sort(), [
+      ['shop.db', 'description', undefined, 'The shop, by jane', 'jane'],
+      ['shop.db.sales.orders.email', 'tag', 'PII', 'None', 'jane'],
+    ]);
+    assert.deepEqual(result.unattributed, [], "the ingestion's Tier edit is a bot's: not pulled, not reported");
+  });
+
+  it("a later version that drops another column does not hide a person's column tag edit", async () => {
+    const s = await setup(YAML_TEXT, (emulator) => orders(emulator, { columns: [{ name: 'legacy' }, { name: 'id', description: 'Primary key' }, { name: 'email', description: 'Buyer email', tags: [manualTag('PII.Sensitive')] }] }));
+    const response = await fetch(`${s.emulator.url}/api/v1/tables/${s.emulator.entity('shop.db.sales.orders')?.id}`, { method: 'PATCH', headers: { authorization: 'Bearer jane-token', 'content-type': 'application/json-patch+json' }, body: JSON.stringify([{ op: 'add', path: '/columns/2/tags', value: [manualTag('PII.None')] }]) });
+    assert.equal(response.status, 200);
+    s.emulator.dropColumn('shop.db.sales.orders', 'legacy');
+    const result = await pullCatalogEdits(await s.load(), { client: s.client, dryRun: true });
+    assert.deepEqual(result.edits.map((edit) => [edit.address, edit.after, edit.changedBy]), [['shop.db.sales.orders.email', 'None', 'jane']]);
+  });
+
+  it('pull says per object when the author cannot be known', async () => {
+    const s = await setup(YAML_TEXT, (emulator) => orders(emulator));
+    s.emulator.addUser('temp', 'temp@corp.com', false, 'temp-token');
+    const response = await fetch(`${s.emulator.url}/api/v1/tables/${s.emulator.entity('shop.db.sales.orders')?.id}`, { method: 'PATCH', headers: { authorization: 'Bearer temp-token', 'content-type': 'application/json-patch+json' }, body: JSON.stringify([{ op: 'add', path: '/tags', value: [manualTag('Tier.Tier1')] }]) });
+    assert.equal(response.status, 200);
+    s.emulator.users.delete('temp');
+    const result = await pullCatalogEdits(await s.load(), { client: s.client, dryRun: true });
+    assert.deepEqual(result.edits, []);
+    assert.deepEqual(result.unattributed.map((issue) => [issue.address, issue.key, issue.changedBy]), [['shop.db.sales.orders', 'Tier', 'temp']]);
+    assert.match(describePull(result).join('\n'), /\? shop\.db\.sales\.orders tag Tier: not written: who set the catalog's value cannot be known: user temp is not in the catalog/);
   });
 });

@@ -22,6 +22,7 @@ import { catalogQueries } from '../src/connectors/snowflake/catalog.js';
 import { findLive } from '../src/core/model.js';
 import type { CatalogNode } from './emulators/kit/catalog.js';
 import { startSnowflakeEmulator, type SnowflakeEmulator } from './emulators/snowflake/server.js';
+import { converge } from './support/converge.js';
 import { tempProject, type TempProject } from './support/project.js';
 import { generatedStrings, HOSTILE_DESCRIPTIONS, HOSTILE_IDENTIFIERS } from './support/strings.js';
 
@@ -160,16 +161,6 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     return column === undefined ? t : t?.columns.get(column);
   };
   const tags = (...path: string[]) => Object.fromEntries([...(node(...path)?.tags.values() ?? [])].map(({ tag, value }) => [tag.name, value]));
-
-  async function converge(dir: TempProject): Promise<void> {
-    const loaded = await loadProject(dir.dir);
-    const { plan } = await createPlan(loaded);
-    assert.equal(plan.summary.skipped, 0, JSON.stringify(plan.changes.filter((change) => change.skipped)));
-    const report = await applyPlan(loaded, JSON.parse(JSON.stringify(plan)));
-    assert.equal(report.failed, 0, JSON.stringify(report.run.operations.map((operation) => operation.error).filter(Boolean)));
-    const again = await createPlan(loaded);
-    assert.deepEqual(again.plan.changes.map((change) => `${change.id}: ${JSON.stringify(change.before)} -> ${JSON.stringify(change.after)}`), []);
-  }
 
   it('plans, applies and converges: hostile descriptions and tag values, folded and quoted names, owners', async () => {
     const dir = await project({

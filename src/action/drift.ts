@@ -26,7 +26,7 @@ function servicePlan(plan: Plan, service: string): Plan {
 }
 
 function title(run: RunContext, service: string): string {
-  return `metaform drift: ${service}${run.project === '.' ? '' : ` (${run.project})`}`;
+  return `metaform drift: ${service}${run.project === '.' ? '' : ` (${run.project})`}${run.label ? ` [${run.label}]` : ''}`;
 }
 
 /** Every issue of ours with this marker, open ones first, newest first. */
@@ -38,7 +38,7 @@ async function driftIssues(octokit: Octokit, run: RunContext): Promise<Map<strin
   for (const issue of issues) {
     if (issue.pull_request) continue;
     const marker = readMarker('drift', issue.body ?? '');
-    if (!marker || marker.project !== run.project) continue;
+    if (!marker || marker.project !== run.project || (marker.label ?? '') !== run.label) continue;
     const known = byService.get(marker.service);
     if (!known || (known.state !== 'open' && issue.state === 'open')) byService.set(marker.service, { number: issue.number, state: issue.state, body: issue.body ?? '' });
   }
@@ -52,7 +52,7 @@ function issueBody(run: RunContext, service: string, plan: Plan, missing: Missin
     for (const object of missing.slice(0, 50)) lines.push(`- ${object.level} \`${object.address}\` (${object.at.file}:${object.at.line})`);
     if (missing.length > 50) lines.push(`- and ${missing.length - 50} more`);
   }
-  const head = `${writeMarker('drift', { project: run.project, service })}\n### metaform drift · \`${service}\``;
+  const head = `${writeMarker('drift', { project: run.project, service, ...(run.label ? { label: run.label } : {}) })}\n### metaform drift · \`${service}\``;
   return buildReport(plan, { kind: 'drift', head, intro: lines, budget: COMMENT_BUDGET, fullPlanAt: `the job summary and the plan file of ${run.runUrl ? `[the run](${run.runUrl})` : 'the run'}` }).body;
 }
 

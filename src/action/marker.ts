@@ -8,6 +8,10 @@ export type MarkerKind = 'plan' | 'apply' | 'drift';
 export interface PlanMarker {
   project: string;
   target: string;
+  /** The `label` input, when set. */
+  label?: string;
+  /** The pull request's head commit that was planned. */
+  head?: string;
   hash: string;
   truncated: boolean;
   summary: { add: number; update: number; remove: number; skipped: number };
@@ -20,11 +24,14 @@ export interface PlanMarker {
 export interface ApplyMarker {
   project: string;
   target: string;
+  label?: string;
+  outcome?: 'succeeded' | 'failed' | 'skipped';
 }
 
 export interface DriftMarker {
   project: string;
   service: string;
+  label?: string;
 }
 
 interface Markers {

@@ -7,8 +7,8 @@ import { createPlan } from '../core/pipeline.js';
 import { changeDigests, planHash, serviceHashes } from '../core/plan-hash.js';
 import type { Plan } from '../core/plan.js';
 import type { MissingObject } from '../core/diff.js';
-import { projectLabel, type RunContext } from './context.js';
-import { findComment, githubClient, tokenLogin, upsertComment, type Octokit } from './github.js';
+import { projectLabel, sameTarget, type RunContext } from './context.js';
+import { call, findComments, githubClient, minimizeComment, tokenIdentity, upsertComment, type FoundComment, type Octokit, type TokenIdentity } from './github.js';
 import { readMarker, writeMarker, type PlanMarker } from './marker.js';
 import { buildReport, COMMENT_BUDGET, SUMMARY_BUDGET, utf8Bytes, type BuiltReport } from './report.js';
 
@@ -22,14 +22,18 @@ export interface PlanResult {
   path: string;
 }
 
+/** `metaform` for the whole project at the root; the folder, services and label otherwise. */
 function slug(run: RunContext): string {
-  return `${run.project}-${run.target}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'project';
+  const parts = [run.project === '.' ? '' : run.project, run.target === '*' ? '' : run.target, run.label].filter(Boolean);
+  return ['metaform', ...parts].join('-').replace(/[^A-Za-z0-9._-]+/g, '_');
 }
 
 export function planMarker(run: RunContext, plan: Plan, hash: string, truncated: boolean): PlanMarker {
   return {
     project: run.project,
     target: run.target,
+    ...(run.label ? { label: run.label } : {}),
+    ...(run.headSha ? { head: run.headSha } : {}),
     hash,
     truncated,
     summary: plan.summary,
@@ -53,6 +57,7 @@ export async function planProject(run: RunContext, kind: 'plan' | 'drift'): Prom
   core.setOutput('skipped-count', plan.summary.skipped);
   core.setOutput('plan-path', path);
   core.setOutput('plan-hash', hash);
+  core.setOutput('artifact-name', `${slug(run)}-${kind}`);
   core.info(`${plan.changes.length} changes; plan hash ${hash}; plan saved to ${path}`);
   return { project, plan, hash, path, missing };
 }
@@ -86,7 +91,7 @@ const ERROR_PREVIEW = 20_000;
 
 /** The comment that replaces the plan when planning failed: the old plan must not look current. */
 export function failedPlanComment(run: RunContext, error: unknown): string {
-  const marker = writeMarker('plan', { project: run.project, target: run.target, hash: 'failed', truncated: false, summary: { add: 0, update: 0, remove: 0, skipped: 0 }, services: {} });
+  const marker = writeMarker('plan', { project: run.project, target: run.target, ...(run.label ? { label: run.label } : {}), hash: 'failed', truncated: false, summary: { add: 0, update: 0, remove: 0, skipped: 0 }, services: {} });
   const label = projectLabel(run);
   let text = error instanceof Error ? error.toString().replace(/^(MetaformErrors?|Error): /, '') : String(error);
   if (text.length > ERROR_PREVIEW) text = `${text.slice(0, ERROR_PREVIEW)}\n… (${text.length - ERROR_PREVIEW} more characters in the job log)`;
@@ -95,21 +100,36 @@ export function failedPlanComment(run: RunContext, error: unknown): string {
   return `${marker}\n### metaform plan${label ? ` · ${label}` : ''}\n\n❌ The plan failed${run.runUrl ? ` ([run](${run.runUrl}))` : ''}:\n\n${indented}\n`;
 }
 
+const FORK_NOTICE =
+  'this pull request comes from a fork: GitHub gives its workflows a read-only token and no secrets, so the plan is in the job summary only. To comment it, use the workflow_run pattern in docs/github-action.md';
+
+/**
+ * Whether this run may write the comment: a run for an older head commit (a push came while it
+ * planned) leaves the comment to the newer run, which GitHub started for the new head.
+ */
+async function newerHead(octokit: Octokit, run: RunContext, pull: number): Promise<string | undefined> {
+  if (!run.headSha) return undefined;
+  const current = await call(`read pull request #${pull}`, 'pull-requests: read', () => octokit.rest.pulls.get({ ...run.repo, pull_number: pull }));
+  return current.data.head.sha !== run.headSha ? current.data.head.sha : undefined;
+}
+
+async function ourPlanComments(octokit: Octokit, run: RunContext, pull: number, identity: TokenIdentity): Promise<FoundComment[]> {
+  return findComments(octokit, run.repo, pull, identity, (body) => sameTarget(run, readMarker('plan', body)));
+}
+
 export async function planCommand(run: RunContext): Promise<void> {
-  const octokit = run.pullRequest === undefined ? undefined : githubClient(run.token);
-  const findOurs = async (pull: number, client: Octokit) =>
-    findComment(client, run.repo, pull, await tokenLogin(client), (body) => {
-      const marker = readMarker('plan', body);
-      return marker?.project === run.project && marker.target === run.target;
-    });
+  const commenting = run.pullRequest !== undefined && run.comment !== 'never' && !run.fromFork;
+  const octokit = commenting ? githubClient(run.token) : undefined;
   let planned: Awaited<ReturnType<typeof planProject>>;
   try {
     planned = await planProject(run, 'plan');
   } catch (error) {
+    if (run.fromFork) core.notice(`${FORK_NOTICE}. Planning failed; secrets are not passed to workflows of fork pull requests.`);
     if (octokit && run.pullRequest !== undefined) {
       const pull = run.pullRequest;
       try {
-        await upsertComment(octokit, run.repo, pull, await findOurs(pull, octokit), failedPlanComment(run, error));
+        const identity = await tokenIdentity(octokit);
+        await upsertComment(octokit, run.repo, pull, (await ourPlanComments(octokit, run, pull, identity)).at(-1), failedPlanComment(run, error));
       } catch (failure) {
         // The planning error is the one to report; this one only goes to the log.
         core.warning(`could not replace the plan comment: ${failure instanceof Error ? failure.message : String(failure)}`);
@@ -120,13 +140,37 @@ export async function planCommand(run: RunContext): Promise<void> {
   const { plan, hash } = planned;
   const { heading, intro } = planHeading(run, hash);
   await writeSummary(run, plan, 'plan', heading, intro);
-  if (!octokit || run.pullRequest === undefined) {
+  if (run.pullRequest === undefined) {
     core.info(`not a pull request event (${run.eventName}): no comment`);
     return;
   }
-  const existing = await findOurs(run.pullRequest, octokit);
+  if (run.fromFork) {
+    core.notice(FORK_NOTICE);
+    return;
+  }
+  if (!octokit) {
+    core.info('comment: never; the plan is in the job summary');
+    return;
+  }
+  const pull = run.pullRequest;
+  const newer = await newerHead(octokit, run, pull);
+  if (newer) {
+    core.notice(`#${pull} has a newer head commit (${newer.slice(0, 12)}) than the one planned (${run.headSha?.slice(0, 12)}): the comment is left to the run for the newer commit`);
+    return;
+  }
+  const identity = await tokenIdentity(octokit);
+  const ours = await ourPlanComments(octokit, run, pull, identity);
+  const existing = ours.at(-1);
+  if (run.comment === 'on-changes' && plan.changes.length === 0 && !existing) {
+    core.info('no changes: no comment (comment: on-changes)');
+    return;
+  }
   const report = planComment(run, plan, hash);
-  const id = await upsertComment(octokit, run.repo, run.pullRequest, existing, report.body);
-  core.setOutput('comment-id', id);
-  core.info(`${existing ? 'updated' : 'created'} comment ${id} on #${run.pullRequest}${report.truncated ? ` (truncated to ${report.shownChanges} changes)` : ''}`);
+  let written;
+  if (run.minimizeOutdated && existing && existing.body !== report.body) {
+    written = await upsertComment(octokit, run.repo, pull, undefined, report.body);
+    for (const old of ours) await minimizeComment(octokit, old);
+  } else written = await upsertComment(octokit, run.repo, pull, existing, report.body);
+  core.setOutput('comment-id', written.id);
+  core.info(`${written.written} comment ${written.id} on #${pull}${report.truncated ? ` (truncated to ${report.shownChanges} changes)` : ''}`);
 }

@@ -7,14 +7,13 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import * as core from '@actions/core';
-import { context } from '@actions/github';
 import { loadProject, type Project } from '../core/project.js';
 import { describePull, pullCatalogEdits } from '../openmetadata/pull.js';
 import { openMetadataWarnings } from '../openmetadata/settings.js';
 import { escapeControls } from '../report/values.js';
 import type { RunContext } from './context.js';
 import { ActionFailure } from './failure.js';
-import { githubClient } from './github.js';
+import { defaultBranch, githubClient, tokenIdentity } from './github.js';
 import { proposeChanges } from './pull-request.js';
 
 export interface CatalogEdits {
@@ -87,7 +86,7 @@ export function registerCatalogEdits(provider: CatalogEditsProvider): void {
 
 function branchName(run: RunContext): string {
   const suffix = run.project === '.' ? '' : `-${run.project.replace(/[^A-Za-z0-9._-]+/g, '-')}`;
-  return `metaform/pull${suffix}${run.target === '*' ? '' : `-${run.target.replace(/[^A-Za-z0-9._-]+/g, '-')}`}`;
+  return `metaform/pull${suffix}${run.target === '*' ? '' : `-${run.target.replace(/[^A-Za-z0-9._-]+/g, '-')}`}${run.label ? `-${run.label.replace(/[^A-Za-z0-9._-]+/g, '-')}` : ''}`;
 }
 
 export async function pullCommand(run: RunContext, provider: CatalogEditsProvider | undefined = registered): Promise<void> {
@@ -106,9 +105,11 @@ export async function pullCommand(run: RunContext, provider: CatalogEditsProvide
   }
   const files = new Map<string, string | null>();
   for (const [path, content] of edits.files) files.set(run.project === '.' ? path : join(run.project, path).split('\\').join('/'), content);
-  const repository = context.payload.repository as { default_branch?: string } | undefined;
-  const outcome = await proposeChanges(githubClient(run.token), run.repo, {
-    base: repository?.default_branch ?? 'main',
+  const octokit = githubClient(run.token);
+  // Scheduled events carry no repository: the default branch is asked of GitHub, never assumed.
+  const base = await defaultBranch(octokit, run.repo, run.defaultBranch);
+  const outcome = await proposeChanges(octokit, run.repo, {
+    base,
     branch: branchName(run),
     title: edits.title,
     body: edits.body,
@@ -118,4 +119,9 @@ export async function pullCommand(run: RunContext, provider: CatalogEditsProvide
   core.setOutput('has-changes', 'true');
   core.setOutput('pull-request', outcome.pullRequest);
   core.info(`catalog edits: pull request #${outcome.pullRequest} ${outcome.state}`);
+  const identity = await tokenIdentity(octokit);
+  if (identity.login === 'github-actions[bot]')
+    core.warning(
+      `pull request #${outcome.pullRequest} was written with GITHUB_TOKEN, and what GITHUB_TOKEN does starts no workflow: it gets no plan comment, and its apply fails with no-reviewed-plan. Pass a GitHub App token or a personal token as \`github-token\` (docs/github-action.md, "Tokens").`,
+    );
 }

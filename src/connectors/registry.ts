@@ -5,6 +5,10 @@ import { clickhouseConnector } from './clickhouse/index.js';
 import { mysqlConnector } from './mysql/index.js';
 import { snowflakeConnector } from './snowflake/index.js';
 import { databricksConnector, unityCatalogConnector } from './databricks/index.js';
+import { athenaConnector } from './athena/index.js';
+import { bigQueryConnector } from './bigquery/index.js';
+import { oracleConnector } from './oracle/index.js';
+import { mssqlConnector } from './mssql/index.js';
 
 /** Every system metaform knows, by its `type` in metaform.yaml. Adding one is adding a line. */
 export const connectors: ReadonlyMap<string, Connector> = new Map(
@@ -16,6 +20,10 @@ export const connectors: ReadonlyMap<string, Connector> = new Map(
     snowflakeConnector,
     databricksConnector,
     unityCatalogConnector,
+    athenaConnector,
+    bigQueryConnector,
+    oracleConnector,
+    mssqlConnector,
   ].map((connector) => [connector.type, connector]),
 );
 

@@ -25,6 +25,8 @@ export interface Capabilities {
   maxOwners: number;
   /** Whether an object may be left with no owner. */
   ownerRemovable: boolean;
+  /** Why the system lacks a property at the levels it does not list (validation says it). */
+  unsupported?: { description?: string; owner?: string; tags?: string };
   /**
    * Capabilities that depend on the server (e.g. MariaDB schema comments, ClickHouse database
    * comments on 25.4+). Validation accepts them; rendering reports them skipped with a reason
@@ -35,6 +37,8 @@ export interface Capabilities {
    * (src/core/tag-limits.ts): most tags on one object, longest value in characters.
    */
   tagLimits?: { perObject?: number; valueLength?: number };
+  /** Longest description in bytes of the encoding the engine stores it in, checked at validation. */
+  descriptionBytes?: { limit: number; encoding: 'utf8' | 'utf16le' };
   serverDependent?: {
     description?: readonly Level[];
     owner?: readonly Level[];
@@ -129,6 +133,11 @@ export interface Connector {
   capabilities: Capabilities;
   /** JSON Schema of `services.<name>.options` (validated before anything connects). */
   optionsSchema?: object;
+  /**
+   * The databases `import` reads when neither the command nor `databases` names any (BigQuery:
+   * the connection's project).
+   */
+  defaultDatabases?(service: ServiceConfig): string[];
   /** The dialect to quote with; server facts come from the snapshot (sql_mode, version...). */
   dialect(server: Record<string, JsonValue>): Dialect;
   /**
@@ -140,7 +149,9 @@ export interface Connector {
    * How a YAML tag key must be written (engines whose tag keys are identifiers): the key as
    * metaform reads it back, or why the key names no tag. Validation asks for that spelling.
    */
-  canonicalTagKey?(key: string, service: ServiceConfig): string | { error: string; hint?: string };
+  canonicalTagKey?(key: string, service: ServiceConfig): string | { error: string; hint?: string; canonical?: string };
+  /** A tag value the system would store differently (BigQuery label values), or undefined when it stores it as written. */
+  checkTagValue?(key: string, value: string): { error: string; hint?: string } | undefined;
   /**
    * Pure: render statements for the changes of one database, given the live snapshot and the
    * server facts of that database (see serverFactsOf).

@@ -59,6 +59,8 @@ function editorSchemaPath(root: string, file: string): string {
 }
 
 function defaultDatabases(service: ServiceConfig, connector: Connector): string[] {
+  const named = connector.defaultDatabases?.(service);
+  if (named) return named;
   const configured = service.connection['database'];
   if (typeof configured === 'string') return [configured];
   if (connector.singleDatabase !== undefined) return [connector.singleDatabase];

@@ -14,7 +14,13 @@ export function checkTagLimits(connector: Connector, service: ServiceConfig, obj
   const address = formatAddress(service.name, object.path);
   const system = connector.displayName;
   let set = 0;
+  // The key each YAML key is stored as: two YAML keys stored as one are ambiguous.
+  const stored = new Map<string, string>();
   for (const [key, { value, at }] of object.tags) {
+    if (value !== null) {
+      const problem = connector.checkTagValue?.(key, value);
+      if (problem) errors.add(`${problem.error} (on ${address})`, at, problem.hint ?? 'write the value as the system allows it');
+    }
     if (value !== null) set++;
     if (value !== null && limits?.valueLength !== undefined && [...value].length > limits.valueLength)
       errors.add(
@@ -24,6 +30,11 @@ export function checkTagLimits(connector: Connector, service: ServiceConfig, obj
       );
     const canonical = connector.canonicalTagKey?.(key, service);
     if (canonical === undefined) continue;
+    const as = typeof canonical === 'string' ? canonical : canonical.canonical;
+    const other = as === undefined ? undefined : stored.get(as);
+    if (as !== undefined && other !== undefined && other !== key)
+      errors.add(`ambiguous tag ${as} on ${address}: the keys ${other} and ${key} are one ${system} tag`, at, 'keep one of them');
+    else if (as !== undefined) stored.set(as, key);
     if (typeof canonical !== 'string') errors.add(`${canonical.error} (on ${address})`, at, canonical.hint ?? 'write the key as the system allows it');
     else if (canonical !== key) errors.add(`tag key ${key} on ${address} names the tag ${canonical} (${system} folds unquoted names to upper case)`, at, `write it as ${canonical}`);
   }

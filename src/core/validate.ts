@@ -3,7 +3,7 @@ import type { Capabilities, Connector } from './connector.js';
 import type { ProjectConfig } from './config.js';
 import { walkDesired, type DesiredState } from './desired.js';
 import { ErrorList } from './errors.js';
-import { formatAddress, type Level } from './model.js';
+import { formatAddress, type Level, type SourceLocation } from './model.js';
 import { checkTagLimits } from './tag-limits.js';
 
 /** The options of a connector that declares none. */
@@ -78,13 +78,13 @@ export function validateCapabilities(
       const check = (property: CapabilityName, at: { line: number; col: number; file: string }) => {
         if (!supports(connector.capabilities, property, object.level))
           errors.add(
-            `${system} does not support ${property} on a ${object.level} (${address})`,
+            `${system} does not support ${property} on a ${object.level} (${address})${connector.capabilities.unsupported?.[property] ? `: ${connector.capabilities.unsupported[property]}` : ''}`,
             at,
             `${connector.type} supports ${property} on: ${supportedLevels(connector.capabilities, property)}`,
           );
         return supports(connector.capabilities, property, object.level);
       };
-      if (object.description) check('description', object.description.at);
+      if (object.description && check('description', object.description.at)) checkDescriptionBytes(connector, address, object.description, errors);
       if (object.tags && check('tags', [...object.tags.values()][0]?.at ?? object.declaredAt)) checkTagLimits(connector, entry.config, object, errors);
       if (object.owners && check('owner', object.owners.at)) {
         const owners = object.owners.value;
@@ -105,4 +105,17 @@ export function validateCapabilities(
     }
   }
   errors.throwIfAny();
+}
+
+/** A description longer than the engine stores (SQL Server: 7,500 bytes of nvarchar). */
+function checkDescriptionBytes(connector: Connector, address: string, description: { value: string | null; at: SourceLocation }, errors: ErrorList): void {
+  const limit = connector.capabilities.descriptionBytes;
+  if (!limit || description.value === null) return;
+  const bytes = Buffer.byteLength(description.value, limit.encoding);
+  if (bytes > limit.limit)
+    errors.add(
+      `the description of ${address} is ${bytes} bytes as ${limit.encoding === 'utf16le' ? 'UTF-16' : 'UTF-8'}; ${connector.displayName} stores at most ${limit.limit}`,
+      description.at,
+      'shorten it',
+    );
 }

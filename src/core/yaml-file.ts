@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Scalar, type YAMLError } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { MetaformError, MetaformErrors } from './errors.js';
 import { tryDocumentFromTokens } from './yaml-tokens.js';
@@ -38,15 +38,58 @@ export class YamlFile {
     const document = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
     const file = new YamlFile(path, displayPath(path, root), document, lines, text);
     if (document.errors.length > 0) {
-      throw new MetaformErrors(
-        document.errors.map(
-          (error) => new MetaformError(`invalid YAML: ${error.message.split('\n')[0]}`, file.locationOfOffset(error.pos[0])),
-        ),
-      );
+      throw new MetaformErrors(document.errors.map((error) => file.syntaxError(error)));
     }
     file.check();
     if (file.problems.length > 0) throw new MetaformErrors(file.problems);
     return file;
+  }
+
+  /** A parse error, in words that say what to fix; indentation errors name the column wanted. */
+  private syntaxError(error: YAMLError): MetaformError {
+    const message = error.message.split('\n')[0] ?? '';
+    if (error.code === 'TAB_AS_INDENT')
+      return new MetaformError('invalid YAML: tabs are not allowed as indentation', this.locationOfOffset(error.pos[0]), 'indent with spaces only');
+    if (error.code === 'BAD_INDENT' && /^All (mapping|sequence) items must start at the same column/.test(message)) {
+      // The composer points at the end of the item before; the misplaced key or dash starts after it.
+      const start = this.text.slice(error.pos[0]).search(/[^\s]/);
+      const at = start < 0 ? error.pos[0] : error.pos[0] + start;
+      const what = message.includes('mapping') ? 'key' : 'list item';
+      const sibling = this.firstSibling(at);
+      const hint = 'line up the keys of one map (and the dashes of one list) in one column, with spaces; what belongs to a key goes further right';
+      if (sibling) {
+        const mine = this.locationOfOffset(at);
+        const theirs = this.locationOfOffset(sibling.range?.[0] ?? 0);
+        const side = mine.col < theirs.col ? 'less' : 'more';
+        const name = isScalar(sibling) && typeof sibling.value === 'string' && what === 'key' ? `"${sibling.value}" ` : '';
+        return new MetaformError(
+          `invalid YAML: this ${what} is indented ${side} than its siblings (column ${mine.col}; ${name}at line ${theirs.line} is at column ${theirs.col})`,
+          mine,
+          hint,
+        );
+      }
+      return new MetaformError(`invalid YAML: this ${what} does not line up with its siblings (${message})`, this.locationOfOffset(at), hint);
+    }
+    return new MetaformError(`invalid YAML: ${message}`, this.locationOfOffset(error.pos[0]));
+  }
+
+  /** The first key (or item) of the collection that holds a key (or item) starting at `offset`. */
+  private firstSibling(offset: number): Node | undefined {
+    let found: Node | undefined;
+    const starts = (node: unknown) => (node as Node | null)?.range?.[0] === offset;
+    visit(this.document, {
+      Map: (_, map) => {
+        if (!map.items.some((pair) => starts(pair.key))) return undefined;
+        found = map.items[0]?.key as Node | undefined;
+        return visit.BREAK;
+      },
+      Seq: (_, seq) => {
+        if (!seq.items.some((item) => starts(item))) return undefined;
+        found = seq.items[0] as Node | undefined;
+        return visit.BREAK;
+      },
+    });
+    return found;
   }
 
   /** Duplicate keys, keys that are not text, lone surrogates: found while indexing. */

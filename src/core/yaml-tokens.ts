@@ -12,13 +12,17 @@ import { CST, Document, Pair, Parser, Scalar, YAMLMap, YAMLSeq, type LineCounter
  * document the usual way, which reports every such case precisely.
  */
 export function documentFromTokens(text: string, lines: LineCounter): Document.Parsed | undefined {
+  // A tab can be indentation, which YAML forbids and the parser's tokens do not flag; such files,
+  // and those with tabs anywhere, are the composer's to judge.
+  if (text.includes('\t')) return undefined;
+  const layout = new Layout(lines);
   let root: unknown;
   let documents = 0;
   for (const token of new Parser(lines.addNewLine).parse(text)) {
     if (token.type === 'comment' || token.type === 'space' || token.type === 'newline' || token.type === 'doc-end') continue;
     if (token.type !== 'document' || ++documents > 1) return undefined;
     if (!onlyLayout(token.start, ['doc-start'])) return undefined;
-    root = token.value === undefined ? null : node(token.value);
+    root = token.value === undefined ? null : node(token.value, layout);
     if (root === undefined) return undefined;
   }
   const document = new Document() as Document.Parsed;
@@ -34,12 +38,20 @@ function onlyLayout(tokens: readonly CST.SourceToken[] | undefined, indicators: 
   return true;
 }
 
-function node(token: CST.Token): YAMLMap | YAMLSeq | Scalar | undefined {
+/** Line and column of offsets, from the line starts the parser has recorded. */
+class Layout {
+  constructor(private readonly lines: LineCounter) {}
+  at(offset: number): { line: number; col: number } {
+    return this.lines.linePos(offset);
+  }
+}
+
+function node(token: CST.Token, layout: Layout): YAMLMap | YAMLSeq | Scalar | undefined {
   switch (token.type) {
     case 'block-map':
-      return map(token);
+      return map(token, layout);
     case 'block-seq':
-      return seq(token);
+      return seq(token, layout);
     case 'scalar':
     case 'single-quoted-scalar':
     case 'double-quoted-scalar':
@@ -50,18 +62,33 @@ function node(token: CST.Token): YAMLMap | YAMLSeq | Scalar | undefined {
   }
 }
 
-function map(token: CST.BlockMap): YAMLMap | undefined {
+/**
+ * The composer refuses a map whose keys are not in one column, one per line, and a collection that
+ * starts on its key's line (`a: b: c`); the parser's tokens hold such files as if they were
+ * valid, so they are left to the composer.
+ */
+function map(token: CST.BlockMap, layout: Layout): YAMLMap | undefined {
   const result = new YAMLMap();
   result.range = [token.offset, token.offset, token.offset];
   const keys = new Set<string>();
+  let column = -1;
+  let line = 0;
   for (const item of token.items) {
     if (!onlyLayout(item.start, []) || !onlyLayout(item.sep, ['map-value-ind']) || !item.key || !item.sep) return undefined;
+    const place = layout.at(item.key.offset);
+    if (column < 0) column = place.col;
+    else if (place.col !== column || place.line <= line) return undefined;
+    line = place.line;
     const key = scalarToken(item.key) ? scalar(item.key, true) : undefined;
     if (!key || typeof key.value !== 'string' || keys.has(key.value)) return undefined;
     keys.add(key.value);
     let value: YAMLMap | YAMLSeq | Scalar;
     if (item.value) {
-      const built = node(item.value);
+      if (item.value.type === 'block-map' || item.value.type === 'block-seq') {
+        const start = layout.at(item.value.offset);
+        if (start.line <= place.line || start.col < column || (item.value.type === 'block-map' && start.col === column)) return undefined;
+      }
+      const built = node(item.value, layout);
       if (!built) return undefined;
       value = built;
     } else value = emptyValue(item.sep);
@@ -90,12 +117,21 @@ function emptyValue(sep: readonly CST.SourceToken[]): Scalar {
   return empty;
 }
 
-function seq(token: CST.BlockSequence): YAMLSeq | undefined {
+/** A list of scalars, one `-` per line, all in one column. */
+function seq(token: CST.BlockSequence, layout: Layout): YAMLSeq | undefined {
   const result = new YAMLSeq();
   result.range = [token.offset, token.offset, token.offset];
+  let column = -1;
+  let line = 0;
   for (const item of token.items) {
-    if (!onlyLayout(item.start, ['seq-item-ind']) || !item.value) return undefined;
-    const built = node(item.value);
+    if (!onlyLayout(item.start, ['seq-item-ind']) || !item.value || !scalarToken(item.value)) return undefined;
+    const indicator = item.start.find((part) => part.type === 'seq-item-ind');
+    if (!indicator) return undefined;
+    const place = layout.at(indicator.offset);
+    if (column < 0) column = place.col;
+    else if (place.col !== column || place.line <= line) return undefined;
+    line = place.line;
+    const built = node(item.value, layout);
     if (!built) return undefined;
     result.items.push(built);
   }
@@ -113,6 +149,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 function scalar(token: CST.Token, isKey: boolean): Scalar | undefined {
   if (!scalarToken(token)) return undefined;
+  // A plain or quoted scalar over several lines is folded by rules that depend on its indentation.
+  if (token.type !== 'block-scalar' && token.source.includes('\n')) return undefined;
   if ('end' in token && token.end && !onlyLayout(token.end, [])) return undefined;
   // A block scalar's header (`|`, `>-`) comes in its props; an anchor or a tag would too.
   if (token.type === 'block-scalar' && !onlyLayout(token.props as CST.SourceToken[], ['block-scalar-header'])) return undefined;

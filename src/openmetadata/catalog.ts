@@ -3,13 +3,14 @@
  * schema with columns, tags and owners, in pages of up to 1,000: no request per table or column)
  * and maps it onto metaform's objects: names as the source has them (the connectors'
  * `__reserved__` replacements reverted), owners in source terms through `owners.map`, tags as
- * classification -> key and tag -> value from manually applied classification labels only.
+ * classification -> key and tag (its path below the classification, for nested tags) -> value
+ * from manually applied, confirmed classification labels only.
  */
 import type { ServiceConfig } from '../connectors/types.js';
-import { ErrorList, MetaformError } from '../core/errors.js';
+import { MetaformError } from '../core/errors.js';
 import { formatAddress, liveChild, newLiveObject, type CatalogSnapshot, type Level, type LiveObject } from '../core/model.js';
 import type { CatalogColumn, CatalogEntity, CatalogUser, ChangeSummaryEntry, EntityCollection, EntityReference, OpenMetadataClient, TagLabel } from './client.js';
-import { buildFqn, fqnSegment, sourceName, splitFqn } from './fqn.js';
+import { buildFqn, fqnSegment, sourceName, splitFqn, type FqnQuoting } from './fqn.js';
 
 export const COLLECTION_OF: Record<Exclude<Level, 'column'>, EntityCollection> = { database: 'databases', schema: 'databaseSchemas', table: 'tables' };
 
@@ -18,11 +19,18 @@ export interface LastChange {
   changeSource?: string;
   changedBy?: string;
   changedAt?: number;
-  /**
-   * True when the server keeps no change summary and this is the entity's last updater
-   * (`updatedBy`, `updatedAt`): the edit may have been of another field of the entity.
-   */
+  /** True when this is the entity's last updater, not that field's (the reports say so). */
   inferred?: boolean;
+}
+
+/** Where an address's values live in the catalog: the entity (a column's table) and the change-description field prefix. */
+export interface CatalogLocation {
+  collection: EntityCollection;
+  id: string;
+  /** `''` for the entity's own fields; `columns.<name>.` (the name quoted as an FQN part) for a column's. */
+  fieldPrefix: string;
+  /** The column's name, for a column. */
+  column?: string;
 }
 
 export interface CatalogRead {
@@ -35,8 +43,22 @@ export interface CatalogRead {
    * name); owners inherited from a container are the container's and are not listed.
    */
   owners: Map<string, string[]>;
-  /** `<address>#description`, `<address>#owner`, `<address>#tags` -> the last change of that field. */
+  /**
+   * `<address>#description`, `<address>#owner`, `<address>#tags` -> the last change of that
+   * field, from the change summary. Only the fields a repository registers with its
+   * ChangeSummarizer have one (tables: description, owners, columns.description; older servers:
+   * the descriptions; databases and schemas: none; tags: never): the others are absent here, and
+   * their author is read from the entity's version history when needed.
+   */
   lastChange: Map<string, LastChange>;
+  /** Address -> the entity holding its values (for the version history). */
+  locations: Map<string, CatalogLocation>;
+  /**
+   * Address -> key -> the values of a non-exclusive classification that has several managed
+   * labels on that one asset: a source key holds one value, so that key is left out of the
+   * snapshot and reported, and the rest of the service is read as usual.
+   */
+  ambiguous: Map<string, Map<string, string[]>>;
   /** HTTP requests the read made. */
   requests: number;
 }
@@ -46,20 +68,34 @@ export interface ReadCatalogOptions {
   databases?: string[];
 }
 
-/** Manually applied classification labels are the ones metaform manages. */
+/**
+ * Manually applied, confirmed classification labels are the ones metaform manages. A Manual
+ * label in state Suggested is a proposal awaiting review, and `Generated` (newer tagLabel.json),
+ * Automated, Propagated and Derived labels are the server's or a tool's: all left alone.
+ */
 export function isManagedLabel(label: TagLabel): boolean {
-  return label.source === 'Classification' && label.labelType === 'Manual';
+  return label.source === 'Classification' && label.labelType === 'Manual' && label.state !== 'Suggested';
 }
 
-/** Classification -> key; the tag (its FQN below the classification, for nested tags) -> value. */
+/**
+ * Classification -> key; the tag -> value: its names below the classification joined by `.`. A
+ * child tag's FQN is its parent's FQN, a dot and its quoted name (Tag FQNs are built with
+ * FullyQualifiedName.add(parent, name)), so `PII.Sensitive.Email` is value `Sensitive.Email`
+ * of key PII, and a tag named `v1.2` directly below `Data` (`Data."v1.2"`) is value `v1.2`.
+ */
 export function tagKeyValue(tagFQN: string): { key: string; value: string } {
   const [key = '', ...rest] = splitFqn(tagFQN);
-  return { key, value: rest.length === 1 ? (rest[0] as string) : buildFqn(rest) };
+  return { key, value: rest.join('.') };
 }
 
-/** The FQN of tag `value` of classification `key` (a tag directly below its classification). */
-export function tagFqnOf(key: string, value: string): string {
-  return buildFqn([key, value]);
+/**
+ * The FQNs value `value` of key `key` may stand for, the nested tag first: `Sensitive.Email` is
+ * the child `Email` of tag `Sensitive`, or a tag named `Sensitive.Email`; without a dot, one.
+ */
+export function tagFqnCandidates(key: string, value: string, quoting: FqnQuoting = 'doubled'): string[] {
+  const nested = buildFqn([key, ...value.split('.')], quoting);
+  const flat = buildFqn([key, value], quoting);
+  return nested === flat ? [flat] : [nested, flat];
 }
 
 /** Resolves owners through owners.map: catalog principal (user name or e-mail, team name) -> source principal. */
@@ -98,7 +134,7 @@ export async function readCatalog(client: OpenMetadataClient, service: ServiceCo
   const before = client.requests;
   const ownerField = client.ownerField;
   try {
-    await client.request('GET', `/services/databaseServices/name/${fqnSegment(buildFqn([service.name]))}`, { about: `database service ${service.name}` });
+    await client.request('GET', `/services/databaseServices/name/${fqnSegment(buildFqn([service.name], client.server.fqnQuoting))}`, { about: `database service ${service.name}` });
   } catch (error) {
     if (error instanceof MetaformError && /HTTP 404/.test(error.message))
       throw new MetaformError(`OpenMetadata at ${client.url} has no database service "${service.name}"`, undefined, 'a service name in metaform.yaml is the OpenMetadata database service name');
@@ -110,9 +146,11 @@ export async function readCatalog(client: OpenMetadataClient, service: ServiceCo
     fqns: new Map(),
     owners: new Map(),
     lastChange: new Map(),
+    locations: new Map(),
+    ambiguous: new Map(),
     requests: 0,
   };
-  const errors = new ErrorList();
+  const quoting = client.server.fqnQuoting;
   const wanted = options.databases ?? service.databases;
 
   const databases: CatalogEntity[] = [];
@@ -122,7 +160,7 @@ export async function readCatalog(client: OpenMetadataClient, service: ServiceCo
   for (const database of databases) {
     const databaseObject = newLiveObject('database', sourceName(database.name));
     read.snapshot.databases.set(databaseObject.name, databaseObject);
-    absorb(read, mapper, errors, service, database, databaseObject, [databaseObject.name]);
+    absorb(read, mapper, service, 'databases', database, databaseObject, [databaseObject.name]);
     const schemas: CatalogEntity[] = [];
     await client.listAll<CatalogEntity>('/databaseSchemas', { database: database.fullyQualifiedName, fields: `${ownerField},tags` }, `schemas of database ${database.fullyQualifiedName}`, (page) => {
       for (const entity of page) schemas.push(entity);
@@ -130,7 +168,7 @@ export async function readCatalog(client: OpenMetadataClient, service: ServiceCo
     for (const schema of schemas) {
       const schemaObject = liveChild(databaseObject, 'schema', sourceName(schema.name));
       const schemaPath = [databaseObject.name, schemaObject.name];
-      absorb(read, mapper, errors, service, schema, schemaObject, schemaPath);
+      absorb(read, mapper, service, 'databaseSchemas', schema, schemaObject, schemaPath);
       await client.listAll<CatalogEntity>(
         '/tables',
         { databaseSchema: schema.fullyQualifiedName, fields: `columns,${ownerField},tags` },
@@ -139,75 +177,83 @@ export async function readCatalog(client: OpenMetadataClient, service: ServiceCo
           for (const table of page) {
             const tableObject = liveChild(schemaObject, 'table', sourceName(table.name));
             const tablePath = [...schemaPath, tableObject.name];
-            absorb(read, mapper, errors, service, table, tableObject, tablePath);
-            for (const column of table.columns ?? []) absorbColumn(read, errors, service, table, column, liveChild(tableObject, 'column', sourceName(column.name)), [...tablePath, sourceName(column.name)]);
+            absorb(read, mapper, service, 'tables', table, tableObject, tablePath);
+            for (const column of table.columns ?? []) absorbColumn(read, service, quoting, table, column, liveChild(tableObject, 'column', sourceName(column.name)), [...tablePath, sourceName(column.name)]);
           }
         },
       );
     }
   }
-  errors.throwIfAny();
   read.requests = client.requests - before;
   read.snapshot.queries = read.requests;
   return read;
 }
 
-/** The entity's change summary; undefined on servers that keep none (then `updatedBy` is all there is). */
+/** The entity's change summary (a map, possibly empty, on every changed entity of newer servers); undefined on servers that keep none. */
 function changeSummaryOf(entity: CatalogEntity): Record<string, ChangeSummaryEntry> | undefined {
   return entity.changeSummary ?? entity.changeDescription?.changeSummary;
 }
 
-function lastUpdate(entity: CatalogEntity): LastChange | undefined {
-  return entity.updatedBy && entity.changeDescription ? { changedBy: entity.updatedBy, ...(entity.updatedAt !== undefined ? { changedAt: entity.updatedAt } : {}), inferred: true } : undefined;
-}
-
-function absorb(read: CatalogRead, mapper: OwnerMapper, errors: ErrorList, service: ServiceConfig, entity: CatalogEntity, object: LiveObject, path: string[]): void {
+function absorb(read: CatalogRead, mapper: OwnerMapper, service: ServiceConfig, collection: EntityCollection, entity: CatalogEntity, object: LiveObject, path: string[]): void {
   const address = formatAddress(service.name, path);
   read.fqns.set(address, entity.fullyQualifiedName);
+  read.locations.set(address, { collection, id: entity.id, fieldPrefix: '' });
   object.description = entity.description || null;
   const references = entity.owners ?? (entity.owner ? [entity.owner] : []);
-  const principals = references.map((reference) => mapper.principal(reference));
+  // Inherited owners are the container's, computed on every read (TableRepository /
+  // DatabaseSchemaRepository setInheritedFields) and removed by no PATCH: an entity's own
+  // owners are what YAML, drift and push compare.
   const own = references.filter((reference) => !reference.inherited).map((reference) => mapper.principal(reference));
   if (own.length > 0) read.owners.set(address, own);
-  // The owner the catalog shows, inherited or not, is what drift compares.
-  object.owner = principals[0] === undefined ? null : mapper.toSource(principals[0]);
-  object.tags = tagsOf(entity.tags ?? [], address, errors);
-  const summary = changeSummaryOf(entity);
-  const fallback = summary ? undefined : lastUpdate(entity);
+  object.owner = own[0] === undefined ? null : mapper.toSource(own[0]);
+  object.tags = tagsOf(entity.tags ?? [], address, read);
+  const summary = changeSummaryOf(entity) ?? {};
   for (const [field, property] of [['description', 'description'], ['owners', 'owner'], ['owner', 'owner'], ['tags', 'tags']] as const) {
-    const entry = summary ? summary[field] : fallback;
+    const entry = summary[field];
     if (entry) read.lastChange.set(`${address}#${property}`, entry);
   }
 }
 
-function absorbColumn(read: CatalogRead, errors: ErrorList, service: ServiceConfig, table: CatalogEntity, column: CatalogColumn, object: LiveObject, path: string[]): void {
+function absorbColumn(read: CatalogRead, service: ServiceConfig, quoting: FqnQuoting, table: CatalogEntity, column: CatalogColumn, object: LiveObject, path: string[]): void {
   const address = formatAddress(service.name, path);
-  read.fqns.set(address, column.fullyQualifiedName ?? buildFqn([...splitFqn(table.fullyQualifiedName), column.name]));
+  read.fqns.set(address, column.fullyQualifiedName ?? buildFqn([...splitFqn(table.fullyQualifiedName), column.name], quoting));
+  // Column fields are named FullyQualifiedName.build("columns", name, field) (EntityUtil.getColumnField).
+  read.locations.set(address, { collection: 'tables', id: table.id, fieldPrefix: `${buildFqn(['columns', column.name], quoting)}.`, column: column.name });
   object.description = column.description || null;
-  object.tags = tagsOf(column.tags ?? [], address, errors);
-  const summary = changeSummaryOf(table);
-  const fallback = summary ? undefined : lastUpdate(table);
+  object.tags = tagsOf(column.tags ?? [], address, read);
+  const summary = changeSummaryOf(table) ?? {};
   for (const property of ['description', 'tags'] as const) {
-    const entry = summary ? summary[buildFqn(['columns', column.name, property])] : fallback;
+    const entry = summary[buildFqn(['columns', column.name, property], quoting)];
     if (entry) read.lastChange.set(`${address}#${property}`, entry);
   }
 }
 
-function tagsOf(labels: TagLabel[], address: string, errors: ErrorList): Record<string, string> {
+function tagsOf(labels: TagLabel[], address: string, read: CatalogRead): Record<string, string> {
   const tags: Record<string, string> = {};
+  const values = new Map<string, string[]>();
   for (const label of labels) {
     if (!isManagedLabel(label)) continue;
     const { key, value } = tagKeyValue(label.tagFQN);
-    const existing = tags[key];
-    if (existing !== undefined && existing !== value) {
-      errors.add(
-        `ambiguous tag ${key} on ${address}: the catalog has "${existing}" and "${value}"`,
-        undefined,
-        `a source tag key holds one value: remove ${key}.${existing} or ${key}.${value} from the asset in OpenMetadata`,
-      );
-      continue;
+    const list = values.get(key);
+    if (list) {
+      if (!list.includes(value)) list.push(value);
+    } else values.set(key, [value]);
+  }
+  for (const [key, list] of values) {
+    if (list.length === 1) tags[key] = list[0] as string;
+    else {
+      let keys = read.ambiguous.get(address);
+      if (!keys) read.ambiguous.set(address, (keys = new Map()));
+      keys.set(key, list);
     }
-    tags[key] = value;
   }
   return tags;
+}
+
+/** The message for an ambiguous key, with the fix. */
+export function ambiguousTagMessage(address: string, key: string, values: readonly string[]): { message: string; hint: string } {
+  return {
+    message: `ambiguous tag ${key} on ${address}: the catalog has ${values.map((value) => `"${value}"`).join(' and ')}`,
+    hint: `a source tag key holds one value: keep one of ${values.map((value) => `${key}.${value}`).join(', ')} on the asset in OpenMetadata`,
+  };
 }

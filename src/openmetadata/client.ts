@@ -4,7 +4,7 @@
  * name the server and the entity, never the token.
  */
 import { MetaformError } from '../core/errors.js';
-import { fqnSegment } from './fqn.js';
+import { fqnSegment, type FqnQuoting } from './fqn.js';
 import { retryAfterMs } from '../connectors/shared/execute.js';
 
 export interface OpenMetadataConnection {
@@ -25,6 +25,22 @@ export interface ServerFacts {
   version: string;
   /** `owners: EntityReference[]` from 1.5.0; `owner: EntityReference` before. */
   multiOwner: boolean;
+  /**
+   * How the server quotes FQN parts: inner quotes doubled since PR #28697 (merged 2026-06-04;
+   * taken as 1.13.0 and later, the first release after it: inferred, the release is unverified),
+   * `\"` before.
+   */
+  fqnQuoting: FqnQuoting;
+}
+
+/**
+ * The weak validator the server accepts in If-Match: `W/"` + Java's `Double.toString(version)` +
+ * `"` (openmetadata-service util/EntityETag.java `generateWeakETag` @09c2001, which concatenates
+ * the Double `version`; EntityETagTest pins `W/"1.0"` and `W/"10.0"`). JavaScript writes the
+ * number 1 as `1`, Java as `1.0`; versions stay in Double.toString's plain-decimal range.
+ */
+export function weakETag(version: number): string {
+  return `W/"${Number.isInteger(version) ? version.toFixed(1) : String(version)}"`;
 }
 
 export interface EntityReference {
@@ -71,8 +87,39 @@ export interface CatalogEntity {
   owner?: EntityReference;
   tags?: TagLabel[];
   columns?: CatalogColumn[];
-  changeDescription?: { changeSummary?: Record<string, ChangeSummaryEntry> };
+  changeDescription?: ChangeDescription;
   changeSummary?: Record<string, ChangeSummaryEntry>;
+}
+
+/** One RFC 6902 operation. */
+export interface JsonPatchOperation {
+  op: 'add' | 'replace' | 'remove' | 'test' | 'move' | 'copy';
+  path: string;
+  value?: unknown;
+  from?: string;
+}
+
+export interface FieldChange {
+  name: string;
+  oldValue?: unknown;
+  newValue?: unknown;
+}
+
+/** `type/entityHistory.json` changeDescription: what one version changed, and (newer) who changed each registered field. */
+export interface ChangeDescription {
+  fieldsAdded?: FieldChange[];
+  fieldsUpdated?: FieldChange[];
+  fieldsDeleted?: FieldChange[];
+  previousVersion?: number;
+  changeSummary?: Record<string, ChangeSummaryEntry>;
+}
+
+/** One entry of `GET /{collection}/{id}/versions`: the entity as it was at that version. */
+export interface EntityVersion {
+  version?: number;
+  updatedAt?: number;
+  updatedBy?: string;
+  changeDescription?: ChangeDescription;
 }
 
 export interface CatalogUser {
@@ -90,6 +137,8 @@ interface RequestOptions {
   headers?: Record<string, string>;
   /** What the request is about, for error messages: `table svc.db.sales.orders`. */
   about: string;
+  /** Statuses answered at once instead of retried (a failed JSON Patch `test` is a 500 on older servers). */
+  noRetry?: readonly number[];
 }
 
 export interface Response<T> {
@@ -119,7 +168,7 @@ export class OpenMetadataClient {
   private readonly retries: number;
   private readonly retryDelayMs: number;
   readonly pageSize: number;
-  server: ServerFacts = { version: 'unknown', multiOwner: true };
+  server: ServerFacts = { version: 'unknown', multiOwner: true, fqnQuoting: 'doubled' };
 
   private constructor(
     private readonly connection: OpenMetadataConnection,
@@ -147,7 +196,7 @@ export class OpenMetadataClient {
     const client = new OpenMetadataClient(connection, options);
     const { body } = await client.request<{ version?: string }>('GET', '/system/version', { about: 'server version' });
     const version = body.version ?? 'unknown';
-    client.server = { version, multiOwner: atLeast(version, 1, 5) };
+    client.server = { version, multiOwner: atLeast(version, 1, 5), fqnQuoting: version === 'unknown' || atLeast(version, 1, 13) ? 'doubled' : 'backslash' };
     return client;
   }
 
@@ -182,7 +231,7 @@ export class OpenMetadataClient {
       }
       const text = await response.text();
       if (response.ok) return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T, etag: response.headers.get('etag') };
-      if (RETRIED.has(response.status) && attempt < this.retries) {
+      if (RETRIED.has(response.status) && attempt < this.retries && !options.noRetry?.includes(response.status)) {
         const asked = retryAfterMs(response.headers.get('retry-after'));
         await sleep(asked !== undefined && asked > 0 ? Math.min(asked, 30_000) : this.retryDelayMs * 2 ** attempt);
         continue;
@@ -211,8 +260,20 @@ export class OpenMetadataClient {
     }
   }
 
-  async patch(collection: EntityCollection, id: string, operations: unknown[], ifMatch: string | undefined, about: string): Promise<Response<CatalogEntity>> {
-    return this.request<CatalogEntity>('PATCH', `/${collection}/${encodeURIComponent(id)}`, { body: operations, about, ...(ifMatch ? { headers: { 'if-match': ifMatch } } : {}) });
+  /**
+   * A patch holding a `test` is not retried on 500: before PR #28316 (2026-05-21) the server
+   * mapped a failed `test` (jakarta.json.JsonException) to nothing, so it answered 500
+   * (CatalogGenericExceptionMapper); the caller re-reads the entity instead.
+   */
+  async patch(collection: EntityCollection, id: string, operations: readonly JsonPatchOperation[], ifMatch: string | undefined, about: string): Promise<Response<CatalogEntity>> {
+    const tested = operations.some((operation) => operation.op === 'test');
+    return this.request<CatalogEntity>('PATCH', `/${collection}/${encodeURIComponent(id)}`, { body: operations, about, ...(ifMatch ? { headers: { 'if-match': ifMatch } } : {}), ...(tested ? { noRetry: [500] } : {}) });
+  }
+
+  /** The entity's version history, latest first (`GET /{collection}/{id}/versions`, type/entityHistory.json). */
+  async versions(collection: EntityCollection, id: string, about: string): Promise<EntityVersion[]> {
+    const { body } = await this.request<{ versions?: unknown[] }>('GET', `/${collection}/${encodeURIComponent(id)}/versions`, { about });
+    return (body.versions ?? []).map((version) => (typeof version === 'string' ? (JSON.parse(version) as EntityVersion) : (version as EntityVersion)));
   }
 }
 

@@ -1,10 +1,17 @@
 /**
- * OpenMetadata fully qualified names. The separator is `.`; a part containing a dot is wrapped in
- * double quotes; a double quote or backslash inside a part is escaped with a backslash (the
- * newer Fqn.g4 grammar and FullyQualifiedName.quoteName). Entities ingested by OpenMetadata's
- * Python connectors carry names with `::`, `>` and `"` replaced by `__reserved__…__` markers
- * (replace_separators), so a source name and its catalog name can differ.
+ * OpenMetadata fully qualified names. The separator is `.`. How a part is quoted depends on the
+ * server (openmetadata-service util/FullyQualifiedName.java):
+ * - current servers (PR #28697, 2026-06): a part containing `.` or `"` is wrapped in double
+ *   quotes and an inner `"` is doubled; a backslash is an ordinary character;
+ * - older servers (@9c90691, "Allow names with quotes"): a part containing `.` is wrapped in
+ *   double quotes; a part containing `"` has each `"` written `\"`, without surrounding quotes.
+ * Reading takes both forms. Entities ingested by OpenMetadata's Python connectors carry names
+ * with `::`, `>` and `"` replaced by `__reserved__…__` markers (replace_separators), so a source
+ * name and its catalog name can differ.
  */
+
+/** How the connected server quotes FQN parts. */
+export type FqnQuoting = 'doubled' | 'backslash';
 
 const RESERVED: readonly (readonly [string, string])[] = [
   ['::', '__reserved__colon__'],
@@ -26,38 +33,65 @@ export function sourceName(name: string): string {
   return result;
 }
 
-export function quoteFqnPart(part: string): string {
-  const escaped = part.replace(/["\\]/g, (c) => `\\${c}`);
-  return part.includes('.') ? `"${escaped}"` : escaped;
+export function quoteFqnPart(part: string, quoting: FqnQuoting = 'doubled'): string {
+  if (quoting === 'backslash') {
+    if (part.includes('"')) return part.replaceAll('"', '\\"');
+    return part.includes('.') ? `"${part}"` : part;
+  }
+  return /[."]/.test(part) ? `"${part.replaceAll('"', '""')}"` : part;
 }
 
-export function buildFqn(parts: readonly string[]): string {
-  return parts.map(quoteFqnPart).join('.');
+export function buildFqn(parts: readonly string[], quoting: FqnQuoting = 'doubled'): string {
+  return parts.map((part) => quoteFqnPart(part, quoting)).join('.');
 }
 
-/** Parts of an FQN; also reads the older form where a quoted part escapes a quote by doubling it. */
+/**
+ * Parts of an FQN in either form: a quoted part ends at a `"` not followed by another (`""` is
+ * one quote); in an unquoted part `\"` is a quote (the older form) and any other backslash is
+ * itself.
+ */
 export function splitFqn(fqn: string): string[] {
   const parts: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < fqn.length; i++) {
-    const c = fqn[i] as string;
-    if (c === '\\' && i + 1 < fqn.length) current += fqn[++i];
-    else if (c === '"' && quoted && fqn[i + 1] === '"') {
-      current += '"';
+  let i = 0;
+  for (;;) {
+    let current = '';
+    if (fqn[i] === '"') {
       i++;
-    } else if (c === '"') quoted = !quoted;
-    else if (c === '.' && !quoted) {
-      parts.push(current);
-      current = '';
-    } else current += c;
+      for (;;) {
+        if (i >= fqn.length) throw new Error(`invalid OpenMetadata FQN ${fqn}: unterminated quote`);
+        const c = fqn[i] as string;
+        if (c === '"' && fqn[i + 1] === '"') {
+          current += '"';
+          i += 2;
+        } else if (c === '"') {
+          i++;
+          break;
+        } else {
+          current += c;
+          i++;
+        }
+      }
+      if (i < fqn.length && fqn[i] !== '.') throw new Error(`invalid OpenMetadata FQN ${fqn}: text after a quoted part`);
+    } else {
+      while (i < fqn.length && fqn[i] !== '.') {
+        if (fqn[i] === '\\' && fqn[i + 1] === '"') {
+          current += '"';
+          i += 2;
+        } else current += fqn[i++];
+      }
+    }
+    parts.push(current);
+    if (i >= fqn.length) return parts;
+    i++; // the separator
   }
-  if (quoted) throw new Error(`invalid OpenMetadata FQN ${fqn}: unterminated quote`);
-  parts.push(current);
-  return parts;
 }
 
-/** One path segment of a REST URL: encodeURIComponent never yields `+`, and encodes `/`, `"`, `%`. */
+/**
+ * One path segment of a REST URL: encodeURIComponent never yields `+`, and encodes `/` (as
+ * `%2F`), `"`, `%`. Whether a Jetty in front of OpenMetadata accepts `%2F` in a path is
+ * UNVERIFIED (Jetty 12's default URI compliance refuses ambiguous separators); such a refusal is
+ * reported as the server's error for that entity.
+ */
 export function fqnSegment(fqn: string): string {
   return encodeURIComponent(fqn);
 }

@@ -7,7 +7,7 @@ import { formatAddress, type LiveObject } from '../core/model.js';
 import type { Project } from '../core/project.js';
 import { SCHEMA_DIR } from '../core/schemas.js';
 import { supports } from '../core/validate.js';
-import { readCatalog, type CatalogRead } from './catalog.js';
+import { ambiguousTagMessage, readCatalog, type CatalogRead } from './catalog.js';
 import type { ClientOptions, OpenMetadataClient } from './client.js';
 import { connectCatalog } from './settings.js';
 
@@ -45,6 +45,11 @@ export async function importFromCatalog(project: Project, serviceName: string, o
     files.push({ path, content: header + stringify(document, { lineWidth: 0 }) });
   }
   errors.throwIfAny();
+  for (const [address, keys] of read.ambiguous)
+    for (const [key, values] of keys) {
+      const { message, hint } = ambiguousTagMessage(address, key, values);
+      options.onSkipped?.(`${message}; left out (${hint})`);
+    }
   return files;
 }
 

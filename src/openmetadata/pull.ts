@@ -1,11 +1,10 @@
 /**
- * Catalog edits made by people, written into the YAML in place. A field's change summary says
- * who changed it last and how (`Manual` by a person, `Ingested` by a connector...); edits by bots
- * (users flagged isBot, and openmetadata.botUsers, metaform's own) are not people's. Three values
- * decide each edit: YAML, source (what was last applied) and catalog. YAML equal to the catalog:
- * nothing to do (so a second run writes nothing). YAML differing from the source: the YAML holds
- * a change not applied yet, and a catalog edit of the same property is a conflict, reported and
- * not written. No source capability for the property: reported, not written.
+ * Catalog edits made by people, written into the YAML in place. Three values decide each
+ * property: YAML, source (what was last applied) and catalog. YAML equal to the catalog: nothing
+ * to do (so a second run writes nothing). Otherwise the property's last author decides whether
+ * it is a person's edit (see Authorship); then YAML differing from the source means the YAML
+ * holds a change not applied yet, and the catalog edit is a conflict, reported and not written;
+ * no source capability for the property: reported, not written.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,8 +14,8 @@ import type { DesiredObject } from '../core/desired.js';
 import { formatAddress, type CatalogSnapshot, type Level, type LiveObject } from '../core/model.js';
 import type { Project } from '../core/project.js';
 import { supports } from '../core/validate.js';
-import { readCatalog, type CatalogRead, type LastChange } from './catalog.js';
-import { OpenMetadataHttpError, type ClientOptions, type OpenMetadataClient } from './client.js';
+import { ambiguousTagMessage, readCatalog, type CatalogLocation, type CatalogRead, type LastChange } from './catalog.js';
+import { OpenMetadataHttpError, type ClientOptions, type EntityVersion, type FieldChange, type OpenMetadataClient } from './client.js';
 import { connectCatalog, openMetadataSettings } from './settings.js';
 import { findByName, findDesired, readSource, serviceHandle, type ServiceHandle } from './source.js';
 
@@ -54,6 +53,8 @@ export interface PullResult {
   edits: PulledEdit[];
   conflicts: PullIssue[];
   unsupported: PullIssue[];
+  /** Catalog values that differ from the YAML whose author cannot be known: not written, listed with why. */
+  unattributed: PullIssue[];
   /** Files written (relative to the project root); empty on a dry run or when nothing changed. */
   files: string[];
 }
@@ -70,8 +71,8 @@ export interface PullOptions extends ClientOptions {
 export async function pullCatalogEdits(project: Project, options: PullOptions = {}): Promise<PullResult> {
   const client = options.client ?? (await connectCatalog(project, options));
   const settings = openMetadataSettings(project);
-  const people = new PersonCheck(client, settings.botUsers);
-  const result: PullResult = { edits: [], conflicts: [], unsupported: [], files: [] };
+  const people = new Authorship(client, settings.botUsers);
+  const result: PullResult = { edits: [], conflicts: [], unsupported: [], unattributed: [], files: [] };
   const edits: { edit: PulledEdit; yamlPath: (string | number)[] }[] = [];
   for (const name of options.services ?? [...project.config.services.keys()]) {
     const handle = serviceHandle(project, name);
@@ -86,29 +87,81 @@ export async function pullCatalogEdits(project: Project, options: PullOptions = 
   return result;
 }
 
-/** Tells people from bots by the catalog's user flags, one lookup per distinct user. */
-class PersonCheck {
-  private readonly known = new Map<string, Promise<boolean>>();
+/** Who last changed one field of one object, as far as the catalog tells. */
+export type Author =
+  | { kind: 'person' | 'bot'; changedBy: string; changedAt?: number; changeSource?: string }
+  | { kind: 'unknown'; reason: string; changedBy?: string };
+
+/**
+ * Tells people from bots, field by field. A field the entity's repository registers with its
+ * ChangeSummarizer (jdbi3/ChangeSummarizer.java; tables: description, owners,
+ * columns.description) has a change summary: its `changedBy` and `changeSource` decide (a
+ * person's edit is `Manual`). Every other field (tags anywhere; everything of databases and
+ * schemas; everything on servers without summaries) is read from the entity's version history
+ * (`GET /{collection}/{id}/versions`, type/entityHistory.json): the latest version whose
+ * changeDescription names the field was written by that version's `updatedBy`; a field no
+ * version names dates from the first version. The author is then looked up once: a user with
+ * `isBot`, or one of openmetadata.botUsers, is a bot. The change-event feed (`/events`) was not
+ * used: it needs a start time, has no paging, and its retention is unknown.
+ */
+class Authorship {
+  private readonly users = new Map<string, Promise<Author['kind'] | string>>();
+  private readonly histories = new Map<string, Promise<EntityVersion[] | string>>();
   constructor(
     private readonly client: OpenMetadataClient,
     private readonly bots: readonly string[],
   ) {}
 
-  isPersonEdit(change: LastChange | undefined, since: number | undefined): Promise<boolean> {
-    if (!change?.changedBy || (change.changeSource !== 'Manual' && !change.inferred)) return Promise.resolve(false);
-    if (since !== undefined && (change.changedAt ?? 0) < since) return Promise.resolve(false);
-    const name = change.changedBy;
-    if (this.bots.includes(name)) return Promise.resolve(false);
-    let pending = this.known.get(name);
+  async authorOf(summary: LastChange | undefined, location: CatalogLocation | undefined, fields: readonly string[]): Promise<Author> {
+    if (summary?.changedBy) {
+      const changedBy = summary.changedBy;
+      // Ingested, Automated, Propagated...: a connector or the server wrote it.
+      const kind = summary.changeSource !== undefined && summary.changeSource !== 'Manual' ? 'bot' : await this.kindOf(changedBy);
+      if (kind !== 'person' && kind !== 'bot') return { kind: 'unknown', reason: kind, changedBy };
+      return { kind, changedBy, ...(summary.changedAt !== undefined ? { changedAt: summary.changedAt } : {}), ...(summary.changeSource ? { changeSource: summary.changeSource } : {}) };
+    }
+    if (!location) return { kind: 'unknown', reason: 'the catalog entity is not known' };
+    const history = await this.history(location);
+    if (typeof history === 'string') return { kind: 'unknown', reason: history };
+    const names = new Set(fields.map((field) => location.fieldPrefix + field));
+    // A column added after the table was created comes as one `columns` change holding it.
+    const addedColumn = (change: FieldChange) => location.column !== undefined && change.name === 'columns' && typeof change.newValue === 'string' && change.newValue.includes(JSON.stringify(location.column));
+    const touches = (version: EntityVersion) =>
+      (version.changeDescription?.fieldsAdded ?? []).some(addedColumn) ||
+      [...(version.changeDescription?.fieldsAdded ?? []), ...(version.changeDescription?.fieldsUpdated ?? []), ...(version.changeDescription?.fieldsDeleted ?? [])].some((change) => names.has(change.name));
+    const version = history.find(touches) ?? history[history.length - 1];
+    if (!version?.updatedBy) return { kind: 'unknown', reason: 'the version history names no author' };
+    const kind = await this.kindOf(version.updatedBy);
+    if (kind !== 'person' && kind !== 'bot') return { kind: 'unknown', reason: kind, changedBy: version.updatedBy };
+    return { kind, changedBy: version.updatedBy, ...(version.updatedAt !== undefined ? { changedAt: version.updatedAt } : {}) };
+  }
+
+  /** The entity's versions, latest first, read once per entity (only for entities with a candidate edit); a string says why not. */
+  private history(location: CatalogLocation): Promise<EntityVersion[] | string> {
+    let pending = this.histories.get(location.id);
+    if (!pending) {
+      pending = this.client.versions(location.collection, location.id, `version history of ${location.collection} ${location.id}`).catch((error: unknown) => {
+        if (error instanceof OpenMetadataHttpError) return `the version history could not be read (HTTP ${error.status})`;
+        throw error;
+      });
+      this.histories.set(location.id, pending);
+    }
+    return pending;
+  }
+
+  /** 'person', 'bot', or why it cannot be told. */
+  private kindOf(name: string): Promise<'person' | 'bot' | string> {
+    if (this.bots.includes(name)) return Promise.resolve('bot');
+    let pending = this.users.get(name);
     if (!pending) {
       pending = this.client
         .request<{ isBot?: boolean }>('GET', `/users/name/${encodeURIComponent(name)}`, { about: `user ${name}` })
-        .then(({ body }) => body.isBot !== true)
+        .then(({ body }) => (body.isBot === true ? 'bot' : 'person'))
         .catch((error: unknown) => {
-          if (error instanceof OpenMetadataHttpError && error.status === 404) return false;
+          if (error instanceof OpenMetadataHttpError && error.status === 404) return `user ${name} is not in the catalog (deleted?)`;
           throw error;
         });
-      this.known.set(name, pending);
+      this.users.set(name, pending);
     }
     return pending;
   }
@@ -119,7 +172,7 @@ class EditFinder {
     private readonly handle: ServiceHandle,
     private readonly catalog: CatalogRead,
     private readonly source: CatalogSnapshot,
-    private readonly people: PersonCheck,
+    private readonly people: Authorship,
     private readonly since: number | undefined,
     private readonly result: PullResult,
     private readonly edits: { edit: PulledEdit; yamlPath: (string | number)[] }[],
@@ -136,41 +189,46 @@ class EditFinder {
     const connector = this.handle.connector;
     const desired = findDesired(this.handle.desired, path, connector);
     const live = findByName(this.source, path, connector);
-    const person = (property: string) => this.people.isPersonEdit(this.catalog.lastChange.get(`${address}#${property}`), this.since);
     const base = { service: service.name, address, level: object.level };
 
-    if (await person('description')) {
+    {
       const catalogValue = object.description ?? null;
       const yaml = desired?.description?.value;
-      this.consider({ ...base, property: 'description' }, catalogValue, yaml, live ? (live.description || null) : undefined, supports(connector.capabilities, 'description', object.level), desired, path);
+      await this.consider({ ...base, property: 'description' }, catalogValue, yaml, live ? (live.description || null) : undefined, supports(connector.capabilities, 'description', object.level), desired, path);
     }
-    if (await person('owner')) {
+    if (object.level !== 'column') {
       const principals = this.catalog.owners.get(address) ?? [];
       const toSource = (principal: string | undefined) => (principal === undefined ? null : (service.owners.map[principal] ?? principal));
       const yaml = desired?.owners?.value;
       const can = supports(connector.capabilities, 'owner', object.level) && principals.length <= connector.capabilities.maxOwners && (principals.length > 0 || connector.capabilities.ownerRemovable);
       // Owners compare in source terms: two catalog spellings of one principal are one owner.
-      const same = yaml !== undefined && toSource(yaml[0]) === toSource(principals[0]);
-      if (!same) this.consider({ ...base, property: 'owners' }, principals, yaml, live ? (live.owner ?? null) : undefined, can, desired, path, toSource(principals[0]), yaml === undefined ? undefined : toSource(yaml[0]));
+      await this.consider({ ...base, property: 'owners' }, principals, yaml, live ? (live.owner ?? null) : undefined, can, desired, path, toSource(principals[0]), yaml === undefined ? undefined : toSource(yaml[0]));
     }
-    if (await person('tags')) {
-      const catalogTags = object.tags ?? {};
-      const keys = new Set(Object.keys(catalogTags));
-      for (const key of desired?.tags?.keys() ?? []) keys.add(key);
-      for (const key of keys) {
-        const managed = desired?.tags?.get(key);
-        const yaml = managed ? managed.value : desired?.tags && service.tags.prune ? null : undefined;
-        const liveValue = live ? (live.tags?.[key] ?? null) : undefined;
-        this.consider({ ...base, property: 'tag', key }, catalogTags[key] ?? null, yaml, liveValue, supports(connector.capabilities, 'tags', object.level), desired, path);
+    const catalogTags = object.tags ?? {};
+    const ambiguous = this.catalog.ambiguous.get(address);
+    const keys = new Set(Object.keys(catalogTags));
+    for (const key of desired?.tags?.keys() ?? []) keys.add(key);
+    for (const key of ambiguous?.keys() ?? []) keys.add(key);
+    for (const key of keys) {
+      const managed = desired?.tags?.get(key);
+      const yaml = managed ? managed.value : desired?.tags && service.tags.prune ? null : undefined;
+      const values = ambiguous?.get(key);
+      if (values) {
+        const { message, hint } = ambiguousTagMessage(address, key, values);
+        this.result.unsupported.push({ ...base, property: 'tag', key, catalog: values.join(', '), yaml, reason: `${message} (${hint})` });
+        continue;
       }
+      const liveValue = live ? (live.tags?.[key] ?? null) : undefined;
+      await this.consider({ ...base, property: 'tag', key }, catalogTags[key] ?? null, yaml, liveValue, supports(connector.capabilities, 'tags', object.level), desired, path);
     }
   }
 
   /**
    * `catalogValue`/`yaml` are YAML values; `sourceValue` is the source's (undefined: object absent);
    * `catalogAsSource`/`yamlAsSource` override the comparison values where YAML and source terms differ (owners).
+   * The author is asked only for a value that differs, so an unchanged catalog costs no request.
    */
-  private consider(
+  private async consider(
     base: Omit<PullIssue, 'catalog' | 'yaml' | 'reason' | 'changedBy'>,
     catalogValue: YamlValue,
     yaml: YamlValue | undefined,
@@ -180,11 +238,20 @@ class EditFinder {
     path: string[],
     catalogAsSource: string | null = catalogValue as string | null,
     yamlAsSource: string | null | undefined = yaml as string | null | undefined,
-  ): void {
+  ): Promise<void> {
     if (yaml !== undefined && yamlAsSource === catalogAsSource) return;
     if (yaml === undefined && sourceValue !== undefined && sourceValue === catalogAsSource) return;
-    const last = this.catalog.lastChange.get(`${base.address}#${base.property === 'owners' ? 'owner' : base.property === 'tag' ? 'tags' : 'description'}`);
-    const issue: PullIssue = { ...base, catalog: catalogValue, yaml, ...(last?.changedBy ? { changedBy: last.changedBy } : {}), reason: '' };
+    if (yaml === undefined && catalogAsSource === null) return;
+    const property = base.property === 'owners' ? 'owner' : base.property === 'tag' ? 'tags' : 'description';
+    const fields = property === 'owner' ? ['owners', 'owner'] : [property];
+    const author = await this.people.authorOf(this.catalog.lastChange.get(`${base.address}#${property}`), this.catalog.locations.get(base.address), fields);
+    if (author.kind === 'bot') return;
+    if (author.kind === 'unknown') {
+      this.result.unattributed.push({ ...base, catalog: catalogValue, yaml, ...(author.changedBy ? { changedBy: author.changedBy } : {}), reason: `who set the catalog's value cannot be known: ${author.reason}` });
+      return;
+    }
+    if (this.since !== undefined && (author.changedAt ?? 0) < this.since) return;
+    const issue: PullIssue = { ...base, catalog: catalogValue, yaml, changedBy: author.changedBy, reason: '' };
     if (!capable) {
       this.result.unsupported.push({ ...issue, reason: `${this.handle.connector.displayName} cannot hold this ${base.level} ${base.property === 'tag' ? 'tag' : base.property}${Array.isArray(catalogValue) && catalogValue.length > 1 ? ` (${catalogValue.length} owners)` : ''}` });
       return;
@@ -202,7 +269,7 @@ class EditFinder {
       this.result.unsupported.push({ ...issue, reason: `no YAML file declares database ${path[0]} of service ${base.service}; import it first` });
       return;
     }
-    const edit: PulledEdit = { ...base, before: yaml, after: catalogValue, ...(last?.changedBy ? { changedBy: last.changedBy } : {}), ...(last?.changedAt ? { changedAt: last.changedAt } : {}), file: target.file };
+    const edit: PulledEdit = { ...base, before: yaml, after: catalogValue, changedBy: author.changedBy, ...(author.changedAt ? { changedAt: author.changedAt } : {}), file: target.file };
     this.result.edits.push(edit);
     this.edits.push({ edit, yamlPath: target.yamlPath });
   }
@@ -416,5 +483,6 @@ export function describePull(result: PullResult): string[] {
     ...result.edits.map((edit) => `~ ${edit.address} ${what(edit)}: ${show(edit.before)} -> ${show(edit.after)}${edit.changedBy ? ` (by ${edit.changedBy})` : ''} [${edit.file}]`),
     ...result.conflicts.map((issue) => `! ${issue.address} ${what(issue)}: conflict: ${issue.reason}; catalog ${show(issue.catalog)}, YAML ${show(issue.yaml)}`),
     ...result.unsupported.map((issue) => `- ${issue.address} ${what(issue)}: not written: ${issue.reason}`),
+    ...result.unattributed.map((issue) => `? ${issue.address} ${what(issue)}: not written: ${issue.reason}; catalog ${show(issue.catalog)}, YAML ${show(issue.yaml)}`),
   ];
 }

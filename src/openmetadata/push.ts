@@ -3,16 +3,19 @@
  * ride with the table), sent with If-Match on servers that give ETags, re-read and retried on 412.
  * Columns are addressed by the index read just before the write, guarded by a JSON Patch `test`
  * of the column's name, so a column moved by another writer fails the patch instead of hitting
- * the wrong column. Each entity write is one result; a failure never hides the others.
+ * the wrong column. Each entity write is one result; a failure never hides the others. A change
+ * the server would refuse or drop (an ambiguous key, a tag already applied by another labelType)
+ * is not sent and makes the result failed, naming it; labels a mutually exclusive value replaces
+ * are listed in the result's notes.
  */
 import { diffService } from '../core/diff.js';
 import type { Change, Level } from '../core/model.js';
 import { formatAddress } from '../core/model.js';
 import { runPool } from '../core/pool.js';
 import type { Project } from '../core/project.js';
-import { COLLECTION_OF, isManagedLabel, readCatalog, tagFqnOf, tagKeyValue } from './catalog.js';
-import { OpenMetadataHttpError, type CatalogEntity, type CatalogUser, type ClientOptions, type EntityReference, type OpenMetadataClient, type TagLabel } from './client.js';
-import { buildFqn, catalogName, sourceName } from './fqn.js';
+import { ambiguousTagMessage, COLLECTION_OF, isManagedLabel, readCatalog, tagFqnCandidates, tagKeyValue } from './catalog.js';
+import { OpenMetadataHttpError, weakETag, type CatalogEntity, type CatalogUser, type ClientOptions, type EntityReference, type JsonPatchOperation, type OpenMetadataClient, type TagLabel } from './client.js';
+import { buildFqn, catalogName, fqnSegment, sourceName, splitFqn, type FqnQuoting } from './fqn.js';
 import { connectCatalog, openMetadataSettings } from './settings.js';
 import { findByName, readSource, serviceHandle } from './source.js';
 
@@ -28,6 +31,8 @@ export interface CatalogWriteResult {
   changeIds: string[];
   outcome: 'succeeded' | 'failed';
   error?: string;
+  /** Labels the user did not manage that the write replaced (a mutually exclusive classification). */
+  notes?: string[];
   attempts: number;
   durationMs: number;
 }
@@ -96,10 +101,19 @@ export async function pendingCatalogChanges(project: Project, serviceName: strin
   });
 }
 
-interface PatchOperation {
-  op: 'add' | 'replace' | 'remove' | 'test';
-  path: string;
-  value?: unknown;
+/** What one read of an entity asks of the server, and what cannot be written. */
+interface EntityPatch {
+  operations: JsonPatchOperation[];
+  /** Changes that are not written, each with why (the write is reported failed). */
+  unwritten: string[];
+  /** Labels the user did not manage that the write replaces (a mutually exclusive classification). */
+  notes: string[];
+  /** Manual labels the patch adds: the answer must hold them (the server may keep another label of the same tag). */
+  expected: { path: string; tagFQN: string }[];
+}
+
+interface TagFacts {
+  mutuallyExclusive: boolean;
 }
 
 class EntityWriter {
@@ -107,7 +121,12 @@ class EntityWriter {
   private ifMatchDropsColumns = false;
   private ifMatchColumnsVerified = false;
   private readonly owners = new Map<string, Promise<EntityReference>>();
-  private readonly tags = new Map<string, Promise<void>>();
+  /** Tag FQN -> the tag (undefined: no such tag), read once per run. */
+  private readonly tagFacts = new Map<string, Promise<TagFacts | undefined>>();
+  /** Classification name -> the classification (undefined: none), read once per run. */
+  private readonly classificationFacts = new Map<string, Promise<TagFacts | undefined>>();
+  /** `key\u0000value` -> the tag FQN written for it, resolved (and created when allowed) once. */
+  private readonly resolved = new Map<string, Promise<string>>();
   private usersByEmail?: Promise<Map<string, CatalogUser>>;
 
   constructor(
@@ -117,11 +136,15 @@ class EntityWriter {
     private readonly maxAttempts: number,
   ) {}
 
+  private get quoting(): FqnQuoting {
+    return this.client.server.fqnQuoting;
+  }
+
   async write(group: EntityGroup): Promise<CatalogWriteResult> {
     const started = performance.now();
     const entityType = ENTITY_TYPE[group.level];
     const collection = COLLECTION_OF[group.level];
-    const candidates = [...new Set([buildFqn([group.service, ...group.path.map(catalogName)]), buildFqn([group.service, ...group.path])])];
+    const candidates = [...new Set([buildFqn([group.service, ...group.path.map(catalogName)], this.quoting), buildFqn([group.service, ...group.path], this.quoting)])];
     const result: CatalogWriteResult = {
       id: `openmetadata:${entityType}:${candidates[0]}`,
       service: group.service,
@@ -133,6 +156,7 @@ class EntityWriter {
       durationMs: 0,
     };
     const fields = [this.client.ownerField, 'tags', ...(group.level === 'table' ? ['columns'] : [])];
+    let unwritten: string[] = [];
     try {
       let verifying = false;
       for (;;) {
@@ -146,7 +170,10 @@ class EntityWriter {
         const entity = found.body;
         result.entityFqn = entity.fullyQualifiedName;
         result.id = `openmetadata:${entityType}:${entity.fullyQualifiedName}`;
-        const operations = await this.operations(group, entity);
+        const patch = await this.operations(group, entity);
+        unwritten = patch.unwritten;
+        if (patch.notes.length > 0) result.notes = patch.notes;
+        const operations = patch.operations;
         if (operations.length === 0) {
           if (verifying) this.ifMatchColumnsVerified = true;
           break;
@@ -160,9 +187,10 @@ class EntityWriter {
           if (result.attempts > this.maxAttempts) throw new Error(`${entityType} ${entity.fullyQualifiedName}: the server answered 200 but did not keep the column changes`);
         }
         const touchesColumns = operations.some((operation) => operation.path.startsWith('/columns/'));
-        const ifMatch = found.etag && entity.version !== undefined && !(touchesColumns && this.ifMatchDropsColumns) ? `W/"${entity.version}"` : undefined;
+        const ifMatch = found.etag && entity.version !== undefined && !(touchesColumns && this.ifMatchDropsColumns) ? weakETag(entity.version) : undefined;
         try {
-          await this.client.patch(collection, entity.id, operations, ifMatch, `${entityType} ${entity.fullyQualifiedName}`);
+          const written = await this.client.patch(collection, entity.id, operations, ifMatch, `${entityType} ${entity.fullyQualifiedName}`);
+          unwritten = [...unwritten, ...droppedLabels(written.body, patch.expected, entity.fullyQualifiedName)];
           // Only a re-read proves a column write made with If-Match (once per run on a sound server).
           if (ifMatch && touchesColumns && !this.ifMatchColumnsVerified) {
             verifying = true;
@@ -170,25 +198,31 @@ class EntityWriter {
           }
           break;
         } catch (error) {
-          const stale = error instanceof OpenMetadataHttpError && (error.status === 412 || (error.status === 400 && /test/i.test(error.message)));
+          // 412: another writer came first. A failed `test` or a column index gone (a column
+          // moved): 400 on current servers, 500 before PR #28316 (the patch carried a `test`, so
+          // it was not retried as a 5xx): the entity is read again and the patch planned anew.
+          const status = error instanceof OpenMetadataHttpError ? error.status : 0;
+          const tested = operations.some((operation) => operation.op === 'test');
+          const stale = status === 412 || (tested && (status === 500 || (status === 400 && /test|path|pointer|index/i.test((error as Error).message))));
           if (!stale || result.attempts >= this.maxAttempts) throw error;
         }
       }
-      result.outcome = 'succeeded';
+      if (unwritten.length > 0) result.error = unwritten.join('; ');
+      else result.outcome = 'succeeded';
     } catch (error) {
-      result.error = error instanceof Error ? error.message : String(error);
+      result.error = [error instanceof Error ? error.message : String(error), ...unwritten].join('; ');
     }
     result.durationMs = Math.round(performance.now() - started);
     return result;
   }
 
-  /** The patch that gives the entity the applied values; empty when it already has them. */
-  private async operations(group: EntityGroup, entity: CatalogEntity): Promise<PatchOperation[]> {
-    const operations: PatchOperation[] = [];
+  /** The patch that gives the entity the applied values; no operations when it already has them. */
+  private async operations(group: EntityGroup, entity: CatalogEntity): Promise<EntityPatch> {
+    const patch: EntityPatch = { operations: [], unwritten: [], notes: [], expected: [] };
     const own = group.changes.filter((change) => change.level !== 'column');
-    this.describe(operations, '', entity.description, own);
-    await this.ownersPatch(operations, group.service, entity, own);
-    await this.tagsPatch(operations, '/tags', entity.tags ?? [], own);
+    this.describe(patch.operations, '', entity.description, own);
+    await this.ownersPatch(patch.operations, group.service, entity, own);
+    await this.tagsPatch(patch, patch.operations, '/tags', entity.tags ?? [], own, entity.fullyQualifiedName);
     const byColumn = new Map<string, Change[]>();
     for (const change of group.changes) {
       if (change.level !== 'column') continue;
@@ -202,15 +236,15 @@ class EntityWriter {
       const index = columns.findIndex((column) => column.name === catalogName(name) || column.name === name || sourceName(column.name) === name);
       const column = columns[index];
       if (!column) throw new Error(`column ${name} of ${entity.fullyQualifiedName} is not in the catalog`);
-      const columnOperations: PatchOperation[] = [];
+      const columnOperations: JsonPatchOperation[] = [];
       this.describe(columnOperations, `/columns/${index}`, column.description, changes);
-      await this.tagsPatch(columnOperations, `/columns/${index}/tags`, column.tags ?? [], changes);
-      if (columnOperations.length > 0) operations.push({ op: 'test', path: `/columns/${index}/name`, value: column.name }, ...columnOperations);
+      await this.tagsPatch(patch, columnOperations, `/columns/${index}/tags`, column.tags ?? [], changes, column.fullyQualifiedName ?? `${entity.fullyQualifiedName} column ${column.name}`);
+      if (columnOperations.length > 0) patch.operations.push({ op: 'test', path: `/columns/${index}/name`, value: column.name }, ...columnOperations);
     }
-    return operations;
+    return patch;
   }
 
-  private describe(operations: PatchOperation[], prefix: string, current: string | undefined, changes: Change[]): void {
+  private describe(operations: JsonPatchOperation[], prefix: string, current: string | undefined, changes: Change[]): void {
     const change = changes.find((candidate) => candidate.property === 'description');
     if (!change || (current || null) === change.after) return;
     if (change.after === null) {
@@ -218,10 +252,12 @@ class EntityWriter {
     } else operations.push({ op: current === undefined ? 'add' : 'replace', path: `${prefix}/description`, value: change.after });
   }
 
-  private async ownersPatch(operations: PatchOperation[], service: string, entity: CatalogEntity, changes: Change[]): Promise<void> {
+  private async ownersPatch(operations: JsonPatchOperation[], service: string, entity: CatalogEntity, changes: Change[]): Promise<void> {
     const change = changes.find((candidate) => candidate.property === 'owner');
     if (!change) return;
-    const current = entity.owners ?? (entity.owner ? [entity.owner] : []);
+    // Inherited owners are recomputed from the container on every read and no PATCH removes
+    // them (TableRepository.setInheritedFields): only the entity's own owners are compared.
+    const current = (entity.owners ?? (entity.owner ? [entity.owner] : [])).filter((reference) => !reference.inherited);
     const wanted = change.after === null ? undefined : await this.ownerReference(service, change.after);
     if (wanted ? current.length === 1 && current[0]?.id === wanted.id : current.length === 0) return;
     if (this.client.server.multiOwner) operations.push({ op: 'add', path: '/owners', value: wanted ? [wanted] : [] });
@@ -264,49 +300,143 @@ class EntityWriter {
     throw new Error(`owner ${principal}: no user (by name or e-mail) or team of that name in OpenMetadata; map it in services.<name>.owners.map`);
   }
 
-  private async tagsPatch(operations: PatchOperation[], path: string, current: TagLabel[], changes: Change[]): Promise<void> {
+  /**
+   * The labels of one asset after the tag changes. A key's value replaces the managed label of
+   * that classification; on a mutually exclusive classification (PII and Tier ship so:
+   * json/data/tags/piiTags.json, tierTags.json) it replaces any label of it, since the server
+   * refuses a second one (TagLabelUtil.checkMutuallyExclusive), and each label the user did not
+   * manage that goes is noted. The server keeps one label per tag FQN, the first
+   * (EntityUtil.mergeTags), so a tag already applied by another labelType is reported, not sent.
+   */
+  private async tagsPatch(patch: EntityPatch, operations: JsonPatchOperation[], path: string, current: TagLabel[], changes: Change[], asset: string): Promise<void> {
     const tagChanges = changes.filter((change) => change.property === 'tag' && change.key !== undefined);
     if (tagChanges.length === 0) return;
     let labels = current;
     for (const change of tagChanges) {
       const key = change.key as string;
-      labels = labels.filter((label) => !(isManagedLabel(label) && tagKeyValue(label.tagFQN).key === key));
-      if (change.after !== null) {
-        const tagFQN = tagFqnOf(key, change.after);
-        await this.ensureTag(key, change.after, tagFQN);
-        labels.push({ tagFQN, source: 'Classification', labelType: 'Manual', state: 'Confirmed' });
+      const ofKey = (label: TagLabel) => label.source === 'Classification' && tagKeyValue(label.tagFQN).key === key;
+      const managed = labels.filter((label) => isManagedLabel(label) && ofKey(label));
+      const values = [...new Set(managed.map((label) => tagKeyValue(label.tagFQN).value))];
+      if (values.length > 1) {
+        const { message, hint } = ambiguousTagMessage(asset, key, values);
+        patch.unwritten.push(`${message}: not written (${hint})`);
+        continue;
       }
+      if (change.after === null) {
+        labels = labels.filter((label) => !managed.includes(label));
+        continue;
+      }
+      const tagFQN = await this.resolveTag(key, change.after);
+      const other = labels.find((label) => label.tagFQN === tagFQN && !isManagedLabel(label));
+      if (other) {
+        patch.unwritten.push(`tag ${tagFQN} on ${asset} is already applied as a ${describeLabel(other)} label; OpenMetadata keeps one label per tag and would drop metaform's Manual one: not written`);
+        continue;
+      }
+      const parts = splitFqn(tagFQN);
+      const parent = parts.length > 2 ? buildFqn(parts.slice(0, -1), this.quoting) : undefined;
+      const classificationExclusive = (await this.classification(key))?.mutuallyExclusive === true;
+      const parentExclusive = parent !== undefined && (await this.tag(parent))?.mutuallyExclusive === true;
+      const replaced = (label: TagLabel) =>
+        managed.includes(label) || (label.source === 'Classification' && ((classificationExclusive && ofKey(label)) || (parentExclusive && parentOf(label.tagFQN, this.quoting) === parent)));
+      for (const label of labels) {
+        if (replaced(label) && !isManagedLabel(label)) patch.notes.push(`${asset}: ${tagFQN} replaces the ${describeLabel(label)} label ${label.tagFQN} (${parentExclusive && !classificationExclusive ? `tag ${parent}` : `classification ${key}`} is mutually exclusive)`);
+      }
+      labels = [...labels.filter((label) => !replaced(label)), { tagFQN, source: 'Classification', labelType: 'Manual', state: 'Confirmed' }];
+      patch.expected.push({ path, tagFQN });
     }
     const before = current.map((label) => label.tagFQN).sort().join('\n');
     const after = labels.map((label) => label.tagFQN).sort().join('\n');
     if (before !== after) operations.push({ op: 'add', path, value: labels });
   }
 
-  private ensureTag(classification: string, tag: string, tagFQN: string): Promise<void> {
-    let pending = this.tags.get(tagFQN);
+  /**
+   * The tag a value names: the nested tag first (`Sensitive.Email` = child `Email` of tag
+   * `Sensitive`), else the tag named with the dot; created, when allowed, as nested tags below
+   * the classification (CreateTag `parent`), missing levels included.
+   */
+  private resolveTag(key: string, value: string): Promise<string> {
+    const cacheKey = `${key}\u0000${value}`;
+    let pending = this.resolved.get(cacheKey);
     if (!pending) {
-      pending = this.createTagIfAllowed(classification, tag, tagFQN);
-      this.tags.set(tagFQN, pending);
+      pending = (async () => {
+        const candidates = tagFqnCandidates(key, value, this.quoting);
+        for (const candidate of candidates) if (await this.tag(candidate)) return candidate;
+        const wanted = candidates[0] as string;
+        if (!this.createTags) throw new Error(`tag ${wanted} does not exist in OpenMetadata; create it there, or set openmetadata.createTags: true to let metaform create it`);
+        await this.createTag(key, value.split('.'));
+        return wanted;
+      })();
+      this.resolved.set(cacheKey, pending);
     }
     return pending;
   }
 
-  private async createTagIfAllowed(classification: string, tag: string, tagFQN: string): Promise<void> {
-    const exists = async (path: string, about: string) => {
-      try {
-        await this.client.request('GET', path, { about });
-        return true;
-      } catch (error) {
-        if (error instanceof OpenMetadataHttpError && error.status === 404) return false;
-        throw error;
-      }
-    };
-    if (await exists(`/tags/name/${encodeURIComponent(tagFQN)}`, `tag ${tagFQN}`)) return;
-    if (!this.createTags) throw new Error(`tag ${tagFQN} does not exist in OpenMetadata; create it there, or set openmetadata.createTags: true to let metaform create it`);
-    if (!(await exists(`/classifications/name/${encodeURIComponent(classification)}`, `classification ${classification}`)))
-      await this.client.request('POST', '/classifications', { body: { name: classification, description: `Tag key ${classification}, created by metaform` }, about: `create classification ${classification}` });
-    await this.client.request('POST', '/tags', { body: { name: tag, description: `Created by metaform`, classification }, about: `create tag ${tagFQN}` });
+  private async createTag(classification: string, names: string[]): Promise<void> {
+    if (!(await this.classification(classification))) {
+      // A source key holds one value, so a classification metaform creates is mutually exclusive.
+      await this.client.request('POST', '/classifications', { body: { name: classification, description: `Tag key ${classification}, created by metaform`, mutuallyExclusive: true }, about: `create classification ${classification}` });
+      this.classificationFacts.set(classification, Promise.resolve({ mutuallyExclusive: true }));
+    }
+    for (let depth = 1; depth <= names.length; depth++) {
+      const fqn = buildFqn([classification, ...names.slice(0, depth)], this.quoting);
+      if (await this.tag(fqn)) continue;
+      const parent = depth > 1 ? { parent: buildFqn([classification, ...names.slice(0, depth - 1)], this.quoting) } : {};
+      await this.client.request('POST', '/tags', { body: { name: names[depth - 1], description: 'Created by metaform', classification, ...parent }, about: `create tag ${fqn}` });
+      this.tagFacts.set(fqn, Promise.resolve({ mutuallyExclusive: false }));
+    }
   }
+
+  private tag(fqn: string): Promise<TagFacts | undefined> {
+    let pending = this.tagFacts.get(fqn);
+    if (!pending) {
+      pending = this.facts(`/tags/name/${fqnSegment(fqn)}`, `tag ${fqn}`);
+      this.tagFacts.set(fqn, pending);
+    }
+    return pending;
+  }
+
+  private classification(name: string): Promise<TagFacts | undefined> {
+    let pending = this.classificationFacts.get(name);
+    if (!pending) {
+      pending = this.facts(`/classifications/name/${fqnSegment(buildFqn([name], this.quoting))}`, `classification ${name}`);
+      this.classificationFacts.set(name, pending);
+    }
+    return pending;
+  }
+
+  private async facts(path: string, about: string): Promise<TagFacts | undefined> {
+    try {
+      const { body } = await this.client.request<{ mutuallyExclusive?: boolean }>('GET', path, { about });
+      return { mutuallyExclusive: body.mutuallyExclusive === true };
+    } catch (error) {
+      if (error instanceof OpenMetadataHttpError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+}
+
+function describeLabel(label: TagLabel): string {
+  return label.labelType === 'Manual' ? `Manual (${label.state})` : label.labelType;
+}
+
+function parentOf(tagFQN: string, quoting: FqnQuoting): string | undefined {
+  const parts = splitFqn(tagFQN);
+  return parts.length > 1 ? buildFqn(parts.slice(0, -1), quoting) : undefined;
+}
+
+/** Manual labels the patch sent that the answer lacks: the server kept another label of that tag. */
+function droppedLabels(answer: CatalogEntity | undefined, expected: readonly { path: string; tagFQN: string }[], asset: string): string[] {
+  const dropped: string[] = [];
+  for (const { path, tagFQN } of expected) {
+    const index = /^\/columns\/(\d+)\/tags$/.exec(path)?.[1];
+    const labels = index === undefined ? answer?.tags : answer?.columns?.[Number(index)]?.tags;
+    if (!labels) continue; // the answer does not show tags
+    if (!labels.some((label) => label.tagFQN === tagFQN && isManagedLabel(label))) {
+      const kept = labels.find((label) => label.tagFQN === tagFQN);
+      dropped.push(`tag ${tagFQN} on ${asset}: OpenMetadata ${kept ? `kept its ${describeLabel(kept)} label` : 'did not keep the label'} and dropped metaform's Manual one`);
+    }
+  }
+  return dropped;
 }
 
 /** The changes an apply made: those of its succeeded operations (what `apply` with push sends). */

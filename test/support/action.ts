@@ -3,7 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 
+const ACTION_YML = fileURLToPath(new URL('../../action.yml', import.meta.url));
 const ENTRY = fileURLToPath(new URL('../../src/action/main.ts', import.meta.url));
 /** tsx by its full URL: the child runs in the project's folder, where no node_modules is. */
 const TSX = import.meta.resolve('tsx');
@@ -27,6 +29,24 @@ export interface ActionInvocation {
   env?: NodeJS.ProcessEnv;
   /** Run this file with plain node instead of the TypeScript entry point through tsx. */
   bundle?: string;
+  /** The job's GITHUB_TOKEN, which `${{ github.token }}` defaults evaluate to. */
+  githubToken?: string;
+}
+
+/**
+ * INPUT_* as the runner sets them: every input of action.yml, the workflow's value or the
+ * default (`${{ github.token }}` evaluated to the job's token). The runner sets inputs with a
+ * default even when the workflow omits them.
+ */
+async function inputEnvironment(inputs: Record<string, string>, githubToken: string): Promise<Record<string, string>> {
+  const action = parse(await readFile(ACTION_YML, 'utf8')) as { inputs: Record<string, { default?: string }> };
+  const env: Record<string, string> = {};
+  for (const [name, input] of Object.entries(action.inputs)) {
+    const value = inputs[name] ?? (input.default === undefined ? undefined : input.default.replace(/\$\{\{\s*github\.token\s*\}\}/g, githubToken));
+    if (value !== undefined) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  }
+  for (const [name, value] of Object.entries(inputs)) if (!(name in action.inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  return env;
 }
 
 /** GITHUB_OUTPUT as @actions/core writes it: `name<<delimiter`, value lines, `delimiter`. */
@@ -57,7 +77,7 @@ export async function runAction(invocation: ActionInvocation): Promise<ActionRun
     const env: NodeJS.ProcessEnv = {};
     // The runner's own variables (when the tests themselves run in Actions) must not leak in.
     for (const [key, value] of Object.entries(process.env)) if (!/^(GITHUB_|INPUT_|RUNNER_|ACTIONS_)/.test(key)) env[key] = value;
-    for (const [name, value] of Object.entries(invocation.inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+    Object.assign(env, await inputEnvironment(invocation.inputs, invocation.githubToken ?? ''));
     Object.assign(env, {
       GITHUB_ACTIONS: 'true',
       GITHUB_EVENT_NAME: invocation.event.name,
@@ -91,4 +111,11 @@ export async function runAction(invocation: ActionInvocation): Promise<ActionRun
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** metadata/shop.yaml describing tables of schema `shop` (and their owners) in database postgres. */
+export function writeShopTables(project: { write(path: string, content: object): Promise<unknown> }, descriptions: Record<string, string>, owners: Record<string, string[]> = {}): Promise<unknown> {
+  const entries: Record<string, object> = {};
+  for (const [table, description] of Object.entries(descriptions)) entries[table] = { description, ...(owners[table] ? { owners: owners[table] } : {}) };
+  return project.write('metadata/shop.yaml', { service: 'shop', database: 'postgres', schemas: { shop: { tables: entries } } });
 }

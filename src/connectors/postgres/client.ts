@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { CatalogSnapshot, Operation, OperationResult } from '../../core/model.js';
 import { MetaformError } from '../../core/errors.js';
 import { errorMessage, withRetry, type RetryPolicy } from '../shared/execute.js';
+import { pollApplyLock } from '../shared/lock.js';
 import type { ConnectorSession, ExecuteRequest, ReadRequest, ServiceConfig } from '../types.js';
 import type { DatabaseRead } from './catalog.js';
 
@@ -44,7 +45,6 @@ const BATCH_SIZE = 500;
 
 /** The advisory lock key apply holds per database: 'meta', 'form' as two int4. */
 const APPLY_LOCK = [0x6d657461, 0x666f726d] as const;
-const LOCK_POLL_MS = 250;
 
 export interface PgFamilyOptions {
   displayName: string;
@@ -188,17 +188,8 @@ export class PgFamilySession implements ConnectorSession {
 
   async lock(database: string, timeoutMs: number): Promise<void> {
     if (!this.options.advisoryLocks) return;
-    const deadline = Date.now() + timeoutMs;
     const client = await this.client(database);
-    while (!(await this.tryLock(client))) {
-      if (Date.now() >= deadline)
-        throw new MetaformError(
-          `service ${this.service.name}: another metaform apply holds the lock on database ${database} (waited ${Math.round(timeoutMs / 1000)} s)`,
-          undefined,
-          'let it finish, then plan again: what it applied may change this plan',
-        );
-      await sleep(LOCK_POLL_MS);
-    }
+    await pollApplyLock(() => this.tryLock(client), { service: this.service.name, database, timeoutMs });
     this.locked.add(database);
   }
 
@@ -296,5 +287,3 @@ export class PgFamilySession implements ConnectorSession {
     await Promise.all(clients.map((settled) => (settled.status === 'fulfilled' ? settled.value.end().catch(() => undefined) : undefined)));
   }
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
