@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { Connector, ConnectorSession, ServiceConfig } from '../connectors/types.js';
 import type { ServiceEntry } from './config.js';
 import type { DesiredObject } from './desired.js';
@@ -7,7 +7,7 @@ import { ErrorList, formatLocation, MetaformError } from './errors.js';
 import { gitRevision } from './git.js';
 import { groupBy } from './group.js';
 import { runPool } from './pool.js';
-import { JournalWriter, newRunId, type JournalOperation, type JournalSummary } from './journal.js';
+import { JournalWriter, newRunId, type JournalOperation, type JournalSummary, type JournalWriteFailure } from './journal.js';
 import type { CatalogSnapshot, Operation, OperationResult } from './model.js';
 import { assemblePlan, type Plan, type PlannedChange, type ServicePlanInput } from './plan.js';
 import { verifyPlan } from './verify.js';
@@ -164,6 +164,22 @@ export class InterruptedBeforeRun extends MetaformError {
   }
 }
 
+/** The journal could not be written mid-run: nothing new was started; the error lists what the journal lacks. */
+export class JournalWriteError extends MetaformError {
+  constructor(readonly failure: JournalWriteFailure) {
+    const lost = failure.unjournaled;
+    super(
+      `cannot write the run journal ${failure.path}: ${failure.cause}; no new operation was started` +
+        (lost.length > 0
+          ? `\n${lost.length} operation${lost.length === 1 ? ' was' : 's were'} committed at the source but ${lost.length === 1 ? 'is' : 'are'} not in the journal:` +
+            lost.map((operation) => `\n  committed, not journaled: ${operation.service}/${operation.database} ${operation.id}: ${operation.statements.join('; ')}`).join('')
+          : ''),
+      undefined,
+      'free space where the journal is (or set `state:` in metaform.yaml to another folder), then run `metaform plan`: it shows what is left to apply',
+    );
+  }
+}
+
 export interface ApplyRun {
   id: string;
   summary: JournalSummary;
@@ -212,14 +228,17 @@ export async function applyPlan(project: Project, plan: Plan, options: ApplyOpti
     if (options.signal?.aborted) throw new InterruptedBeforeRun();
 
     const runId = newRunId(startedAt);
-    const journal = JournalWriter.open(join(project.config.root, project.config.stateDir), {
+    // A journal that cannot be written (a full disk) stops the run as a signal would.
+    const journalFailed = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, journalFailed.signal]) : journalFailed.signal;
+    const journal = JournalWriter.open(resolve(project.config.root, project.config.stateDir), {
       id: runId,
       command: 'apply',
       startedAt: startedAt.toISOString(),
       planCreatedAt: plan.createdAt,
       ...(plan.git ? { git: plan.git } : {}),
       planned: { operations: plan.operations.length, changes: plan.changes.length },
-    });
+    }, () => journalFailed.abort());
     const kept: JournalOperation[] = [];
     let run: ApplyRun;
     const recorded = new Set<string>();
@@ -252,7 +271,7 @@ export async function applyPlan(project: Project, plan: Plan, options: ApplyOpti
           await session.execute({
             database: group.database,
             operations: group.operations,
-            ...(options.signal ? { signal: options.signal } : {}),
+            signal,
             onResult: (result) => {
               const operation = operationById.get(result.operationId);
               if (operation) record(operation, result);
@@ -273,6 +292,8 @@ export async function applyPlan(project: Project, plan: Plan, options: ApplyOpti
       const summary = journal.close({ finishedAt: new Date().toISOString(), ...(interrupted ? { interrupted } : {}) });
       run = { id: runId, summary, ...(interrupted ? { interrupted } : {}), operations: kept };
     }
+    const failure = journal.writeFailure();
+    if (failure) throw new JournalWriteError(failure);
     return { run, journalPath: journal.path, succeeded: run.summary.succeeded, failed: run.summary.failed + run.summary.notRun };
   } finally {
     await Promise.all([...sessions.values()].map((session) => session.close().catch(() => undefined)));

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { metaform } from './support/cli.js';
+import { startPglite, startServerPostgres, type TestPostgres } from './support/postgres.js';
+import { tempProject } from './support/project.js';
+
+const run = promisify(execFile);
+
+/** What a new user hit on PostgreSQL (issues 20 and 22), each through the real CLI. */
+describe('a new user on PostgreSQL, through the CLI', () => {
+  let db: TestPostgres;
+  before(async () => {
+    const server = await startServerPostgres();
+    db = 'skip' in server ? await startPglite() : server;
+  });
+  after(async () => db.close());
+  const config = (extra: object = {}) => ({ version: 1, ...extra, services: { shop: { type: 'postgres', connection: db.connection } } });
+
+  it('a journal that cannot be written mid-apply: nothing new starts, the committed operations it lacks go to stderr, exit 1 naming path and cause', async () => {
+    const TABLES = 2000;
+    await db.query(`CREATE SCHEMA full_disk; DO $$ BEGIN FOR i IN 1..${TABLES} LOOP EXECUTE format('CREATE TABLE full_disk.t%s (a int)', i); END LOOP; END $$`);
+    const tables = Object.fromEntries(Array.from({ length: TABLES }, (_, i) => [`t${i + 1}`, { description: `table ${i + 1}: ${'a long enough description '.repeat(4)}` }]));
+    const state = await mkdtemp(join(tmpdir(), 'metaform-full-'));
+    // A 64 KiB tmpfs where the machine lets us mount one; else a 64 KiB file-size limit (EFBIG).
+    const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', state]).then(
+      () => true,
+      () => false,
+    );
+    const project = await tempProject(config({ state }), { 'metadata/shop.yaml': { service: 'shop', database: db.connection.database, schemas: { full_disk: { tables } } } });
+    try {
+      const result = await metaform(project.dir, ['apply', '--auto-approve'], mounted ? {} : { wrapper: ['prlimit', '--fsize=65536'] });
+      assert.equal(result.code, 1, result.stderr);
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no raw stack');
+      const [name] = await readdir(join(state, 'runs'));
+      const path = join(state, 'runs', name ?? '');
+      assert.match(result.stderr, new RegExp(`cannot write the run journal ${path.replace(/[.\\/]/g, '\\$&')}: ${mounted ? 'ENOSPC' : 'EFBIG'}`));
+      assert.match(result.stderr, /no new operation was started/);
+      const listed = [...result.stderr.matchAll(/committed, not journaled: shop\/\S+ (\S+):/g)].map((match) => match[1]);
+      const journaled = (await readFile(path, 'utf8'))
+        .split('\n')
+        .flatMap((line) => {
+          try {
+            const entry = JSON.parse(line) as { type?: string; outcome?: string; id?: string };
+            return entry.type === 'operation' && entry.outcome === 'succeeded' ? [entry.id] : [];
+          } catch {
+            return [];
+          }
+        });
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'full_disk' AND obj_description(c.oid, 'pg_class') IS NOT NULL`);
+      const committed = (rows[0] as { n: number }).n;
+      assert.ok(listed.length > 0, 'some committed operations are not in the journal, and are listed');
+      assert.equal(journaled.length + listed.length, committed, 'every committed operation is in the journal or listed on stderr');
+      assert.ok(committed < TABLES, `nothing new was started after the failure (${committed} of ${TABLES} committed)`);
+    } finally {
+      if (mounted) await run('umount', [state]);
+      await rm(state, { recursive: true, force: true });
+      await project.remove();
+    }
+  });
+
+  it('an absolute state: path is used as written, by apply and status', async () => {
+    await db.query(`CREATE SCHEMA abs_state; CREATE TABLE abs_state.t (a int)`);
+    const state = join(await mkdtemp(join(tmpdir(), 'metaform-state-')), 'var', 'lib', 'x');
+    const project = await tempProject(config({ state }), {
+      'metadata/shop.yaml': { service: 'shop', database: db.connection.database, schemas: { abs_state: { tables: { t: 'documented' } } } },
+    });
+    try {
+      const apply = await metaform(project.dir, ['apply', '--auto-approve']);
+      assert.equal(apply.code, 0, apply.stderr);
+      assert.match(apply.stdout, new RegExp(`Journal: ${join(state, 'runs').replace(/[.\\/]/g, '\\$&')}`));
+      assert.equal((await readdir(join(state, 'runs'))).length, 1);
+      await assert.rejects(readdir(join(project.dir, state)), 'nothing is written under the project folder');
+      const status = await metaform(project.dir, ['status']);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /1 succeeded/);
+    } finally {
+      await rm(join(state, '..', '..', '..'), { recursive: true, force: true });
+      await project.remove();
+    }
+  });
+});
+
