@@ -83,5 +83,26 @@ describe('a new user on PostgreSQL, through the CLI', () => {
       await project.remove();
     }
   });
-});
 
+  it('connection.connectionString: import reads the database from the URL; YAML naming another database connects to it with the URL\'s other settings', async () => {
+    await db.query(`CREATE SCHEMA url_db; CREATE TABLE url_db.t (a int); COMMENT ON TABLE url_db.t IS 'from the URL'`);
+    const { host, port, user, database } = db.connection;
+    const url = (name: string) => `postgres://${user}@${host}:${port}/${name}`;
+    const imported = await tempProject({ version: 1, services: { shop: { type: 'postgres', connection: { connectionString: url(database) } } } });
+    const other = await tempProject(
+      { version: 1, services: { shop: { type: 'postgres', connection: { connectionString: url('template1') } } } },
+      { 'metadata/shop.yaml': { service: 'shop', database, schemas: { url_db: { tables: { t: 'changed' } } } } },
+    );
+    try {
+      const result = await metaform(imported.dir, ['import', '-s', 'shop', '--stdout']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`database: ${database}[\\s\\S]*url_db:[\\s\\S]*description: from the URL`));
+      const plan = await metaform(other.dir, ['plan']);
+      assert.equal(plan.code, 0, plan.stderr);
+      assert.match(plan.stdout, /~ description: "from the URL" -> "changed"/);
+    } finally {
+      await imported.remove();
+      await other.remove();
+    }
+  });
+});

@@ -147,5 +147,7 @@ export interface Connector {
   render(changes: Change[], snapshot: CatalogSnapshot, service: ServiceConfig, server: Record<string, JsonValue>): RenderResult;
   /** A host description for error messages, never containing a password. */
   describeTarget(service: ServiceConfig): string;
+  /** The database the connection settings name where `connection.database` is not the only way (a URL's path). */
+  connectionDatabase?(service: ServiceConfig): string | undefined;
   connect(service: ServiceConfig): Promise<ConnectorSession>;
 }

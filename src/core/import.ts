@@ -1,6 +1,7 @@
 import { dirname, join, relative, sep } from 'node:path';
 import { stringify } from 'yaml';
 import type { Connector, ServiceConfig } from '../connectors/types.js';
+import type { ServiceEntry } from './config.js';
 import { MetaformError } from './errors.js';
 import type { CatalogSnapshot, LiveObject } from './model.js';
 import { connectService } from './pipeline.js';
@@ -29,7 +30,7 @@ export async function importService(project: Project, serviceName: string, optio
   const connector = project.connectorFor(entry.config.type);
   if (!connector) throw new MetaformError(`service ${serviceName}: unknown type "${entry.config.type}"`, entry.location);
   const scope = options.databases && isTwoLevel(connector) ? engineDatabases(options.databases) : undefined;
-  const databases = scope?.databases ?? options.databases ?? entry.config.databases ?? defaultDatabases(entry.config, connector);
+  const databases = scope?.databases ?? options.databases ?? entry.config.databases ?? defaultDatabases(entry, connector);
   const session = await connectService(entry, connector);
   try {
     const snapshot = await session.read(scope ?? { databases });
@@ -57,12 +58,15 @@ function editorSchemaPath(root: string, file: string): string {
   return `${toRoot ? `${toRoot}/` : ''}node_modules/metaform/schemas/metadata.schema.json`;
 }
 
-function defaultDatabases(service: ServiceConfig, connector: Connector): string[] {
-  const configured = service.connection['database'];
-  if (typeof configured === 'string') return [configured];
+function defaultDatabases(entry: ServiceEntry, connector: Connector): string[] {
+  const service = entry.config;
+  const configured = service.connection['database'] ?? connector.connectionDatabase?.(service);
+  if (typeof configured === 'string' && configured !== '') return [configured];
   if (!connector.capabilities.description.includes('database') && !connector.capabilities.owner.includes('database')) return ['default'];
   throw new MetaformError(
-    `service ${service.name}: which databases to import? Set services.${service.name}.databases or connection.database`,
+    `service ${service.name}: which databases to import? The connection names none`,
+    entry.location,
+    `set services.${service.name}.databases or connection.database, or pass -d <database>`,
   );
 }
 

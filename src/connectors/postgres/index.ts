@@ -3,7 +3,7 @@ import { findLive } from '../../core/model.js';
 import { renderEachChange } from '../shared/render.js';
 import type { Capabilities, Connector } from '../types.js';
 import { POSTGRES_CATALOG, readPostgresDatabase } from './catalog.js';
-import { describePgTarget, PgFamilySession } from './client.js';
+import { connectionStringDatabase, describePgTarget, PgFamilySession } from './client.js';
 import { postgresDialect, renderPostgresChange } from './dialect.js';
 
 export const POSTGRES_CAPABILITIES: Capabilities = {
@@ -29,6 +29,7 @@ export const postgresConnector: Connector = {
     return renderEachChange(changes, (change) => renderPostgresChange(change, dialect, tableOf(change, snapshot)));
   },
   describeTarget: (service) => describePgTarget(service, 5432),
+  connectionDatabase: (service) => connectionStringDatabase(service.connection),
   async connect(service) {
     const session = new PgFamilySession(service, {
       displayName: 'PostgreSQL',

@@ -1,7 +1,7 @@
 import { renderEachChange } from '../shared/render.js';
 import type { Connector } from '../types.js';
 import { POSTGRES_CAPABILITIES, tableOf } from '../postgres/index.js';
-import { describePgTarget, PgFamilySession } from '../postgres/client.js';
+import { connectionStringDatabase, describePgTarget, PgFamilySession } from '../postgres/client.js';
 import { readRedshiftDatabase } from './catalog.js';
 import { redshiftCanonicalName, redshiftDialect, renderRedshiftChange } from './dialect.js';
 
@@ -15,6 +15,7 @@ export const redshiftConnector: Connector = {
     return renderEachChange(changes, (change) => renderRedshiftChange(change, tableOf(change, snapshot)));
   },
   describeTarget: (service) => describePgTarget(service, 5439),
+  connectionDatabase: (service) => connectionStringDatabase(service.connection),
   async connect(service) {
     const session = new PgFamilySession(service, {
       displayName: 'Redshift',
