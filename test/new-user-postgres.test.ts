@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
 import { metaform } from './support/cli.js';
 import { startPglite, startServerPostgres, type TestPostgres } from './support/postgres.js';
 import { tempProject } from './support/project.js';
@@ -103,6 +104,32 @@ describe('a new user on PostgreSQL, through the CLI', () => {
     } finally {
       await imported.remove();
       await other.remove();
+    }
+  });
+
+  it('import refuses to write a database that other files already define, naming them; several databases on stdout are separate documents', async () => {
+    await db.query(`CREATE SCHEMA spread_a; CREATE SCHEMA spread_b; COMMENT ON SCHEMA spread_a IS 'a'`);
+    const { database } = db.connection;
+    const project = await tempProject(config(), {
+      'metadata/a.yaml': { service: 'shop', database, schemas: { spread_a: { description: 'a' } } },
+      'metadata/b.yaml': { service: 'shop', database, schemas: { spread_b: { description: null } } },
+    });
+    try {
+      const forced = await metaform(project.dir, ['import', '-s', 'shop', '--force']);
+      assert.equal(forced.code, 1, forced.stdout);
+      assert.match(forced.stderr, new RegExp(`database ${database} of service shop is already defined in metadata/a\\.yaml, metadata/b\\.yaml`));
+      const plan = await metaform(project.dir, ['plan']);
+      assert.equal(plan.code, 0, `nothing was written that defines it twice: ${plan.stderr}`);
+      const printed = await metaform(project.dir, ['import', '-s', 'shop', '-d', database, '-d', 'template1', '--stdout']);
+      assert.equal(printed.code, 0, printed.stderr);
+      const documents = parseAllDocuments(printed.stdout);
+      assert.deepEqual(
+        documents.map((document) => (document.toJS() as { database: string }).database),
+        [database, 'template1'],
+      );
+      assert.ok(documents.every((document) => document.errors.length === 0));
+    } finally {
+      await project.remove();
     }
   });
 });

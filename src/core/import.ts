@@ -12,6 +12,8 @@ export interface ImportedFile {
   /** Relative to the project root. */
   path: string;
   content: string;
+  /** The database the file defines (its canonical name). */
+  database?: string;
 }
 
 export interface ImportOptions {
@@ -41,7 +43,7 @@ export async function importService(project: Project, serviceName: string, optio
       const schemaPath = editorSchemaPath(project.config.root, path);
       const document = databaseDocument(serviceName, database, connector, entry.config);
       const header = `# yaml-language-server: $schema=${schemaPath}\n# Imported from ${serviceName} by metaform import.\n`;
-      return { path, content: header + stringify(document, { lineWidth: 0 }) };
+      return { path, content: header + stringify(document, { lineWidth: 0 }), database: database.name };
     });
   } finally {
     await session.close();
@@ -89,6 +91,18 @@ function refuseUnknownEngineDatabases(snapshot: CatalogSnapshot, names: string[]
       undefined,
       `metaform files each ${connector.displayName} database as a schema under the database "default"; -d names ${connector.displayName} databases`,
     );
+}
+
+/** The metadata files other than `path` that define objects of the database: importing over them would define those twice. */
+export function otherDefiningFiles(project: Project, service: string, database: string, path: string): string[] {
+  const root = project.desired.get(service)?.get(database);
+  const files = new Set<string>();
+  const stack = root ? [root] : [];
+  for (let object = stack.pop(); object; object = stack.pop()) {
+    if (object.declaredAt.file !== path) files.add(object.declaredAt.file);
+    for (const child of object.children.values()) stack.push(child);
+  }
+  return [...files].sort();
 }
 
 function fileName(name: string): string {

@@ -1,7 +1,7 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MetaformError } from '../../core/errors.js';
-import { importService, type ImportedFile } from '../../core/import.js';
+import { importService, otherDefiningFiles, type ImportedFile } from '../../core/import.js';
 import { importFromCatalog } from '../../openmetadata/import.js';
 import { EXIT, load, output, type GlobalOptions } from '../context.js';
 import { warnAboutCatalog } from './pull.js';
@@ -25,11 +25,22 @@ export async function importCommand(options: ImportCliOptions): Promise<number> 
     // Values the source cannot hold are left out of the YAML: said, not fatal.
     files = await importFromCatalog(project, options.service, { ...databases, onSkipped: (message) => io.err(`${io.errColors.yellow('Warning:')} ${message}`) });
   } else files = await importService(project, options.service, databases);
+  if (options.stdout) {
+    // Several databases are several YAML documents: separated, so that the output parses.
+    files.forEach((file, i) => io.out(i > 0 ? `---\n${file.content}` : file.content));
+    return EXIT.ok;
+  }
+  const defined = files.flatMap((file) => {
+    const others = file.database === undefined ? [] : otherDefiningFiles(project, options.service, file.database, file.path);
+    return others.length > 0 ? [`database ${file.database} of service ${options.service} is already defined in ${others.join(', ')}`] : [];
+  });
+  if (defined.length > 0)
+    throw new MetaformError(
+      `${defined.join('; ')}: import would write ${files.length === 1 ? 'a file' : 'files'} defining it twice`,
+      undefined,
+      'edit those files, or print the import with --stdout and merge what you need by hand',
+    );
   for (const file of files) {
-    if (options.stdout) {
-      io.out(file.content);
-      continue;
-    }
     const path = join(project.config.root, file.path);
     const exists = await access(path).then(() => true, () => false);
     if (exists && !options.force) throw new MetaformError(`${file.path} exists`, undefined, 'pass --force to overwrite it, or --stdout to print instead');
