@@ -132,4 +132,36 @@ describe('a new user on PostgreSQL, through the CLI', () => {
       await project.remove();
     }
   });
+
+  it('bad connection settings end every command with exit 1 at the metaform.yaml line, never on an unsettled promise (13)', async () => {
+    // One service per kind of bad setting: validation reports them all at once, in every command.
+    const kinds: { type: 'postgres' | 'mysql'; key: string; value: unknown }[] = [];
+    for (const type of ['postgres', 'mysql'] as const) {
+      kinds.push({ type, key: 'port', value: 'abc' }, { type, key: 'port', value: 99999 }, { type, key: 'port', value: type === 'mysql' ? '3306x' : '5432x' });
+      kinds.push({ type, key: 'port', value: '${P:-5432}' }, { type, key: 'host', value: '' });
+      kinds.push({ type, key: type === 'mysql' ? 'insecureAuth' : 'keepAlive', value: 'yes' });
+    }
+    const services = Object.fromEntries(
+      kinds.map((kind, i) => [`s${i}`, { type: kind.type, connection: { host: '127.0.0.1', port: kind.type === 'mysql' ? 3306 : 5432, user: 'metaform', database: 'x', [kind.key]: kind.value } }]),
+    );
+    const metadata = Object.fromEntries(
+      kinds.map((kind, i) => [`metadata/s${i}.yaml`, { service: `s${i}`, database: kind.type === 'mysql' ? 'default' : 'x', schemas: { s: { tables: { t: 'x' } } } }]),
+    );
+    const project = await tempProject({ version: 1, services }, metadata);
+    try {
+      const lines = (await readFile(join(project.dir, 'metaform.yaml'), 'utf8')).split('\n');
+      const commands = [['validate'], ['plan'], ['apply', '--auto-approve'], ['drift'], ['import', '-s', 's0', '--stdout']];
+      const results = await Promise.all(commands.map((args) => metaform(project.dir, args, { env: { P: 'abc' } })));
+      results.forEach((result, c) => {
+        assert.equal(result.code, 1, `${commands[c]?.join(' ')}: ${result.stderr}`);
+        kinds.forEach((kind, i) => {
+          const service = lines.findIndex((text) => text === `  s${i}:`);
+          const line = lines.findIndex((text, n) => n > service && text.trimStart().startsWith(`${kind.key}:`)) + 1;
+          assert.match(result.stderr, new RegExp(`metaform\\.yaml:${line}:\\d+: services\\.s${i}\\.connection\\.${kind.key} is `), `${commands[c]?.join(' ')}: ${kind.type} ${kind.key}: ${JSON.stringify(kind.value)}`);
+        });
+      });
+    } finally {
+      await project.remove();
+    }
+  });
 });

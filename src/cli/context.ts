@@ -78,7 +78,7 @@ export function reportError(error: unknown, io: Output): number {
   const paint = io.errColors;
   if (error instanceof MetaformErrors) {
     for (const each of error.errors) io.err(`${paint.red('Error:')} ${each.toString()}`);
-    io.err(`${error.errors.length} errors.`);
+    io.err(`${error.errors.length} error${error.errors.length === 1 ? '' : 's'}.`);
   } else if (error instanceof MetaformError) io.err(`${paint.red('Error:')} ${error.toString()}`);
   else if (error instanceof Error) io.err(`${paint.red('Error:')} ${process.env['DEBUG'] ? error.stack : error.message}`);
   else io.err(`${paint.red('Error:')} ${String(error)}`);

@@ -135,4 +135,12 @@ export function buildProgram(): Command {
 }
 
 installSignalHandlers();
+// Node ends with 13 when the command's promise never settles (a driver that neither answers nor
+// fails): that must read as an error with a message, never as a silent 13.
+// (Node sets process.exitCode to 13 before 'exit', whose argument is then 0.)
+process.on('exit', () => {
+  if (process.exitCode !== 13) return;
+  process.stderr.write('Error: the command stopped before finishing: a connection neither answered nor failed\n  hint: check the connection settings in metaform.yaml; rerun with DEBUG=1 and report it\n');
+  process.exitCode = 1;
+});
 await buildProgram().parseAsync(process.argv);

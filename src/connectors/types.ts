@@ -128,6 +128,8 @@ export interface Connector {
   capabilities: Capabilities;
   /** JSON Schema of `services.<name>.options` (validated before anything connects). */
   optionsSchema?: object;
+  /** JSON Schema of the `connection` settings the connector knows (port, host, booleans): checked before connecting. */
+  connectionSchema?: object;
   /** The dialect to quote with; server facts come from the snapshot (sql_mode, version...). */
   dialect(server: Record<string, JsonValue>): Dialect;
   /**

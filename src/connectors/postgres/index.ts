@@ -1,3 +1,4 @@
+import { connectionSchema, HOST_SETTINGS } from '../shared/connection.js';
 import type { Change, LiveObject } from '../../core/model.js';
 import { findLive } from '../../core/model.js';
 import { renderEachChange } from '../shared/render.js';
@@ -28,6 +29,7 @@ export const postgresConnector: Connector = {
     const dialect = postgresDialect(server);
     return renderEachChange(changes, (change) => renderPostgresChange(change, dialect, tableOf(change, snapshot)));
   },
+  connectionSchema: connectionSchema({ text: HOST_SETTINGS, booleans: ['keepAlive'] }),
   describeTarget: (service) => describePgTarget(service, 5432),
   connectionDatabase: (service) => connectionStringDatabase(service.connection),
   async connect(service) {

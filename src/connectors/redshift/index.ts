@@ -1,4 +1,5 @@
 import { renderEachChange } from '../shared/render.js';
+import { connectionSchema, HOST_SETTINGS } from '../shared/connection.js';
 import type { Connector } from '../types.js';
 import { POSTGRES_CAPABILITIES, tableOf } from '../postgres/index.js';
 import { connectionStringDatabase, describePgTarget, PgFamilySession } from '../postgres/client.js';
@@ -14,6 +15,7 @@ export const redshiftConnector: Connector = {
   render(changes, snapshot) {
     return renderEachChange(changes, (change) => renderRedshiftChange(change, tableOf(change, snapshot)));
   },
+  connectionSchema: connectionSchema({ text: HOST_SETTINGS, booleans: ['keepAlive'] }),
   describeTarget: (service) => describePgTarget(service, 5439),
   connectionDatabase: (service) => connectionStringDatabase(service.connection),
   async connect(service) {
