@@ -59,7 +59,9 @@ export function projectDir(options: GlobalOptions): string {
 export async function load(options: GlobalOptions, loadOptions: LoadProjectOptions = {}): Promise<Project> {
   const project = await loadProject(projectDir(options), loadOptions);
   const io = output(options);
-  for (const warning of projectWarnings(project)) io.err(`${io.errColors.yellow('Warning:')} ${warning}`);
+  // Import is what fills an empty metadata folder: no warning about it there.
+  if (!loadOptions.allowMissingMetadata)
+    for (const warning of projectWarnings(project)) io.err(`${io.errColors.yellow('Warning:')} ${warning}`);
   return project;
 }
 

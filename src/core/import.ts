@@ -6,7 +6,7 @@ import { MetaformError } from './errors.js';
 import type { CatalogSnapshot, LiveObject } from './model.js';
 import { connectService } from './pipeline.js';
 import type { Project } from './project.js';
-import { supports } from './validate.js';
+import { isTwoLevel, supports } from './validate.js';
 
 export interface ImportedFile {
   /** Relative to the project root. */
@@ -31,12 +31,14 @@ export async function importService(project: Project, serviceName: string, optio
   if (!entry) throw new MetaformError(`unknown service "${serviceName}"`, undefined, `services in metaform.yaml: ${[...project.config.services.keys()].join(', ')}`);
   const connector = project.connectorFor(entry.config.type);
   if (!connector) throw new MetaformError(`service ${serviceName}: unknown type "${entry.config.type}"`, entry.location);
-  const scope = options.databases && isTwoLevel(connector) ? engineDatabases(options.databases) : undefined;
+  // On a two-level engine (MySQL), `-d world` and `databases: [world]` both name the engine's databases.
+  const engineNames = options.databases ?? entry.config.databases;
+  const scope = engineNames && isTwoLevel(connector) ? engineDatabases(engineNames) : undefined;
   const databases = scope?.databases ?? options.databases ?? entry.config.databases ?? defaultDatabases(entry, connector);
   const session = await connectService(entry, connector);
   try {
     const snapshot = await session.read(scope ?? { databases });
-    if (scope) refuseUnknownEngineDatabases(snapshot, options.databases ?? [], connector, entry.config);
+    if (scope) refuseUnknownEngineDatabases(snapshot, engineNames ?? [], connector, entry.config);
     const dir = project.config.metadataDirs[0] ?? 'metadata';
     return [...snapshot.databases.values()].map((database) => {
       const path = join(dir, serviceName, `${fileName(database.name)}.yaml`);
@@ -70,11 +72,6 @@ function defaultDatabases(entry: ServiceEntry, connector: Connector): string[] {
     entry.location,
     `set services.${service.name}.databases or connection.database, or pass -d <database>`,
   );
-}
-
-/** MySQL, ClickHouse: no database level; metaform's database is `default`, the engine's databases are its schemas. */
-function isTwoLevel(connector: Connector): boolean {
-  return !supports(connector.capabilities, 'description', 'database') && !supports(connector.capabilities, 'owner', 'database');
 }
 
 /** On a two-level engine `-d shop` names the engine's database `shop`, which metaform files as a schema of `default`. */

@@ -11,6 +11,7 @@ import { JournalWriter, newRunId, type JournalOperation, type JournalSummary, ty
 import type { CatalogSnapshot, Operation, OperationResult } from './model.js';
 import { assemblePlan, type Plan, type PlannedChange, type ServicePlanInput } from './plan.js';
 import { verifyPlan } from './verify.js';
+import { isTwoLevel } from './validate.js';
 import type { Project } from './project.js';
 import { VERSION } from './version.js';
 
@@ -78,8 +79,18 @@ function readScope(context: ServiceContext): { databases: string[]; schemas: Map
   const databases: string[] = [];
   const schemas = new Map<string, string[]>();
   // Keys are canonical names (as the engine stores them), which is what catalog filters compare.
+  // On a two-level engine (MySQL) `databases:` names the engine's databases: metaform's schemas.
+  const twoLevel = isTwoLevel(context.connector);
   for (const [name, database] of context.desired) {
-    if (allowed && !allowed.includes(name))
+    if (allowed && twoLevel) {
+      for (const [schema, object] of database.children)
+        if (!allowed.includes(schema))
+          errors.add(
+            `${context.connector.displayName} database ${schema} is outside the scope of service ${context.service.name} (databases: ${allowed.join(', ')})`,
+            object.declaredAt,
+            `add it to services.${context.service.name}.databases`,
+          );
+    } else if (allowed && !allowed.includes(name))
       errors.add(
         `database ${name} is outside the scope of service ${context.service.name} (databases: ${allowed.join(', ')})`,
         database.declaredAt,

@@ -75,6 +75,11 @@ export function supports(capabilities: Capabilities, property: CapabilityName, l
   return capabilities[property].includes(level) || (capabilities.serverDependent?.[property]?.includes(level) ?? false);
 }
 
+/** MySQL, ClickHouse: no database level; metaform's database is `default`, the engine's databases are its schemas. */
+export function isTwoLevel(connector: Connector): boolean {
+  return !supports(connector.capabilities, 'description', 'database') && !supports(connector.capabilities, 'owner', 'database');
+}
+
 function supportedLevels(capabilities: Capabilities, property: CapabilityName): string {
   const levels = [...capabilities[property], ...(capabilities.serverDependent?.[property] ?? [])];
   return levels.length ? levels.join(', ') : 'no level';

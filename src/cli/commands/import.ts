@@ -25,6 +25,8 @@ export async function importCommand(options: ImportCliOptions): Promise<number> 
     // Values the source cannot hold are left out of the YAML: said, not fatal.
     files = await importFromCatalog(project, options.service, { ...databases, onSkipped: (message) => io.err(`${io.errColors.yellow('Warning:')} ${message}`) });
   } else files = await importService(project, options.service, databases);
+  if (files.length === 0)
+    throw new MetaformError(`service ${options.service}: nothing to import: the source has none of the databases asked for`, undefined, 'name them with -d, or in services.<name>.databases');
   if (options.stdout) {
     // Several databases are several YAML documents: separated, so that the output parses.
     files.forEach((file, i) => io.out(i > 0 ? `---\n${file.content}` : file.content));
