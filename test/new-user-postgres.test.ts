@@ -164,4 +164,42 @@ describe('a new user on PostgreSQL, through the CLI', () => {
       await project.remove();
     }
   });
+
+  it('${VAR} outside connection: is refused at its line; an unset variable is placed at the ${VAR} line', async () => {
+    const outside = await tempProject({ version: 1, state: '${STATE_DIR}', services: { shop: { type: 'postgres', databases: ['${DB}'], connection: db.connection } } });
+    const unset = await tempProject({ version: 1, services: { shop: { type: 'postgres', connection: { ...db.connection, password: '${NU_UNSET_PASSWORD}' } } } }, {
+      'metadata/shop.yaml': { service: 'shop', database: db.connection.database },
+    });
+    try {
+      const lines = (await readFile(join(outside.dir, 'metaform.yaml'), 'utf8')).split('\n');
+      const result = await metaform(outside.dir, ['validate']);
+      assert.equal(result.code, 1);
+      for (const [key, text] of [['state', 'state: ${STATE_DIR}'], ['services.shop.databases.0', '- ${DB}']] as const) {
+        const line = lines.findIndex((each) => each.trim() === text) + 1;
+        assert.match(result.stderr, new RegExp(`metaform\\.yaml:${line}:\\d+: ${key.replaceAll('.', '\\.')}: \\$\\{VAR\\} is read only in services`));
+      }
+      const plan = await metaform(unset.dir, ['plan']);
+      assert.equal(plan.code, 1);
+      const passwordLine = (await readFile(join(unset.dir, 'metaform.yaml'), 'utf8')).split('\n').findIndex((each) => each.includes('${NU_UNSET_PASSWORD}')) + 1;
+      assert.match(plan.stderr, new RegExp(`metaform\\.yaml:${passwordLine}:\\d+: service shop: the connection reads unset environment variable NU_UNSET_PASSWORD`));
+    } finally {
+      await outside.remove();
+      await unset.remove();
+    }
+  });
+
+  it('status names and skips a run file without "planned", in text and JSON', async () => {
+    const project = await tempProject(config());
+    try {
+      await project.write('.metaform/runs/2026-01-01T00-00-00-000Z-1.jsonl', `${JSON.stringify({ type: 'run', id: 'r1', command: 'apply', startedAt: '2026-01-01T00:00:00.000Z', pid: 1, host: 'x' })}\n`);
+      for (const args of [['status'], ['status', '--format', 'json']]) {
+        const result = await metaform(project.dir, args);
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stderr, /skipped unreadable run file \.metaform\/runs\/2026-01-01T00-00-00-000Z-1\.jsonl: its run header has no "planned" counts/);
+        assert.doesNotMatch(result.stderr, /Cannot read properties/);
+      }
+    } finally {
+      await project.remove();
+    }
+  });
 });

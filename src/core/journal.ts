@@ -295,6 +295,9 @@ export function parseRun(text: string): JournalRun {
     else unreadableLines++;
   }
   if (!header || typeof header.id !== 'string' || typeof header.startedAt !== 'string') throw new Error('no run header: not a metaform journal, or cut short before its first line');
+  // A header from elsewhere (edited by hand, another tool) is named and skipped, not a crash.
+  if (typeof header.planned?.operations !== 'number' || typeof header.planned.changes !== 'number')
+    throw new Error('its run header has no "planned" counts: not written by this metaform');
   const counted: JournalSummary = { succeeded: 0, failed: 0, notRun: 0, skipped: skipped.length };
   for (const operation of operations) counted[operation.outcome === 'not-run' ? 'notRun' : operation.outcome]++;
   const state: RunState = end ? (end.interrupted ? 'interrupted' : 'complete') : isAlive(header.pid, header.host) ? 'running' : 'killed';

@@ -58,7 +58,7 @@ export async function connectService(entry: ServiceEntry, connector: Connector):
   if (entry.missingVariables.length > 0)
     throw new MetaformError(
       `service ${entry.config.name}: the connection reads unset environment variable${entry.missingVariables.length > 1 ? 's' : ''} ${entry.missingVariables.join(', ')}`,
-      entry.location,
+      entry.missingAt ?? entry.location,
       'set them, or give a default with ${VAR:-default}',
     );
   try {
