@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -200,6 +200,77 @@ describe('a new user on PostgreSQL, through the CLI', () => {
       }
     } finally {
       await project.remove();
+    }
+  });
+
+  it('the README quick start works as written', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const block = /## Quick start on a real database\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const steps = block.split('\n').map((line) => line.replace(/\s+#.*$/, '').trim());
+    const exported = steps.find((line) => line.startsWith('export '));
+    assert.ok(exported, 'the quick start sets the connection through the environment');
+    // The variables the README exports, with this server's values.
+    const values: Record<string, string> = { PGHOST: db.connection.host, PGUSER: db.connection.user, PGPASSWORD: db.connection.password ?? '', PGDATABASE: db.connection.database };
+    const env: Record<string, string> = { PGPORT: String(db.connection.port) };
+    for (const name of exported.slice('export '.length).split(/\s+/).map((each) => each.split('=')[0] ?? '')) env[name] = values[name] ?? '';
+    await db.query(`CREATE SCHEMA quick; CREATE TABLE quick.orders (id int); COMMENT ON TABLE quick.orders IS 'orders'`);
+    const dir = await mkdtemp(join(tmpdir(), 'metaform-quick-'));
+    try {
+      for (const line of steps.filter((each) => each.startsWith('metaform '))) {
+        // A saved plan goes to the project folder (a relative --out is the working directory's).
+        const args = line.split(/\s+/).slice(1).map((arg) => (arg === 'plan.json' ? join(dir, 'plan.json') : arg));
+        if (args[0] === 'plan' && args.includes('--out')) {
+          // The edit the quick start asks for, in the file import wrote.
+          const path = join(dir, 'metadata', 'warehouse', `${db.connection.database}.yaml`);
+          await writeFile(path, (await readFile(path, 'utf8')).replace('description: orders', 'description: one row per order'));
+        }
+        const result = await metaform(dir, args, { env });
+        assert.equal(result.code, 0, `metaform ${args.join(' ')}: ${result.stderr}${result.stdout}`);
+      }
+      const { rows } = await db.query(`SELECT obj_description('quick.orders'::regclass, 'pg_class') AS d`);
+      assert.equal((rows[0] as { d: string }).d, 'one row per order');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('"no" at the apply prompt (on a terminal) exits 1 and applies nothing', async () => {
+    await db.query(`CREATE SCHEMA prompt_no; CREATE TABLE prompt_no.t (a int)`);
+    const project = await tempProject(config(), { 'metadata/shop.yaml': { service: 'shop', database: db.connection.database, schemas: { prompt_no: { tables: { t: 'not wanted' } } } } });
+    try {
+      // script(1) gives the CLI a terminal, as a user at a prompt has.
+      const main = new URL('../src/cli/main.ts', import.meta.url).pathname;
+      const child = spawn('script', ['-qec', `${process.execPath} --import tsx ${main} --dir ${project.dir} apply`, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' } });
+      let output = '';
+      let answered = false;
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (!answered && output.includes("Only 'yes' is accepted")) {
+          answered = true;
+          child.stdin.write('no\n');
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 1, output);
+      assert.match(output, /Apply cancelled\./);
+      const { rows } = await db.query(`SELECT obj_description('prompt_no.t'::regclass, 'pg_class') AS d`);
+      assert.equal((rows[0] as { d: string | null }).d, null);
+    } finally {
+      await project.remove();
+    }
+  });
+
+  it('init --force says which files it overwrote, and its scaffold lists every system type', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'metaform-init-'));
+    try {
+      assert.equal((await metaform(dir, ['init'])).code, 0);
+      const again = await metaform(dir, ['init', '--force']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /Overwrote metaform\.yaml/);
+      assert.doesNotMatch(again.stdout, /Created metaform\.yaml/);
+      assert.match(await readFile(join(dir, 'metaform.yaml'), 'utf8'), /postgres \| redshift \| mysql \| clickhouse \| snowflake \| databricks \| unitycatalog/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

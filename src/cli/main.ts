@@ -27,7 +27,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok or no changes (apply: also when every change of the plan is skipped, which it says), 1 error,\n' +
+      '\nExit codes: 0 ok or no changes (apply: also when every change of the plan is skipped, which it says), 1 error\n' +
+        '(apply: also when the answer at the prompt is not yes),\n' +
         '2 changes or drift (plan --detailed-exitcode, drift; skipped changes count as changes), 130/143 apply stopped by SIGINT/SIGTERM.',
     );
 
