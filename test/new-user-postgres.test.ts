@@ -273,4 +273,26 @@ describe('a new user on PostgreSQL, through the CLI', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('drift names its sides (source, YAML) and does not use plan wording', async () => {
+    await db.query(`CREATE SCHEMA drift_sides; CREATE TABLE drift_sides.t (a int, b int); COMMENT ON TABLE drift_sides.t IS 'edited by hand'; COMMENT ON COLUMN drift_sides.t.b IS 'left'`);
+    const project = await tempProject(config(), {
+      'metadata/shop.yaml': { service: 'shop', database: db.connection.database, schemas: { drift_sides: { tables: { t: { description: 'from git', columns: { a: 'added in git', b: null } } } } } },
+    });
+    try {
+      for (const format of ['text', 'markdown']) {
+        const result = await metaform(project.dir, ['drift', '--format', format]);
+        assert.equal(result.code, 2, result.stderr);
+        assert.doesNotMatch(result.stdout, /to add|to change|to remove|->/, format);
+        if (format === 'text') {
+          assert.match(result.stdout, /~ description: source "edited by hand", YAML "from git"/);
+          assert.match(result.stdout, /\+ description: source \(none\), YAML "added in git"/);
+          assert.match(result.stdout, /- description: source "left", YAML \(none\)/);
+          assert.match(result.stdout, /Drift: 3 properties differ from the YAML: 1 the source lacks, 1 with another value at the source, 1 the YAML removes\./);
+        } else assert.match(result.stdout, /\| \| Object \| Property \| Source \| YAML \|/);
+      }
+    } finally {
+      await project.remove();
+    }
+  });
 });

@@ -59,7 +59,7 @@ export function* planMarkdownLines(plan: Plan, kind: 'plan' | 'drift'): Generato
     yield noChangesLine(plan, kind);
     return;
   }
-  yield* [`**${summaryLine(plan, kind)}**`, '', '| | Object | Property | Before | After |', '|---|---|---|---|---|'];
+  yield* [`**${summaryLine(plan, kind)}**`, '', kind === 'plan' ? '| | Object | Property | Before | After |' : '| | Object | Property | Source | YAML |', '|---|---|---|---|---|'];
   for (const change of plan.changes) yield row(change);
   if (kind !== 'plan') return;
   let longest = 0;
