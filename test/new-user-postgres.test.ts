@@ -295,4 +295,21 @@ describe('a new user on PostgreSQL, through the CLI', () => {
       await project.remove();
     }
   });
+
+  it('a statement shown with escaped control characters is marked as not runnable as shown', async () => {
+    await db.query(`CREATE SCHEMA shown_sql; CREATE TABLE shown_sql.t (a int)`);
+    const project = await tempProject(config(), { 'metadata/shop.yaml': { service: 'shop', database: db.connection.database, schemas: { shown_sql: { tables: { t: { description: 'line\rfeed', columns: { a: 'plain' } } } } } } });
+    try {
+      const text = await metaform(project.dir, ['plan']);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /IS 'line\\u000dfeed'\n {6}\(shown with control characters as \\uXXXX, not runnable as shown/);
+      assert.equal(text.stdout.match(/not runnable as shown/g)?.length, 1, 'only the statement with a control character is marked');
+      const markdown = await metaform(project.dir, ['plan', '--format', 'markdown']);
+      assert.match(markdown.stdout, /-- shown with control characters as \\uXXXX, not runnable as shown[^\n]*\nCOMMENT ON TABLE "shown_sql"\."t" IS 'line\\u000dfeed';/);
+      const json = JSON.parse((await metaform(project.dir, ['plan', '--format', 'json'])).stdout) as { operations: { statements: string[] }[] };
+      assert.ok(json.operations.some((operation) => operation.statements.some((statement) => statement.includes('line\rfeed'))), 'the JSON plan has the statement exactly');
+    } finally {
+      await project.remove();
+    }
+  });
 });

@@ -3,7 +3,7 @@ import type { Operation } from '../core/model.js';
 import type { Plan, PlannedChange } from '../core/plan.js';
 import { operationOf, operationsById, plural, statementCount } from './operations.js';
 import type { Colors } from './style.js';
-import { escapeControls, isLong, show, wordDiff } from './values.js';
+import { ESCAPED_STATEMENT_NOTE, escapeControls, hasControls, isLong, show, wordDiff } from './values.js';
 
 const SYMBOL = { add: '+', update: '~', remove: '-' } as const;
 const INDENT = '      ';
@@ -58,6 +58,7 @@ class StatementPrinter {
     const escape = (control: string) => this.colors.inverse(control);
     for (const statement of operation.statements)
       yield this.colors.dim(`${INDENT}${escapeControls(statement, escape).replaceAll('\n', `\n${INDENT}`)}`);
+    if (operation.statements.some(hasControls)) yield this.colors.yellow(`${INDENT}(${ESCAPED_STATEMENT_NOTE})`);
   }
 }
 

@@ -29,6 +29,18 @@ export function escapeControls(text: string, paint: (escape: string) => string =
   return text.replace(CONTROLS, (control) => paint(`\\u${control.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
+/** Whether escapeControls would change the text. */
+export function hasControls(text: string): boolean {
+  CONTROLS.lastIndex = 0;
+  return CONTROLS.test(text);
+}
+
+/**
+ * Said under a statement shown with escapes: pasted as shown, it would store the escape's
+ * characters instead of the control character the statement run holds.
+ */
+export const ESCAPED_STATEMENT_NOTE = 'shown with control characters as \\uXXXX, not runnable as shown: the statement run holds the characters themselves (`plan --format json` has it exactly)';
+
 function lengthNote(value: string): string {
   return ` (${value.length.toLocaleString('en-US')} characters)`;
 }
