@@ -312,4 +312,18 @@ describe('a new user on PostgreSQL, through the CLI', () => {
       await project.remove();
     }
   });
+
+  it('the word diff shows a quote as a quote (and a backslash escaped)', async () => {
+    await db.query(`CREATE SCHEMA word_diff; CREATE TABLE word_diff.t (a int); COMMENT ON TABLE word_diff.t IS 'a long description of the table that is shown as a word diff, "quoted" here'`);
+    const project = await tempProject(config(), {
+      'metadata/shop.yaml': { service: 'shop', database: db.connection.database, schemas: { word_diff: { tables: { t: 'a long description of the table that is shown as a word diff, "requoted" \\ here' } } } },
+    });
+    try {
+      const result = await metaform(project.dir, ['plan']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /word diff, "\[-quoted-\]\{\+requoted\+\}" \{\+\\\\ \+\}here/);
+    } finally {
+      await project.remove();
+    }
+  });
 });

@@ -70,7 +70,8 @@ export function wordDiff(before: string, after: string, colors: Colors): string 
   if (parts === undefined) return replaced(before, after, colors);
   let text = '';
   for (const part of parts) {
-    const inside = escapeControls(JSON.stringify(part.value).slice(1, -1));
+    // JSON-escaped for backslashes and newlines, but the diff is not a quoted string: a quote stays a quote.
+    const inside = escapeControls(JSON.stringify(part.value).slice(1, -1).replace(/\\(.)/g, (pair, next: string) => (next === '"' ? '"' : pair)));
     if (part.added) text += colors.green(`{+${inside}+}`);
     else if (part.removed) text += colors.red(`[-${inside}-]`);
     else text += inside;
