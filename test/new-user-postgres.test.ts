@@ -326,4 +326,14 @@ describe('a new user on PostgreSQL, through the CLI', () => {
       await project.remove();
     }
   });
+
+  it('-C with a folder that does not exist is an error naming it, for init too', async () => {
+    const missing = join(tmpdir(), `metaform-missing-${process.pid}`);
+    for (const args of [['plan'], ['init']]) {
+      const result = await metaform(missing, args);
+      assert.equal(result.code, 1, `${args[0]}: ${result.stdout}`);
+      assert.match(result.stderr, new RegExp(`project folder ${missing.replace(/[.\\/]/g, '\\$&')} does not exist`));
+    }
+    await assert.rejects(readdir(missing), 'init created nothing');
+  });
 });

@@ -75,6 +75,8 @@ export async function loadConfig(root: string, env: NodeJS.ProcessEnv = process.
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw readFailure(error, path);
+    if (!(await access(resolve(root)).then(() => true, () => false)))
+      throw new MetaformError(`project folder ${resolve(root)} does not exist`, undefined, 'check -C/--dir');
     throw new MetaformError(`no ${CONFIG_FILE} in ${resolve(root)}`, undefined, 'run `metaform init` to create one, or pass --dir');
   }
   const file = await YamlFile.read(path, resolve(root));

@@ -15,6 +15,8 @@ async function filesBelow(dir: string): Promise<string[]> {
 export async function initCommand(options: GlobalOptions & { force?: boolean }): Promise<number> {
   const io = output(options);
   const root = projectDir(options);
+  // As git -C: a folder that does not exist is a mistyped path, not one to create.
+  if (!(await access(root).then(() => true, () => false))) throw new MetaformError(`project folder ${root} does not exist`, undefined, 'create it first, or check -C/--dir');
   const files = await filesBelow(SCAFFOLD);
   const exists = async (path: string) => access(join(root, path)).then(() => true, () => false);
   const clashes = [];
