@@ -96,7 +96,7 @@ async function failedPlan(service: object): Promise<MetaformError> {
 describe('connection failures name the host the client used, and where the service is configured', () => {
   it('PostgreSQL: the host of connectionString (which pg prefers to host), with metaform.yaml:line:col', async () => {
     const error = await failedPlan({ type: 'postgres', connection: { host: 'not-this-host.invalid', connectionString: `postgresql://metaform:${SECRET}@127.0.0.1:1/db`, connectionTimeoutMillis: 2000 } });
-    assert.match(String(error), /^metaform\.yaml:3:3: service svc: cannot connect to PostgreSQL at 127\.0\.0\.1:1 as metaform: .*ECONNREFUSED/);
+    assert.match(String(error), /^metaform\.yaml:3:3: service svc: cannot connect to PostgreSQL at 127\.0\.0\.1:1 as metaform, database db: .*ECONNREFUSED/);
     assert.doesNotMatch(String(error), new RegExp(`${SECRET}|not-this-host`));
   });
 

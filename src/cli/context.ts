@@ -59,7 +59,9 @@ export function projectDir(options: GlobalOptions): string {
 export async function load(options: GlobalOptions, loadOptions: LoadProjectOptions = {}): Promise<Project> {
   const project = await loadProject(projectDir(options), loadOptions);
   const io = output(options);
-  for (const warning of projectWarnings(project)) io.err(`${io.errColors.yellow('Warning:')} ${warning}`);
+  // Import is what fills an empty metadata folder: no warning about it there.
+  if (!loadOptions.allowMissingMetadata)
+    for (const warning of projectWarnings(project)) io.err(`${io.errColors.yellow('Warning:')} ${warning}`);
   return project;
 }
 
@@ -78,7 +80,7 @@ export function reportError(error: unknown, io: Output): number {
   const paint = io.errColors;
   if (error instanceof MetaformErrors) {
     for (const each of error.errors) io.err(`${paint.red('Error:')} ${each.toString()}`);
-    io.err(`${error.errors.length} errors.`);
+    io.err(`${error.errors.length} error${error.errors.length === 1 ? '' : 's'}.`);
   } else if (error instanceof MetaformError) io.err(`${paint.red('Error:')} ${error.toString()}`);
   else if (error instanceof Error) io.err(`${paint.red('Error:')} ${process.env['DEBUG'] ? error.stack : error.message}`);
   else io.err(`${paint.red('Error:')} ${String(error)}`);

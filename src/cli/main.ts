@@ -27,7 +27,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok or no changes (apply: also when every change of the plan is skipped, which it says), 1 error,\n' +
+      '\nExit codes: 0 ok or no changes (apply: also when every change of the plan is skipped, which it says), 1 error\n' +
+        '(apply: also when the answer at the prompt is not yes),\n' +
         '2 changes or drift (plan --detailed-exitcode, drift; skipped changes count as changes), 130/143 apply stopped by SIGINT/SIGTERM.',
     );
 
@@ -135,4 +136,12 @@ export function buildProgram(): Command {
 }
 
 installSignalHandlers();
+// Node ends with 13 when the command's promise never settles (a driver that neither answers nor
+// fails): that must read as an error with a message, never as a silent 13.
+// (Node sets process.exitCode to 13 before 'exit', whose argument is then 0.)
+process.on('exit', () => {
+  if (process.exitCode !== 13) return;
+  process.stderr.write('Error: the command stopped before finishing: a connection neither answered nor failed\n  hint: check the connection settings in metaform.yaml; rerun with DEBUG=1 and report it\n');
+  process.exitCode = 1;
+});
 await buildProgram().parseAsync(process.argv);

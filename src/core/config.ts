@@ -14,6 +14,8 @@ export interface ServiceEntry {
   location: SourceLocation;
   /** Environment variables the connection needs that are not set (reported when connecting). */
   missingVariables: string[];
+  /** Where the first of them is written (the `${VAR}` line). */
+  missingAt?: SourceLocation;
 }
 
 export interface ProjectConfig {
@@ -73,6 +75,8 @@ export async function loadConfig(root: string, env: NodeJS.ProcessEnv = process.
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw readFailure(error, path);
+    if (!(await access(resolve(root)).then(() => true, () => false)))
+      throw new MetaformError(`project folder ${resolve(root)} does not exist`, undefined, 'check -C/--dir');
     throw new MetaformError(`no ${CONFIG_FILE} in ${resolve(root)}`, undefined, 'run `metaform init` to create one, or pass --dir');
   }
   const file = await YamlFile.read(path, resolve(root));
@@ -81,13 +85,17 @@ export async function loadConfig(root: string, env: NodeJS.ProcessEnv = process.
   if (!validate(raw)) throw new MetaformErrors(file.schemaErrors(validate.errors ?? []));
   const config = raw as RawConfig;
 
+  refuseReferencesOutsideConnections(file, raw as JsonValue);
   const services = new Map<string, ServiceEntry>();
   for (const [name, service] of Object.entries(config.services)) {
     const missing: string[] = [];
-    const connection = interpolateTree(service.connection ?? {}, env, missing) as Record<string, JsonValue>;
+    const missingPaths: (string | number)[][] = [];
+    const connection = interpolateTree(service.connection ?? {}, env, missing, ['services', name, 'connection'], missingPaths) as Record<string, JsonValue>;
+    const [firstMissing] = missingPaths;
     services.set(name, {
       location: file.locate(['services', name], true),
       missingVariables: [...new Set(missing)],
+      ...(firstMissing ? { missingAt: file.locate(firstMissing) } : {}),
       config: {
         name,
         type: service.type,
@@ -124,14 +132,40 @@ function openMetadataConfig(raw: RawOpenMetadata, env: NodeJS.ProcessEnv): OpenM
   };
 }
 
-function interpolateTree(value: JsonValue, env: NodeJS.ProcessEnv, missing: string[]): JsonValue {
+function interpolateTree(value: JsonValue, env: NodeJS.ProcessEnv, missing: string[], path: (string | number)[] = [], missingPaths: (string | number)[][] = []): JsonValue {
   if (typeof value === 'string') {
     const result = interpolate(value, env);
-    missing.push(...result.missing);
+    for (const name of result.missing) missing.push(name);
+    if (result.missing.length > 0) missingPaths.push(path);
     return result.value;
   }
-  if (Array.isArray(value)) return value.map((item) => interpolateTree(item, env, missing));
+  if (Array.isArray(value)) return value.map((item, i) => interpolateTree(item, env, missing, [...path, i], missingPaths));
   if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolateTree(item, env, missing)]));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolateTree(item, env, missing, [...path, key], missingPaths)]));
   return value;
+}
+
+/**
+ * `${VAR}` is read in `services.<name>.connection` and `openmetadata.url`/`token` only: anywhere
+ * else (`databases:`, `state:`, templates) it would be taken literally without a word.
+ */
+function refuseReferencesOutsideConnections(file: YamlFile, raw: JsonValue): void {
+  const errors: MetaformError[] = [];
+  const visit = (value: JsonValue, path: (string | number)[]) => {
+    if (path[0] === 'services' && path[2] === 'connection') return;
+    if (path[0] === 'openmetadata' && (path[1] === 'url' || path[1] === 'token')) return;
+    if (typeof value === 'string') {
+      if (/\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/.test(value.replaceAll('$${', '')))
+        errors.push(
+          new MetaformError(
+            `${path.join('.')}: \${VAR} is read only in services.<name>.connection and openmetadata.url/token; here it would be taken literally`,
+            file.locate(path),
+            'write the value itself, or set it from your shell when generating metaform.yaml (write $${ for a literal ${)',
+          ),
+        );
+    } else if (Array.isArray(value)) value.forEach((item, i) => visit(item, [...path, i]));
+    else if (value && typeof value === 'object') for (const [key, item] of Object.entries(value)) visit(item, [...path, key]);
+  };
+  visit(raw, []);
+  if (errors.length > 0) throw new MetaformErrors(errors);
 }

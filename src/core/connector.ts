@@ -133,6 +133,10 @@ export interface Connector {
   capabilities: Capabilities;
   /** JSON Schema of `services.<name>.options` (validated before anything connects). */
   optionsSchema?: object;
+  /** JSON Schema of the `connection` settings the connector knows (port, host, booleans): checked before connecting. */
+  connectionSchema?: object;
+  /** The database the connection settings name where `connection.database` is not the only way (a URL's path). */
+  connectionDatabase?(service: ServiceConfig): string | undefined;
   /**
    * The databases `import` reads when neither the command nor `databases` names any (BigQuery:
    * the connection's project).

@@ -1,6 +1,7 @@
 import { dirname, join, relative, sep } from 'node:path';
 import { stringify } from 'yaml';
 import type { Connector, ServiceConfig } from './connector.js';
+import type { ServiceEntry } from './config.js';
 import { MetaformError } from './errors.js';
 import type { CatalogSnapshot, LiveObject } from './model.js';
 import { connectService } from './pipeline.js';
@@ -11,6 +12,8 @@ export interface ImportedFile {
   /** Relative to the project root. */
   path: string;
   content: string;
+  /** The database the file defines (its canonical name). */
+  database?: string;
 }
 
 export interface ImportOptions {
@@ -28,20 +31,22 @@ export async function importService(project: Project, serviceName: string, optio
   if (!entry) throw new MetaformError(`unknown service "${serviceName}"`, undefined, `services in metaform.yaml: ${[...project.config.services.keys()].join(', ')}`);
   const connector = project.connectorFor(entry.config.type);
   if (!connector) throw new MetaformError(`service ${serviceName}: unknown type "${entry.config.type}"`, entry.location);
+  // On a two-level engine (MySQL), `-d world` and `databases: [world]` both name the engine's databases.
   const single = connector.singleDatabase;
-  const scope = options.databases && single !== undefined ? engineDatabases(single, options.databases) : undefined;
-  const databases = scope?.databases ?? options.databases ?? entry.config.databases ?? defaultDatabases(entry.config, connector);
+  const engineNames = options.databases ?? entry.config.databases;
+  const scope = engineNames && single !== undefined ? engineDatabases(single, engineNames) : undefined;
+  const databases = scope?.databases ?? options.databases ?? entry.config.databases ?? defaultDatabases(entry, connector);
   const session = await connectService(entry, connector);
   try {
     const snapshot = await session.read(scope ?? { databases });
-    if (scope) refuseUnknownEngineDatabases(snapshot, options.databases ?? [], connector, entry.config);
+    if (scope) refuseUnknownEngineDatabases(snapshot, engineNames ?? [], connector, entry.config);
     const dir = project.config.metadataDirs[0] ?? 'metadata';
     return [...snapshot.databases.values()].map((database) => {
       const path = join(dir, serviceName, `${fileName(database.name)}.yaml`);
       const schemaPath = editorSchemaPath(project.config.root, path);
       const document = databaseDocument(serviceName, database, connector, entry.config);
       const header = `# yaml-language-server: $schema=${schemaPath}\n# Imported from ${serviceName} by metaform import.\n`;
-      return { path, content: header + stringify(document, { lineWidth: 0 }) };
+      return { path, content: header + stringify(document, { lineWidth: 0 }), database: database.name };
     });
   } finally {
     await session.close();
@@ -58,14 +63,17 @@ function editorSchemaPath(root: string, file: string): string {
   return `${toRoot ? `${toRoot}/` : ''}node_modules/metaform/schemas/metadata.schema.json`;
 }
 
-function defaultDatabases(service: ServiceConfig, connector: Connector): string[] {
+function defaultDatabases(entry: ServiceEntry, connector: Connector): string[] {
+  const service = entry.config;
   const named = connector.defaultDatabases?.(service);
   if (named) return named;
-  const configured = service.connection['database'];
-  if (typeof configured === 'string') return [configured];
+  const configured = service.connection['database'] ?? connector.connectionDatabase?.(service);
+  if (typeof configured === 'string' && configured !== '') return [configured];
   if (connector.singleDatabase !== undefined) return [connector.singleDatabase];
   throw new MetaformError(
-    `service ${service.name}: which databases to import? Set services.${service.name}.databases or connection.database`,
+    `service ${service.name}: which databases to import? The connection names none`,
+    entry.location,
+    `set services.${service.name}.databases or connection.database, or pass -d <database>`,
   );
 }
 
@@ -83,6 +91,18 @@ function refuseUnknownEngineDatabases(snapshot: CatalogSnapshot, names: string[]
       undefined,
       `metaform files each ${connector.displayName} database as a schema under the database "${connector.singleDatabase ?? ''}"; -d names ${connector.displayName} databases`,
     );
+}
+
+/** The metadata files other than `path` that define objects of the database: importing over them would define those twice. */
+export function otherDefiningFiles(project: Project, service: string, database: string, path: string): string[] {
+  const root = project.desired.get(service)?.get(database);
+  const files = new Set<string>();
+  const stack = root ? [root] : [];
+  for (let object = stack.pop(); object; object = stack.pop()) {
+    if (object.declaredAt.file !== path) files.add(object.declaredAt.file);
+    for (const child of object.children.values()) stack.push(child);
+  }
+  return [...files].sort();
 }
 
 function fileName(name: string): string {

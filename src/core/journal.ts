@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { MetaformError } from './errors.js';
 import type { ChangeAction, OperationOutcome, Property } from './model.js';
 
 /**
@@ -82,29 +83,59 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
 }
 
+/** The journal could not be written (a full disk, a file too large): what the run lost. */
+export interface JournalWriteFailure {
+  path: string;
+  cause: string;
+  /** Operations committed at the source whose lines never reached the file. */
+  unjournaled: JournalOperation[];
+}
+
+/** A line waiting to be written, with the operation it records (if any). */
+interface PendingLine {
+  text: string;
+  operation?: JournalOperation;
+}
+
 /**
  * Appends a run's lines. Writes are synchronous: a line handed to the kernel survives kill -9, and
  * lines added in one turn of the event loop (a committed batch) are written together.
  */
 export class JournalWriter {
-  private buffer: string[] = [];
+  private buffer: PendingLine[] = [];
   private bytes = 0;
   private scheduled = false;
   private closed = false;
+  private failure: JournalWriteFailure | undefined;
   private readonly summary: JournalSummary = { succeeded: 0, failed: 0, notRun: 0, skipped: 0 };
 
   private constructor(
     readonly path: string,
     private readonly fd: number,
+    private readonly onFailure: (failure: JournalWriteFailure) => void,
   ) {}
 
-  static open(stateDir: string, header: Omit<JournalHeader, 'pid' | 'host'>): JournalWriter {
+  /**
+   * Creates `<state>/runs/<id>.jsonl` and writes its header; a folder or file that cannot be
+   * created is an error naming the path. `onFailure` hears the first write that fails later.
+   */
+  static open(stateDir: string, header: Omit<JournalHeader, 'pid' | 'host'>, onFailure: (failure: JournalWriteFailure) => void = () => undefined): JournalWriter {
     const dir = join(stateDir, RUNS);
-    mkdirSync(dir, { recursive: true });
     const path = join(dir, `${header.id}.jsonl`);
-    const writer = new JournalWriter(path, openSync(path, 'a'));
+    let fd: number;
+    try {
+      mkdirSync(dir, { recursive: true });
+      fd = openSync(path, 'a');
+    } catch (error) {
+      throw new MetaformError(`cannot create the run journal ${path}: ${errnoMessage(error)}; nothing was applied`, undefined, 'make the state folder writable, or set `state:` in metaform.yaml to a writable folder');
+    }
+    const writer = new JournalWriter(path, fd, onFailure);
     writer.line({ type: 'run', ...header, pid: process.pid, host: hostname() });
     writer.flush();
+    if (writer.failure) {
+      closeSync(fd);
+      throw new MetaformError(`cannot write the run journal ${path}: ${writer.failure.cause}; nothing was applied`, undefined, 'free space on its disk, or set `state:` in metaform.yaml to another folder');
+    }
     // process.exit() (a second Ctrl-C) still writes what is buffered.
     process.on('exit', writer.flushOnExit);
     return writer;
@@ -119,17 +150,26 @@ export class JournalWriter {
 
   operation(operation: JournalOperation): void {
     this.summary[operation.outcome === 'not-run' ? 'notRun' : operation.outcome]++;
-    this.line({ type: 'operation', ...operation });
+    this.line({ type: 'operation', ...operation }, operation);
   }
 
   counts(): JournalSummary {
     return { ...this.summary };
   }
 
-  private line(value: object): void {
+  /** The write that failed, and every committed operation the file lacks since; undefined while all is written. */
+  writeFailure(): JournalWriteFailure | undefined {
+    return this.failure;
+  }
+
+  private line(value: object, operation?: JournalOperation): void {
     if (this.closed) return;
+    if (this.failure) {
+      if (operation?.outcome === 'succeeded') this.failure.unjournaled.push(operation);
+      return;
+    }
     const text = `${JSON.stringify(value)}\n`;
-    this.buffer.push(text);
+    this.buffer.push(operation ? { text, operation } : { text });
     this.bytes += text.length;
     if (this.bytes >= FLUSH_BYTES) this.flush();
     else if (!this.scheduled) {
@@ -138,17 +178,35 @@ export class JournalWriter {
     }
   }
 
-  /** Hands every buffered line to the kernel. */
+  /**
+   * Hands every buffered line to the kernel. A write that fails (ENOSPC, EFBIG, EIO) is not
+   * thrown from here (this runs from setImmediate): the writer stops writing, keeps the lines
+   * that did not reach the file, and tells onFailure, so that the run starts nothing new.
+   */
   flush(): void {
     this.scheduled = false;
-    if (this.buffer.length === 0 || this.closed) return;
-    const text = this.buffer.join('');
+    if (this.buffer.length === 0 || this.closed || this.failure) return;
+    const pending = this.buffer;
+    const data = Buffer.from(pending.map((line) => line.text).join(''));
     this.buffer = [];
     this.bytes = 0;
-    writeSync(this.fd, text);
+    let written = 0;
+    try {
+      while (written < data.length) written += writeSync(this.fd, data, written);
+    } catch (error) {
+      // Lines wholly before the failing byte are in the file; a line cut short is not readable.
+      const unjournaled: JournalOperation[] = [];
+      let offset = 0;
+      for (const line of pending) {
+        offset += Buffer.byteLength(line.text);
+        if (offset > written && line.operation?.outcome === 'succeeded') unjournaled.push(line.operation);
+      }
+      this.failure = { path: this.path, cause: errnoMessage(error), unjournaled };
+      this.onFailure(this.failure);
+    }
   }
 
-  /** Writes the end line and closes the file (synced to disk). */
+  /** Writes the end line and closes the file (synced to disk); after a failed write, only closes it. */
   close(end: Omit<JournalEnd, 'summary'>): JournalSummary {
     const summary = this.counts();
     this.line({ type: 'end', ...end, summary });
@@ -156,12 +214,17 @@ export class JournalWriter {
     this.closed = true;
     process.off('exit', this.flushOnExit);
     try {
-      fsyncSync(this.fd);
+      if (!this.failure) fsyncSync(this.fd);
     } finally {
       closeSync(this.fd);
     }
     return summary;
   }
+}
+
+function errnoMessage(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return code && !message.startsWith(code) ? `${code}: ${message}` : String(message ?? error);
 }
 
 export interface UnreadableRun {
@@ -232,6 +295,9 @@ export function parseRun(text: string): JournalRun {
     else unreadableLines++;
   }
   if (!header || typeof header.id !== 'string' || typeof header.startedAt !== 'string') throw new Error('no run header: not a metaform journal, or cut short before its first line');
+  // A header from elsewhere (edited by hand, another tool) is named and skipped, not a crash.
+  if (typeof header.planned?.operations !== 'number' || typeof header.planned.changes !== 'number')
+    throw new Error('its run header has no "planned" counts: not written by this metaform');
   const counted: JournalSummary = { succeeded: 0, failed: 0, notRun: 0, skipped: skipped.length };
   for (const operation of operations) counted[operation.outcome === 'not-run' ? 'notRun' : operation.outcome]++;
   const state: RunState = end ? (end.interrupted ? 'interrupted' : 'complete') : isAlive(header.pid, header.host) ? 'running' : 'killed';

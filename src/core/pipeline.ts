@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { Connector, ConnectorSession, ServiceConfig } from './connector.js';
 import type { ServiceEntry } from './config.js';
 import type { DesiredObject } from './desired.js';
@@ -7,7 +7,7 @@ import { ErrorList, formatLocation, MetaformError } from './errors.js';
 import { gitRevision } from './git.js';
 import { groupBy } from './group.js';
 import { runPool } from './pool.js';
-import { JournalWriter, newRunId, type JournalOperation, type JournalSummary } from './journal.js';
+import { JournalWriter, newRunId, type JournalOperation, type JournalSummary, type JournalWriteFailure } from './journal.js';
 import type { CatalogSnapshot, Operation, OperationResult } from './model.js';
 import { assemblePlan, type Plan, type PlannedChange, type ServicePlanInput } from './plan.js';
 import { runInOrder } from './order.js';
@@ -58,7 +58,7 @@ export async function connectService(entry: ServiceEntry, connector: Connector):
   if (entry.missingVariables.length > 0)
     throw new MetaformError(
       `service ${entry.config.name}: the connection reads unset environment variable${entry.missingVariables.length > 1 ? 's' : ''} ${entry.missingVariables.join(', ')}`,
-      entry.location,
+      entry.missingAt ?? entry.location,
       'set them, or give a default with ${VAR:-default}',
     );
   try {
@@ -79,8 +79,18 @@ function readScope(context: ServiceContext): { databases: string[]; schemas: Map
   const databases: string[] = [];
   const schemas = new Map<string, string[]>();
   // Keys are canonical names (as the engine stores them), which is what catalog filters compare.
+  // On a two-level engine (MySQL) `databases:` names the engine's databases: metaform's schemas.
+  const twoLevel = context.connector.singleDatabase !== undefined;
   for (const [name, database] of context.desired) {
-    if (allowed && !allowed.includes(name))
+    if (allowed && twoLevel) {
+      for (const [schema, object] of database.children)
+        if (!allowed.includes(schema))
+          errors.add(
+            `${context.connector.displayName} database ${schema} is outside the scope of service ${context.service.name} (databases: ${allowed.join(', ')})`,
+            object.declaredAt,
+            `add it to services.${context.service.name}.databases`,
+          );
+    } else if (allowed && !allowed.includes(name))
       errors.add(
         `database ${name} is outside the scope of service ${context.service.name} (databases: ${allowed.join(', ')})`,
         database.declaredAt,
@@ -165,6 +175,22 @@ export class InterruptedBeforeRun extends MetaformError {
   }
 }
 
+/** The journal could not be written mid-run: nothing new was started; the error lists what the journal lacks. */
+export class JournalWriteError extends MetaformError {
+  constructor(readonly failure: JournalWriteFailure) {
+    const lost = failure.unjournaled;
+    super(
+      `cannot write the run journal ${failure.path}: ${failure.cause}; no new operation was started` +
+        (lost.length > 0
+          ? `\n${lost.length} operation${lost.length === 1 ? ' was' : 's were'} committed at the source but ${lost.length === 1 ? 'is' : 'are'} not in the journal:` +
+            lost.map((operation) => `\n  committed, not journaled: ${operation.service}/${operation.database} ${operation.id}: ${operation.statements.join('; ')}`).join('')
+          : ''),
+      undefined,
+      'free space where the journal is (or set `state:` in metaform.yaml to another folder), then run `metaform plan`: it shows what is left to apply',
+    );
+  }
+}
+
 export interface ApplyRun {
   id: string;
   summary: JournalSummary;
@@ -213,14 +239,17 @@ export async function applyPlan(project: Project, plan: Plan, options: ApplyOpti
     if (options.signal?.aborted) throw new InterruptedBeforeRun();
 
     const runId = newRunId(startedAt);
-    const journal = JournalWriter.open(join(project.config.root, project.config.stateDir), {
+    // A journal that cannot be written (a full disk) stops the run as a signal would.
+    const journalFailed = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, journalFailed.signal]) : journalFailed.signal;
+    const journal = JournalWriter.open(resolve(project.config.root, project.config.stateDir), {
       id: runId,
       command: 'apply',
       startedAt: startedAt.toISOString(),
       planCreatedAt: plan.createdAt,
       ...(plan.git ? { git: plan.git } : {}),
       planned: { operations: plan.operations.length, changes: plan.changes.length },
-    });
+    }, () => journalFailed.abort());
     const kept: JournalOperation[] = [];
     let run: ApplyRun;
     const recorded = new Set<string>();
@@ -257,15 +286,10 @@ export async function applyPlan(project: Project, plan: Plan, options: ApplyOpti
           // Wave by wave: an operation starts once what it depends on succeeded (owners last).
           await runInOrder({
             operations: group.operations,
-            ...(options.signal ? { signal: options.signal } : {}),
+            signal,
             onResult: hear,
             execute: async (operations, report) => {
-              const results = await session.execute({
-                database: group.database,
-                operations,
-                ...(options.signal ? { signal: options.signal } : {}),
-                onResult: report,
-              });
+              const results = await session.execute({ database: group.database, operations, signal, onResult: report });
               for (const result of results) if (result) report(result);
             },
           });
@@ -284,6 +308,8 @@ export async function applyPlan(project: Project, plan: Plan, options: ApplyOpti
       const summary = journal.close({ finishedAt: new Date().toISOString(), ...(interrupted ? { interrupted } : {}) });
       run = { id: runId, summary, ...(interrupted ? { interrupted } : {}), operations: kept };
     }
+    const failure = journal.writeFailure();
+    if (failure) throw new JournalWriteError(failure);
     return { run, journalPath: journal.path, succeeded: run.summary.succeeded, failed: run.summary.failed + run.summary.notRun };
   } finally {
     await Promise.all([...sessions.values()].map((session) => session.close().catch(() => undefined)));

@@ -43,6 +43,32 @@ function validateOptions(config: ProjectConfig, name: string, options: object, c
   }
 }
 
+/**
+ * `services.<name>.connection` against the settings its connector knows: a port of "abc" must not
+ * reach a driver, which would dial another port, or never answer. Located at the value's line
+ * (where `${VAR}` is written); a service reading an unset variable is reported when it connects.
+ */
+function validateConnection(config: ProjectConfig, name: string, connector: Connector, errors: ErrorList): void {
+  const entry = config.services.get(name);
+  if (!connector.connectionSchema || !entry || entry.missingVariables.length > 0) return;
+  const validate = optionsValidator(connector.connectionSchema);
+  if (validate(entry.config.connection)) return;
+  const properties = (connector.connectionSchema as { properties?: Record<string, { description?: string }> }).properties ?? {};
+  const reported = new Set<string>();
+  for (const error of validate.errors ?? []) {
+    const key = error.instancePath.split('/')[1]?.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (key === undefined || reported.has(key)) continue;
+    reported.add(key);
+    const value = entry.config.connection[key];
+    const written = config.file.locate(['services', name, 'connection', key]);
+    errors.add(
+      `services.${name}.connection.${key} is ${JSON.stringify(value)}: ${connector.displayName} needs ${properties[key]?.description ?? 'another value'}`,
+      written,
+      'fix the value in metaform.yaml, or the environment variable it reads',
+    );
+  }
+}
+
 type CapabilityName = 'description' | 'owner' | 'tags';
 
 export function supports(capabilities: Capabilities, property: CapabilityName, level: Level): boolean {
@@ -72,6 +98,7 @@ export function validateCapabilities(
       continue;
     }
     validateOptions(config, name, entry.config.options, connector, errors);
+    validateConnection(config, name, connector, errors);
     for (const object of walkDesired(desired.get(name) ?? new Map())) {
       const address = formatAddress(name, object.path);
       const system = `${connector.displayName} (${connector.type})`;

@@ -1,7 +1,7 @@
 import type { Plan, PlannedChange } from '../core/plan.js';
 import { plural, statementCount } from './operations.js';
 import { noChangesLine, summaryLine } from './text.js';
-import { escapeControls } from './values.js';
+import { ESCAPED_STATEMENT_NOTE, escapeControls, hasControls } from './values.js';
 
 /** Cell text is cut here: a pull-request comment is no place for a whole long description. */
 const CELL_CHARACTERS = 300;
@@ -46,7 +46,10 @@ function longestBacktickRun(text: string): number {
 function* sqlLines(plan: Plan): Generator<string> {
   for (const operation of plan.operations) {
     if (operation.changeIds.length > 1) yield `-- ${escapeControls(operation.id).replaceAll('\n', '\\n')}: ${plural(operation.changeIds.length, 'change')}`;
-    for (const statement of operation.statements) yield `${escapeControls(statement)};`;
+    for (const statement of operation.statements) {
+      if (hasControls(statement)) yield `-- ${ESCAPED_STATEMENT_NOTE}`;
+      yield `${escapeControls(statement)};`;
+    }
   }
 }
 
@@ -59,7 +62,7 @@ export function* planMarkdownLines(plan: Plan, kind: 'plan' | 'drift'): Generato
     yield noChangesLine(plan, kind);
     return;
   }
-  yield* [`**${summaryLine(plan, kind)}**`, '', '| | Object | Property | Before | After |', '|---|---|---|---|---|'];
+  yield* [`**${summaryLine(plan, kind)}**`, '', kind === 'plan' ? '| | Object | Property | Before | After |' : '| | Object | Property | Source | YAML |', '|---|---|---|---|---|'];
   for (const change of plan.changes) yield row(change);
   if (kind !== 'plan') return;
   let longest = 0;

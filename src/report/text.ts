@@ -3,7 +3,7 @@ import type { Operation } from '../core/model.js';
 import type { Plan, PlannedChange } from '../core/plan.js';
 import { operationOf, operationsById, plural, statementCount } from './operations.js';
 import type { Colors } from './style.js';
-import { escapeControls, isLong, show, wordDiff } from './values.js';
+import { ESCAPED_STATEMENT_NOTE, escapeControls, hasControls, isLong, show, wordDiff } from './values.js';
 
 const SYMBOL = { add: '+', update: '~', remove: '-' } as const;
 const INDENT = '      ';
@@ -58,7 +58,18 @@ class StatementPrinter {
     const escape = (control: string) => this.colors.inverse(control);
     for (const statement of operation.statements)
       yield this.colors.dim(`${INDENT}${escapeControls(statement, escape).replaceAll('\n', `\n${INDENT}`)}`);
+    if (operation.statements.some(hasControls)) yield this.colors.yellow(`${INDENT}(${ESCAPED_STATEMENT_NOTE})`);
   }
+}
+
+/**
+ * A drift line names its sides: what the source has, what the YAML says. Plan wording ("a" -> "b")
+ * would read as a change to make, and a hand edit at the source as going the other way.
+ */
+function* describeDrift(change: PlannedChange, colors: Colors): Generator<string> {
+  const none = colors.dim('(none)');
+  yield `  ${symbol(change, colors)} ${label(change)}: source ${change.before === null ? none : show(change.before)}, YAML ${change.after === null ? none : show(change.after)}`;
+  if (change.skipped !== undefined) yield colors.yellow(`${INDENT}skipped: ${escapeControls(change.skipped)}`);
 }
 
 function* describeChange(change: PlannedChange, colors: Colors, statements: StatementPrinter | undefined): Generator<string> {
@@ -86,7 +97,7 @@ export function* planTextLines(plan: Plan, options: TextReportOptions): Generato
   const statements = kind === 'plan' ? new StatementPrinter(plan, colors) : undefined;
   for (const [address, changes] of groupByAddress(plan.changes)) {
     yield colors.bold(`# ${escapeControls(address)}`) + colors.dim(` (${changes[0]?.level})`);
-    for (const change of changes) yield* describeChange(change, colors, statements);
+    for (const change of changes) yield* kind === 'plan' ? describeChange(change, colors, statements) : describeDrift(change, colors);
     yield '';
   }
   yield kind === 'plan' ? `${summaryLine(plan, kind)} ${operationsLine(plan)}` : summaryLine(plan, kind);
@@ -99,8 +110,9 @@ export function planText(plan: Plan, options: TextReportOptions): string {
 /** Counts changes (a batched ALTER applies many). */
 export function summaryLine(plan: Pick<Plan, 'summary'>, kind: 'plan' | 'drift'): string {
   const { add, update, remove, skipped } = plan.summary;
-  const verb = kind === 'plan' ? 'Plan' : 'Drift';
-  return `${verb}: ${add} to add, ${update} to change, ${remove} to remove${skipped ? `, ${skipped} skipped` : ''}.`;
+  if (kind === 'drift')
+    return `Drift: ${add + update + remove} ${add + update + remove === 1 ? 'property differs' : 'properties differ'} from the YAML: ${add} the source lacks, ${update} with another value at the source, ${remove} the YAML removes.`;
+  return `Plan: ${add} to add, ${update} to change, ${remove} to remove${skipped ? `, ${skipped} skipped` : ''}.`;
 }
 
 /** What will run: operations (each applied in one go) and the statements they hold. */

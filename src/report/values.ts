@@ -29,6 +29,18 @@ export function escapeControls(text: string, paint: (escape: string) => string =
   return text.replace(CONTROLS, (control) => paint(`\\u${control.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
+/** Whether escapeControls would change the text. */
+export function hasControls(text: string): boolean {
+  CONTROLS.lastIndex = 0;
+  return CONTROLS.test(text);
+}
+
+/**
+ * Said under a statement shown with escapes: pasted as shown, it would store the escape's
+ * characters instead of the control character the statement run holds.
+ */
+export const ESCAPED_STATEMENT_NOTE = 'shown with control characters as \\uXXXX, not runnable as shown: the statement run holds the characters themselves (`plan --format json` has it exactly)';
+
 function lengthNote(value: string): string {
   return ` (${value.length.toLocaleString('en-US')} characters)`;
 }
@@ -58,7 +70,8 @@ export function wordDiff(before: string, after: string, colors: Colors): string 
   if (parts === undefined) return replaced(before, after, colors);
   let text = '';
   for (const part of parts) {
-    const inside = escapeControls(JSON.stringify(part.value).slice(1, -1));
+    // JSON-escaped for backslashes and newlines, but the diff is not a quoted string: a quote stays a quote.
+    const inside = escapeControls(JSON.stringify(part.value).slice(1, -1).replace(/\\(.)/g, (pair, next: string) => (next === '"' ? '"' : pair)));
     if (part.added) text += colors.green(`{+${inside}+}`);
     else if (part.removed) text += colors.red(`[-${inside}-]`);
     else text += inside;

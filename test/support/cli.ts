@@ -14,12 +14,15 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** Close the child's standard output at once, as `metaform plan | head -1` does. */
   closeStdout?: boolean;
+  /** Run the CLI under this command, e.g. `['prlimit', '--fsize=65536']` for a file-size limit. */
+  wrapper?: string[];
 }
 
 /** Runs the real CLI in a child process, as a user (or CI) would, without a terminal. */
 export function metaform(dir: string, args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--dir', dir, ...args], {
+    const [command = process.execPath, ...prefix] = [...(options.wrapper ?? []), process.execPath];
+    const child = spawn(command, [...prefix, '--import', 'tsx', MAIN, '--dir', dir, ...args], {
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -78,7 +78,8 @@ export async function applyCommand(planFile: string | undefined, options: ApplyC
     await printPlan(plan, 'text', io, 'plan');
     if (plan.operations.length > 0 && !options.autoApprove && !(await confirm(plan))) {
       io.err('Apply cancelled.');
-      return EXIT.ok;
+      // As Terraform: a script must tell a cancel from a success.
+      return EXIT.error;
     }
   }
   if (plan.operations.length === 0) {

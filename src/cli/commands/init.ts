@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { MetaformError } from '../../core/errors.js';
 import { EXIT, output, projectDir, type GlobalOptions } from '../context.js';
 
-const SCAFFOLD = fileURLToPath(new URL('../../../scaffold/', import.meta.url));
+export const SCAFFOLD = fileURLToPath(new URL('../../../scaffold/', import.meta.url));
 
 async function filesBelow(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -15,6 +15,8 @@ async function filesBelow(dir: string): Promise<string[]> {
 export async function initCommand(options: GlobalOptions & { force?: boolean }): Promise<number> {
   const io = output(options);
   const root = projectDir(options);
+  // As git -C: a folder that does not exist is a mistyped path, not one to create.
+  if (!(await access(root).then(() => true, () => false))) throw new MetaformError(`project folder ${root} does not exist`, undefined, 'create it first, or check -C/--dir');
   const files = await filesBelow(SCAFFOLD);
   const exists = async (path: string) => access(join(root, path)).then(() => true, () => false);
   const clashes = [];
@@ -22,9 +24,10 @@ export async function initCommand(options: GlobalOptions & { force?: boolean }):
   if (clashes.length > 0 && !options.force)
     throw new MetaformError(`${clashes.join(', ')} already exist${clashes.length === 1 ? 's' : ''} in ${root}`, undefined, 'pass --force to overwrite');
   for (const file of files) {
+    const overwritten = clashes.includes(file);
     await mkdir(dirname(join(root, file)), { recursive: true });
     await copyFile(join(SCAFFOLD, file), join(root, file));
-    io.out(`Created ${file}`);
+    io.out(`${overwritten ? 'Overwrote' : 'Created'} ${file}`);
   }
   const gitignore = join(root, '.gitignore');
   const ignored = await readFile(gitignore, 'utf8').catch(() => '');

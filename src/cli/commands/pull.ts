@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { MetaformError } from '../../core/errors.js';
 import { readRuns } from '../../core/journal.js';
 import type { Project } from '../../core/project.js';
@@ -26,7 +26,7 @@ async function sinceOf(project: Project, since: string | undefined): Promise<{ a
     if (Number.isNaN(at)) throw new MetaformError(`--since ${JSON.stringify(since)} is not an ISO 8601 time`, undefined, 'write it as 2026-01-31 or 2026-01-31T12:00:00Z');
     return { at, label: `since ${new Date(at).toISOString()}` };
   }
-  const { runs } = await readRuns(join(project.config.root, project.config.stateDir), 1);
+  const { runs } = await readRuns(resolve(project.config.root, project.config.stateDir), 1);
   const last = runs[0];
   if (!last) return { label: 'all edits (no apply in the journal yet)' };
   return { at: Date.parse(last.startedAt), label: `since the last apply (${last.startedAt}, run ${last.id})` };

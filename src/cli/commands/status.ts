@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfig } from '../../core/config.js';
 import { readRuns, type JournalRun } from '../../core/journal.js';
 import type { Colors } from '../../report/style.js';
@@ -32,7 +32,7 @@ function stateOf(run: JournalRun, paint: Colors): string {
 export async function statusCommand(options: StatusCliOptions): Promise<number> {
   const io = output(options);
   const config = await loadConfig(projectDir(options));
-  const { runs, unreadable } = await readRuns(join(config.root, config.stateDir), options.limit);
+  const { runs, unreadable } = await readRuns(resolve(config.root, config.stateDir), options.limit);
   for (const file of unreadable) io.err(`Warning: skipped unreadable run file ${join(config.stateDir, 'runs', file.name)}: ${file.reason}`);
   if (options.format === 'json') {
     io.out(JSON.stringify(runs, null, 2));
@@ -64,7 +64,7 @@ export async function statusCommand(options: StatusCliOptions): Promise<number> 
       io.out(`  ${paint.red('x')} ${operation.id}: ${operation.outcome === 'not-run' ? 'not run: ' : ''}${operation.error ?? operation.outcome}\n      ${operation.statements.join(';\n      ')}`);
     if (problems.length > LISTED) io.out(`  ... and ${problems.length - LISTED} more (\`metaform status --format json\` lists them all)`);
   }
-  const catalog = await readCatalogJournal(catalogJournalPath(join(config.root, config.stateDir, 'runs', `${latest.id}.jsonl`)));
+  const catalog = await readCatalogJournal(catalogJournalPath(resolve(config.root, config.stateDir, 'runs', `${latest.id}.jsonl`)));
   const catalogFailures = catalog.filter((line) => line.type === 'catalog-error' || line.outcome === 'failed');
   if (catalogFailures.length > 0) {
     io.out(`\nCatalog writes that failed in the latest run (${catalogFailures.length}; \`metaform push\` retries them):`);

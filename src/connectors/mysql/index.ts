@@ -1,3 +1,4 @@
+import { connectionSchema, HOST_SETTINGS } from '../shared/connection.js';
 import type { Connector } from '../types.js';
 import { describeMysqlTarget, MysqlSession } from './client.js';
 import { mysqlCanonicalName, mysqlDialect, renderMysql } from './dialect.js';
@@ -20,6 +21,7 @@ export const mysqlConnector: Connector = {
   dialect: mysqlDialect,
   canonicalName: mysqlCanonicalName,
   render: (changes, snapshot) => renderMysql(changes, snapshot),
+  connectionSchema: connectionSchema({ text: HOST_SETTINGS, booleans: ['insecureAuth', 'enableKeepAlive'] }),
   describeTarget: describeMysqlTarget,
   connect: (service) => MysqlSession.open(service),
 };

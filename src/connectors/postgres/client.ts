@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import type { CatalogSnapshot, Operation, OperationResult } from '../../core/model.js';
 import { MetaformError } from '../../core/errors.js';
 import { errorMessage, withRetry, type RetryPolicy } from '../shared/execute.js';
@@ -85,6 +86,24 @@ function connectionStringParts(text: string): { host?: string; port?: string; us
 }
 
 /**
+ * The client settings with `connectionString` read into fields as pg itself reads it (its values
+ * win over the separate fields). pg would also let the string's database win over the one asked
+ * for, so every database the YAML names would be the string's: here the database is set last.
+ */
+function clientSettings(connection: ServiceConfig['connection']): pg.ClientConfig {
+  const { connectionString, ...fields } = connection as pg.ClientConfig & Record<string, unknown>;
+  if (typeof connectionString !== 'string') return connection as pg.ClientConfig;
+  const parsed = Object.entries(parseConnectionString(connectionString)).filter(([, value]) => value !== null && value !== undefined);
+  return { ...fields, ...Object.fromEntries(parsed) } as pg.ClientConfig;
+}
+
+/** The database a connectionString names (pg reads it so), if any. */
+export function connectionStringDatabase(connection: ServiceConfig['connection']): string | undefined {
+  const { connectionString } = connection as { connectionString?: unknown };
+  return typeof connectionString === 'string' ? (parseConnectionString(connectionString).database ?? undefined) : undefined;
+}
+
+/**
  * A session over the PostgreSQL wire protocol: one pg.Client per database, opened on demand, and
  * opened again when the connection is lost mid-apply (with the apply lock taken again).
  */
@@ -100,7 +119,7 @@ export class PgFamilySession implements ConnectorSession {
 
   /** Connects to the configured database once, so bad credentials fail before any work. */
   async open(): Promise<void> {
-    const database = this.service.connection['database'];
+    const database = this.service.connection['database'] ?? connectionStringDatabase(this.service.connection);
     await this.client(typeof database === 'string' ? database : undefined);
   }
 
@@ -116,7 +135,7 @@ export class PgFamilySession implements ConnectorSession {
   }
 
   private async connect(database: string | undefined, policy: RetryPolicy = PG_RETRY): Promise<pg.Client> {
-    const config = { ...(this.service.connection as pg.ClientConfig), ...(database ? { database } : {}) };
+    const config = { ...clientSettings(this.service.connection), ...(database ? { database } : {}) };
     const outcome = await withRetry(policy, async () => {
       const client = new pg.Client(config);
       client.on('error', () => undefined); // a dropped idle connection must not crash the process

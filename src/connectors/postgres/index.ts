@@ -1,9 +1,10 @@
+import { connectionSchema, HOST_SETTINGS } from '../shared/connection.js';
 import type { Change, LiveObject } from '../../core/model.js';
 import { findLive } from '../../core/model.js';
 import { renderEachChange } from '../shared/render.js';
 import type { Capabilities, Connector } from '../types.js';
 import { POSTGRES_CATALOG, readPostgresDatabase } from './catalog.js';
-import { describePgTarget, PgFamilySession } from './client.js';
+import { connectionStringDatabase, describePgTarget, PgFamilySession } from './client.js';
 import { postgresDialect, renderPostgresChange } from './dialect.js';
 
 export const POSTGRES_CAPABILITIES: Capabilities = {
@@ -28,7 +29,9 @@ export const postgresConnector: Connector = {
     const dialect = postgresDialect(server);
     return renderEachChange(changes, (change) => renderPostgresChange(change, dialect, tableOf(change, snapshot)));
   },
+  connectionSchema: connectionSchema({ text: HOST_SETTINGS, booleans: ['keepAlive'] }),
   describeTarget: (service) => describePgTarget(service, 5432),
+  connectionDatabase: (service) => connectionStringDatabase(service.connection),
   async connect(service) {
     const session = new PgFamilySession(service, {
       displayName: 'PostgreSQL',

@@ -1,7 +1,8 @@
 import { renderEachChange } from '../shared/render.js';
+import { connectionSchema, HOST_SETTINGS } from '../shared/connection.js';
 import type { Connector } from '../types.js';
 import { POSTGRES_CAPABILITIES, tableOf } from '../postgres/index.js';
-import { describePgTarget, PgFamilySession } from '../postgres/client.js';
+import { connectionStringDatabase, describePgTarget, PgFamilySession } from '../postgres/client.js';
 import { readRedshiftDatabase } from './catalog.js';
 import { redshiftCanonicalName, redshiftDialect, renderRedshiftChange } from './dialect.js';
 
@@ -14,7 +15,9 @@ export const redshiftConnector: Connector = {
   render(changes, snapshot) {
     return renderEachChange(changes, (change) => renderRedshiftChange(change, tableOf(change, snapshot)));
   },
+  connectionSchema: connectionSchema({ text: HOST_SETTINGS, booleans: ['keepAlive'] }),
   describeTarget: (service) => describePgTarget(service, 5439),
+  connectionDatabase: (service) => connectionStringDatabase(service.connection),
   async connect(service) {
     const session = new PgFamilySession(service, {
       displayName: 'Redshift',
