@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Scalar, type YAMLError } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { MetaformError, MetaformErrors } from './errors.js';
-import { fastDocument } from './yaml-fast.js';
+import { fastDocument, LONE_SURROGATE } from './yaml-fast.js';
 import type { SourceLocation } from './model.js';
 
 /** A parsed YAML file that can say where any value in it was written. */
@@ -306,8 +306,6 @@ export class YamlFile {
     });
   }
 }
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function displayPath(path: string, root: string): string {
   return relative(root, path) || path;
