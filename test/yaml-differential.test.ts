@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify } from 'yaml';
 import { twoLevelDesiredState } from '../bench/support.js';
-import { tryDocumentFromTokens } from '../src/core/yaml-tokens.js';
+import { fastDocument } from '../src/core/yaml-fast.js';
 import { HOSTILE_DESCRIPTIONS, HOSTILE_IDENTIFIERS } from './support/strings.js';
 
 /**
@@ -108,8 +108,47 @@ function generated(): string[] {
   };
   const parsedRich = parseDocument(rich).toJS() as object;
   // The same data as other writers lay it out: four-space indentation, lists not indented.
-  const layouts = [columnsBench, parsedRich].flatMap((data) => [stringify(data), stringify(data, { indent: 4 }), stringify(data, { indentSeq: false, lineWidth: 40 })]);
-  return [bench, rich, handWritten, ...layouts];
+  const layouts = [columnsBench, parsedRich].flatMap((data) => [
+    stringify(data),
+    stringify(data, { indent: 4 }),
+    stringify(data, { indentSeq: false, lineWidth: 40 }),
+    stringify(data, { indentSeq: false, lineWidth: 0 }),
+  ]);
+  // What the fast way takes, in every form it takes.
+  const ordinary = [
+    '# header comment',
+    '---',
+    'service: shop   # the service',
+    'database: "postgres"',
+    "description: 'it''s the ''main'' one: really'",
+    'owners:',
+    '- alice',
+    "- 'bob'",
+    'tags:',
+    '  "PII": "yes: \\u00e9 \\"quoted\\" \\\\ done"',
+    '  Tier:',
+    '  empty: ~',
+    'schemas:',
+    '  sales:',
+    '    owners:',
+    '      - a@corp.com',
+    '      - b # a comment',
+    '    tables:',
+    '      orders: One row per order, {EUR} [net] #1 & more',
+    '',
+    '      items:   # trailing',
+    '        description: http://example.com/a:b',
+    '  # a comment out of column',
+    '        columns:',
+    '          id: Primary key',
+    "          '010': quoted number-like key",
+    '          "x y": ~',
+    '          z:',
+    '      refunds:',
+    '  marketing:',
+    '',
+  ].join('\n');
+  return [bench, rich, handWritten, ordinary, ...layouts];
 }
 
 /** A fixed-seed generator, so that a failing mutant reproduces. */
@@ -130,7 +169,7 @@ const SPACE_DAMAGE = [3, 4, 6, 7];
 function mutate(text: string, pick: (n: number) => number): string {
   const spacesOnly = pick(2) === 0;
   const lines = text.split('\n');
-  const rounds = 1 + pick(3);
+  const rounds = spacesOnly ? 1 : 1 + pick(3);
   for (let r = 0; r < rounds; r++) {
     const candidates = lines.map((line, i) => (line.trim() === '' ? -1 : i)).filter((i) => i >= 0);
     if (candidates.length === 0) break;
@@ -196,7 +235,8 @@ interface Tally {
 }
 
 function compare(text: string, tally: Tally): void {
-  const fast = tryDocumentFromTokens(text, new LineCounter());
+  const built = fastDocument(text, new LineCounter());
+  const fast = built?.document;
   const reference = parseDocument(text, { uniqueKeys: false });
   if (reference.errors.length > 0) tally.rejected++;
   if (!fast) return;
@@ -207,6 +247,7 @@ function compare(text: string, tally: Tally): void {
     `the fast loader accepted a file the composer rejects:\n${JSON.stringify(text)}`,
   );
   assert.deepEqual(shape(fast.contents), shape(reference.contents), `a different structure for:\n${JSON.stringify(text)}`);
+  assert.deepEqual(built?.data, reference.toJS(), `different data for:\n${JSON.stringify(text)}`);
 }
 
 describe('the fast loader agrees with the yaml composer', () => {
@@ -217,7 +258,7 @@ describe('the fast loader agrees with the yaml composer', () => {
     const tally = { fast: 0, rejected: 0 };
     for (const text of corpus) compare(text, tally);
     assert.equal(tally.rejected, 0, 'the corpora are valid YAML');
-    assert.ok(tally.fast >= 4, `${tally.fast} of ${corpus.length} files taken by the fast way`);
+    assert.ok(tally.fast >= 6, `${tally.fast} of ${corpus.length} files taken by the fast way`);
   });
 
   it('on the mutants that broke it before', () => {
@@ -231,9 +272,14 @@ describe('the fast loader agrees with the yaml composer', () => {
     const pick = random(22);
     const tally = { fast: 0, rejected: 0 };
     const mutants = 2500;
-    for (let n = 0; n < mutants; n++) compare(mutate(corpus[n % corpus.length] as string, pick), tally);
+    // Two in three from the files the fast way takes, where a wrong acceptance can happen.
+    const fastable = corpus.filter((text) => fastDocument(text, new LineCounter()));
+    for (let n = 0; n < mutants; n++) {
+      const from = n % 3 === 0 ? corpus : fastable;
+      compare(mutate(from[Math.floor(n / 3) % from.length] as string, pick), tally);
+    }
     // Not vacuous: many mutants are refused by the composer, many others still taken fast.
     assert.ok(tally.rejected > mutants / 4, `${tally.rejected} mutants rejected`);
-    assert.ok(tally.fast > 80, `${tally.fast} mutants taken by the fast way`);
+    assert.ok(tally.fast > mutants / 10, `${tally.fast} mutants taken by the fast way`);
   });
 });

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Scalar, type YAMLError } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { MetaformError, MetaformErrors } from './errors.js';
-import { tryDocumentFromTokens } from './yaml-tokens.js';
+import { fastDocument, LONE_SURROGATE } from './yaml-fast.js';
 import type { SourceLocation } from './model.js';
 
 /** A parsed YAML file that can say where any value in it was written. */
@@ -14,6 +14,8 @@ export class YamlFile {
     readonly document: Document.Parsed,
     private readonly lines: LineCounter,
     private readonly text: string,
+    /** The plain data, when the fast way built it beside the nodes. */
+    private readonly data?: unknown,
   ) {}
 
   static async read(path: string, root: string): Promise<YamlFile> {
@@ -28,11 +30,11 @@ export class YamlFile {
   }
 
   static parse(text: string, path: string, root: string): YamlFile {
-    // An ordinary file (block maps of text) is built from the parser's tokens; anything else, and
-    // every file with a problem to report, is composed the usual way.
-    const tokenLines = new LineCounter();
-    const fromTokens = tryDocumentFromTokens(text, tokenLines);
-    if (fromTokens) return new YamlFile(path, displayPath(path, root), fromTokens, tokenLines, text);
+    // An ordinary file (block maps of text, one entry a line) is built in one pass over its lines;
+    // anything else, and every file with a problem to report, is composed by the yaml library.
+    const fastLines = new LineCounter();
+    const fast = fastDocument(text, fastLines);
+    if (fast) return new YamlFile(path, displayPath(path, root), fast.document, fastLines, text, fast.data);
     const lines = new LineCounter();
     // Duplicate keys are found by buildIndex in one pass; yaml's uniqueKeys compares every pair.
     const document = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
@@ -98,6 +100,7 @@ export class YamlFile {
 
   /** The plain data; an alias bomb or a dangling alias is an error at the alias. */
   toJS(): unknown {
+    if (this.data !== undefined) return this.data;
     try {
       return this.document.toJS();
     } catch (error) {
@@ -303,8 +306,6 @@ export class YamlFile {
     });
   }
 }
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function displayPath(path: string, root: string): string {
   return relative(root, path) || path;

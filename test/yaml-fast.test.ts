@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { tryDocumentFromTokens } from '../src/core/yaml-tokens.js';
+import { fastDocument } from '../src/core/yaml-fast.js';
 import { HOSTILE_DESCRIPTIONS } from './support/strings.js';
 
 /** Every node's path, kind, value and start offset: what the loader reads from a document. */
@@ -23,7 +23,7 @@ function shape(node: unknown, path = '$', out: string[] = []): string[] {
 
 const composed = (text: string) => parseDocument(text, { uniqueKeys: false });
 
-describe('loading ordinary YAML from the parser’s tokens', () => {
+describe('loading ordinary YAML in one pass over its lines', () => {
   const ordinary = [
     'service: shop\ndatabase: postgres\n',
     `# a comment\n---\nservice: shop\ndatabase: analytics\ndescription: "Analytics"\nowners: [a]\n`.replace('owners: [a]\n', 'owners:\n  - a\n  - "b c"\n'),
@@ -32,22 +32,18 @@ describe('loading ordinary YAML from the parser’s tokens', () => {
       'database: postgres',
       'schemas:',
       '  sales:   # a trailing comment',
-      '    description: >-',
-      '      folded',
-      '      text',
+      '    description: one line',
       '    tables:',
       '      orders: One row per order',
       '      empty:',
       "      quoted: 'it''s'",
       '      items:',
-      '        description: |',
-      '          line one',
-      '            indented',
+      '        description: "line one\\nline two"',
       '        tags:',
       '          PII: "yes: really"',
       '          Tier:',
       '        columns:',
-      ...HOSTILE_DESCRIPTIONS.map((text, i) => `          c${i}: ${JSON.stringify(text)}`),
+      ...HOSTILE_DESCRIPTIONS.map((text, i) => `          c${i}: ${JSON.stringify(text).replace('\u007f', '\\u007f')}`),
       '          "010": quoted number-like key',
       '          nothing: ~',
       '',
@@ -56,17 +52,19 @@ describe('loading ordinary YAML from the parser’s tokens', () => {
 
   for (const [i, text] of ordinary.entries())
     it(`gives the document the composer gives (case ${i + 1})`, () => {
-      const document = tryDocumentFromTokens(text, new LineCounter());
+      const fast = fastDocument(text, new LineCounter());
+      const document = fast?.document;
       assert.ok(document, 'taken by the fast way');
       const reference = composed(text);
       assert.deepEqual(document.toJS(), reference.toJS());
+      assert.deepEqual(fast?.data, reference.toJS());
       assert.deepEqual(shape(document.contents), shape(reference.contents));
     });
 
   it('counts lines as the composer does', () => {
     const lines = new LineCounter();
     const text = ordinary[2] ?? '';
-    const document = tryDocumentFromTokens(text, lines);
+    const document = fastDocument(text, lines)?.document;
     assert.ok(document);
     const reference = new LineCounter();
     parseDocument(text, { lineCounter: reference });
@@ -87,9 +85,17 @@ describe('loading ordinary YAML from the parser’s tokens', () => {
     'a lone surrogate': 'a: "\\ud800"\n',
     'a parse error': 'a: "unterminated\n',
     'a directive': '%YAML 1.2\n---\na: b\n',
+    'a folded block scalar': 'a: >\n  text\n',
+    'a block scalar with an indentation indicator': 'a: |2\n   text\n',
+    'a flow list': 'owners: [a, b]\n',
+    'a multi-line plain scalar': 'a: one\n  two\n',
+    'a tab': 'a:\n\tb: c\n',
+    'a key out of its column': 'a:\n  b: x\n c: y\n',
+    'a map on its key’s line': 'a: b: c\n',
+    'a YAML escape JSON lacks': 'a: "\\x41"\n',
   };
   for (const [name, text] of Object.entries(unusual))
     it(`leaves ${name} to the composer, which reports it precisely`, () => {
-      assert.equal(tryDocumentFromTokens(text, new LineCounter()), undefined);
+      assert.equal(fastDocument(text, new LineCounter())?.document, undefined);
     });
 });
