@@ -288,6 +288,46 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     }
   });
 
+  it('never prunes engine-owned tags: SNOWFLAKE.CORE system tags and classified or propagated assignments are skipped with the reason', async () => {
+    emulator.run('CREATE TABLE analytics.sales.classified (email VARCHAR, id NUMBER)');
+    emulator.engine.classify(['ANALYTICS', 'SALES', 'CLASSIFIED'], 'EMAIL', { privacy: 'IDENTIFIER', semantic: 'EMAIL' });
+    const email = node('ANALYTICS', 'SALES', 'CLASSIFIED', 'EMAIL') as CatalogNode;
+    emulator.engine.propagate(email, ['GOVERNANCE', 'TAGS', 'TIER'], 'gold');
+    emulator.run("ALTER TABLE analytics.sales.classified MODIFY COLUMN id SET TAG governance.tags.pii = 'manual'");
+    const engineTags = { PRIVACY_CATEGORY: 'IDENTIFIER', SEMANTIC_CATEGORY: 'EMAIL', TIER: 'gold' };
+    const dir = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables: { classified: { columns: { email: { tags: {} }, id: { tags: {} } } } } } } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      assert.deepEqual(
+        plan.changes.map((change) => [change.address, change.key, change.action, change.skipped ?? null]),
+        [
+          ['wh.ANALYTICS.SALES.CLASSIFIED.EMAIL', 'SNOWFLAKE.CORE.PRIVACY_CATEGORY', 'remove', 'tag SNOWFLAKE.CORE.PRIVACY_CATEGORY is not managed by metaform: a Snowflake system tag (SNOWFLAKE.CORE), set by data classification; set options.manageEngineTags: true to manage it'],
+          ['wh.ANALYTICS.SALES.CLASSIFIED.EMAIL', 'SNOWFLAKE.CORE.SEMANTIC_CATEGORY', 'remove', 'tag SNOWFLAKE.CORE.SEMANTIC_CATEGORY is not managed by metaform: a Snowflake system tag (SNOWFLAKE.CORE), set by data classification; set options.manageEngineTags: true to manage it'],
+          ['wh.ANALYTICS.SALES.CLASSIFIED.EMAIL', 'TIER', 'remove', 'tag TIER is not managed by metaform: applied by tag propagation (APPLY_METHOD PROPAGATED); set options.manageEngineTags: true to manage it'],
+          ['wh.ANALYTICS.SALES.CLASSIFIED.ID', 'PII', 'remove', null],
+        ].sort(),
+      );
+      assert.deepEqual(plan.operations.flatMap((operation) => operation.statements), ['ALTER TABLE "ANALYTICS"."SALES"."CLASSIFIED" MODIFY COLUMN "ID" UNSET TAG "GOVERNANCE"."TAGS"."PII"']);
+      const report = await applyPlan(loaded, JSON.parse(JSON.stringify(plan)));
+      assert.equal(report.failed, 0);
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'CLASSIFIED', 'EMAIL'), engineTags, 'the engine\'s tags survive a pruning apply');
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'CLASSIFIED', 'ID'), {});
+    } finally {
+      await dir.remove();
+    }
+    // The documented option hands them to metaform.
+    const managing = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables: { classified: { columns: { email: { tags: {} } } } } } } }, {
+      options: { tagSchema: 'GOVERNANCE.TAGS', manageEngineTags: true },
+    });
+    try {
+      await converge(managing);
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'CLASSIFIED', 'EMAIL'), {});
+    } finally {
+      await managing.remove();
+    }
+  });
+
   it('confirms tags in real time before planning: a tag ACCOUNT_USAGE has not seen yet is not set again', async () => {
     emulator.engine.freezeAccountUsage();
     try {

@@ -34,7 +34,7 @@ export function catalogQueries(database: string, schemas: readonly string[] | un
     columns: `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COMMENT FROM ${db}.INFORMATION_SCHEMA.COLUMNS WHERE ${schemaFilter('TABLE_SCHEMA')} ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
     // Direct assignments only (no inheritance), as metaform manages them. A database's own row
     // may leave OBJECT_DATABASE empty, hence the second condition.
-    tags: `SELECT TAG_DATABASE, TAG_SCHEMA, TAG_NAME, TAG_VALUE, DOMAIN, OBJECT_DATABASE, OBJECT_SCHEMA, OBJECT_NAME, COLUMN_NAME FROM SNOWFLAKE.ACCOUNT_USAGE.TAG_REFERENCES WHERE OBJECT_DELETED IS NULL AND (OBJECT_DATABASE = ${literal(database)} OR (DOMAIN = 'DATABASE' AND OBJECT_NAME = ${literal(database)}))`,
+    tags: `SELECT TAG_DATABASE, TAG_SCHEMA, TAG_NAME, TAG_VALUE, DOMAIN, OBJECT_DATABASE, OBJECT_SCHEMA, OBJECT_NAME, COLUMN_NAME, APPLY_METHOD FROM SNOWFLAKE.ACCOUNT_USAGE.TAG_REFERENCES WHERE OBJECT_DELETED IS NULL AND (OBJECT_DATABASE = ${literal(database)} OR (DOMAIN = 'DATABASE' AND OBJECT_NAME = ${literal(database)}))`,
   };
 }
 
@@ -48,10 +48,30 @@ export interface TagReading {
   service: string;
 }
 
+/**
+ * Why a tag assignment is the engine's, not the user's, or undefined when it is the user's: the
+ * system tags in SNOWFLAKE.CORE that classification sets (docs.snowflake.com/en/user-guide/
+ * classify-intro), and any assignment whose APPLY_METHOD (BCR 1777, bundle 2024_08) says
+ * classification or propagation made it (docs.snowflake.com/en/user-guide/object-tagging/
+ * propagation). Removing them would delete governance data that metaform did not write.
+ */
+export function engineOwnedTagReason(tag: TagObjectName, applyMethod: unknown): string | undefined {
+  if (tag[0] === 'SNOWFLAKE' && tag[1] === 'CORE') return 'a Snowflake system tag (SNOWFLAKE.CORE), set by data classification';
+  if (applyMethod === 'CLASSIFIED') return 'applied by data classification (APPLY_METHOD CLASSIFIED)';
+  if (applyMethod === 'PROPAGATED') return 'applied by tag propagation (APPLY_METHOD PROPAGATED)';
+  return undefined;
+}
+
+/** Facts key: tag key -> why the engine owns that tag on this object (see engineOwnedTagReason). */
+export const ENGINE_TAGS = 'engineTags';
+
 /** Assigns a tag read from the catalog; two tag objects of one name on one object are ambiguous. */
-export function assignTag(object: LiveObject, tag: TagObjectName, value: string, reading: TagReading, address: () => string): void {
+export function assignTag(object: LiveObject, tag: TagObjectName, value: string, reading: TagReading, address: () => string, applyMethod?: unknown): void {
   object.tags ??= {};
   const key = tagKeyFor(tag, reading.tagSchema);
+  const engineOwned = engineOwnedTagReason(tag, applyMethod);
+  if (engineOwned !== undefined)
+    object.facts = { ...object.facts, [ENGINE_TAGS]: { ...((object.facts?.[ENGINE_TAGS] as Record<string, string> | undefined) ?? {}), [key]: engineOwned } };
   const names = (object.facts?.['tagObjects'] as Record<string, string> | undefined) ?? {};
   const full = tag.map(spellName).join('.');
   const other = names[spellName(tag[2])];
@@ -113,7 +133,7 @@ export async function readSnowflakeDatabase(
     if (current?.key !== key) current = { key, table: liveChild(schemaOf(schemaName), 'table', spellName(text(tableName))) };
     liveChild(current.table, 'column', spellName(text(name))).description = comment(text_);
   }
-  for (const [tagDatabase, tagSchema, tagName, value, domain, , objectSchema, objectName, columnName] of tagRows) {
+  for (const [tagDatabase, tagSchema, tagName, value, domain, , objectSchema, objectName, columnName, applyMethod] of tagRows) {
     const tag: TagObjectName = [text(tagDatabase), text(tagSchema), text(tagName)];
     let object: LiveObject | undefined;
     if (domain === 'DATABASE') object = live;
@@ -125,7 +145,7 @@ export async function readSnowflakeDatabase(
     // Objects outside the schemas read, or dropped since the view was refreshed, are not managed here.
     if (!object) continue;
     const path = [live.name, ...(domain === 'DATABASE' ? [] : [spellName(text(domain === 'SCHEMA' ? (objectSchema ?? objectName) : objectSchema))]), ...(domain === 'TABLE' || domain === 'COLUMN' ? [spellName(text(objectName))] : []), ...(domain === 'COLUMN' ? [spellName(text(columnName))] : [])];
-    assignTag(object, tag, text(value), reading, () => [reading.service, ...path].join('.'));
+    assignTag(object, tag, text(value), reading, () => [reading.service, ...path].join('.'), applyMethod);
   }
   return { database: live, queries: 5 };
 }
@@ -137,7 +157,7 @@ export type RealtimeTarget = { domain: 'DATABASE' | 'SCHEMA' | 'TABLE'; path: st
  * One query for many objects: a UNION ALL of the real-time TAG_REFERENCES functions (and
  * TAG_REFERENCES_ALL_COLUMNS for tables, whose columns come with them), each object's direct
  * assignments only (LEVEL equal to its domain: inherited tags are not the object's own).
- * -> [target index, TAG_DATABASE, TAG_SCHEMA, TAG_NAME, TAG_VALUE, COLUMN_NAME]
+ * -> [target index, TAG_DATABASE, TAG_SCHEMA, TAG_NAME, TAG_VALUE, COLUMN_NAME, APPLY_METHOD]
  */
 export function realtimeTagsSql(targets: readonly RealtimeTarget[]): string {
   const parts: string[] = [];
@@ -146,7 +166,7 @@ export function realtimeTagsSql(targets: readonly RealtimeTarget[]): string {
     const fn = (name: string) => `TABLE(${q(database)}.INFORMATION_SCHEMA.${name}`;
     const name = literal(target.path.map(q).join('.'));
     const select = (source: string, level: string) =>
-      `SELECT ${index} AS TARGET, TAG_DATABASE, TAG_SCHEMA, TAG_NAME, TAG_VALUE, COLUMN_NAME FROM ${source} WHERE LEVEL = '${level}'`;
+      `SELECT ${index} AS TARGET, TAG_DATABASE, TAG_SCHEMA, TAG_NAME, TAG_VALUE, COLUMN_NAME, APPLY_METHOD FROM ${source} WHERE LEVEL = '${level}'`;
     if (target.domain === 'TABLE') {
       parts.push(select(`${fn('TAG_REFERENCES')}(${name}, 'TABLE'))`, 'TABLE'));
       parts.push(select(`${fn('TAG_REFERENCES_ALL_COLUMNS')}(${name}, 'TABLE'))`, 'COLUMN'));

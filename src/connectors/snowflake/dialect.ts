@@ -95,6 +95,11 @@ export function renderSnowflake(changes: readonly Change[], snapshot: CatalogSna
         result.skipped.push({ changeId: change.id, reason: tag.error });
         continue;
       }
+      const engineOwned = engineOwnedTag(change, snapshot, service);
+      if (engineOwned !== undefined) {
+        result.skipped.push({ changeId: change.id, reason: engineOwned });
+        continue;
+      }
       const tagName = tagObjectSql(tag);
       clauses.push(change.after === null ? tagName : `${tagName} = ${quoteSnowflakeLiteral(change.after)}`);
       // The plan also creates this tag object; repeating the idempotent CREATE keeps this
@@ -114,6 +119,17 @@ export function renderSnowflake(changes: readonly Change[], snapshot: CatalogSna
     });
   }
   return result;
+}
+
+/**
+ * The reason a tag change is left alone: the live tag is the engine's (classification or
+ * propagation, see catalog.ts), unless the service sets options.manageEngineTags.
+ */
+function engineOwnedTag(change: Change, snapshot: CatalogSnapshot, service: ServiceConfig): string | undefined {
+  if (service.options['manageEngineTags'] === true) return undefined;
+  const reasons = findLive(snapshot, change.path)?.facts?.['engineTags'] as Record<string, string> | undefined;
+  const reason = reasons?.[change.key ?? ''];
+  return reason === undefined ? undefined : `tag ${change.key ?? ''} is not managed by metaform: ${reason}; set options.manageEngineTags: true to manage it`;
 }
 
 /** The object an ALTER names (with the keyword of its kind), and the clause that reaches a column of it. */

@@ -42,7 +42,17 @@ interface TagReferenceRow {
   level: Domain;
   domain: Domain;
   path: string[];
+  applyMethod: string;
 }
+
+/**
+ * How a tag came to be on an object: the APPLY_METHOD column that BCR 1777 (2024_08) appended
+ * to ACCOUNT_USAGE.TAG_REFERENCES and the TAG_REFERENCES table functions. MANUAL for SET TAG;
+ * CLASSIFIED for the system tags automatic classification and SYSTEM$CLASSIFY set
+ * (docs.snowflake.com/en/user-guide/classify-intro); PROPAGATED for tags automatic propagation
+ * copies (docs.snowflake.com/en/user-guide/object-tagging/propagation).
+ */
+export type ApplyMethod = 'MANUAL' | 'CLASSIFIED' | 'PROPAGATED';
 
 export class SnowflakeEngine {
   readonly catalog = new Catalog();
@@ -52,6 +62,8 @@ export class SnowflakeEngine {
   private frozenTagReferences: TagReferenceRow[] | undefined;
   /** Roles granted IMPORTED PRIVILEGES on the SNOWFLAKE database, besides ACCOUNTADMIN. */
   private readonly accountUsageRoles = new Set<string>();
+  /** Per node, tag key -> how it was applied; absent is MANUAL. */
+  private readonly applyMethods = new WeakMap<CatalogNode, Map<string, ApplyMethod>>();
 
   constructor() {
     for (const role of ['ACCOUNTADMIN', 'SYSADMIN', 'PUBLIC']) this.catalog.roles.add(role);
@@ -64,6 +76,42 @@ export class SnowflakeEngine {
 
   thawAccountUsage(): void {
     this.frozenTagReferences = undefined;
+  }
+
+  private applyMethodOf(node: CatalogNode, key: string): ApplyMethod {
+    return this.applyMethods.get(node)?.get(key) ?? 'MANUAL';
+  }
+
+  /**
+   * What classification leaves on a column: the system tags SNOWFLAKE.CORE.PRIVACY_CATEGORY and
+   * SNOWFLAKE.CORE.SEMANTIC_CATEGORY, applied by the engine (docs.snowflake.com/en/user-guide/
+   * classify-intro, "System tags and categories"). The SNOWFLAKE database holds them.
+   */
+  classify(path: [string, string, string], column: string, categories: { privacy: string; semantic: string }): void {
+    let database = this.catalog.databases.get('SNOWFLAKE');
+    if (!database) database = this.catalog.addDatabase('SNOWFLAKE', 'SNOWFLAKE');
+    const core = database.schemas.get('CORE') ?? this.catalog.addSchema(database, 'CORE', 'SNOWFLAKE');
+    const node = this.table(path, undefined, 'Table').columns.get(column);
+    if (!node) throw new EngineError('000904', '42000', `SQL compilation error:\ninvalid identifier '${column}'`);
+    for (const [name, value] of [['PRIVACY_CATEGORY', categories.privacy], ['SEMANTIC_CATEGORY', categories.semantic]] as const) {
+      let tag = core.tagObjects.get(name);
+      if (!tag) core.tagObjects.set(name, (tag = { database: 'SNOWFLAKE', schema: 'CORE', name, allowedValues: null, comment: null, owner: 'SNOWFLAKE' }));
+      this.assignByEngine(node, tag, value, 'CLASSIFIED');
+    }
+  }
+
+  /** A tag that automatic propagation copied onto an object (or column) from its source. */
+  propagate(node: CatalogNode, tagPath: [string, string, string], value: string): void {
+    const tag = this.catalog.databases.get(tagPath[0])?.schemas.get(tagPath[1])?.tagObjects.get(tagPath[2]);
+    if (!tag) throw notExists('Tag', tagPath.join('.'));
+    this.assignByEngine(node, tag, value, 'PROPAGATED');
+  }
+
+  private assignByEngine(node: CatalogNode, tag: TagObject, value: string, method: ApplyMethod): void {
+    node.tags.set(tagKey(tag), { tag, value });
+    let methods = this.applyMethods.get(node);
+    if (!methods) this.applyMethods.set(node, (methods = new Map()));
+    methods.set(tagKey(tag), method);
   }
 
   execute(sql: string, session: SessionContext): StatementResult {
@@ -513,6 +561,7 @@ export class SnowflakeEngine {
           throw new EngineError('003167', '54000', `SQL compilation error:\nThe number of tags on object '${name}' would exceed the maximum of ${MAX_TAGS_PER_OBJECT}.`);
         node.tags.clear();
         for (const [key, value] of after) node.tags.set(key, value);
+        for (const { tag } of resolved) this.applyMethods.get(node)?.delete(tagKey(tag));
       };
     }
     if (stream.acceptKeyword('UNSET', 'TAG')) {
@@ -520,7 +569,11 @@ export class SnowflakeEngine {
       do names.push(stream.qualifiedName());
       while (stream.acceptSymbol(','));
       return (node) => {
-        for (const parts of names) node.tags.delete(tagKey(this.tagObject(parts, session)));
+        for (const parts of names) {
+          const key = tagKey(this.tagObject(parts, session));
+          node.tags.delete(key);
+          this.applyMethods.get(node)?.delete(key);
+        }
       };
     }
     throw stream.fail('SET or UNSET');
@@ -630,7 +683,7 @@ export class SnowflakeEngine {
   private directTagReferences(): TagReferenceRow[] {
     const rows: TagReferenceRow[] = [];
     for (const { node, domain, path } of this.catalog.walk())
-      for (const { tag, value } of node.tags.values()) rows.push({ tag, value, level: domain, domain, path });
+      for (const [key, { tag, value }] of node.tags) rows.push({ tag, value, level: domain, domain, path, applyMethod: this.applyMethodOf(node, key) });
     return rows;
   }
 
@@ -639,18 +692,18 @@ export class SnowflakeEngine {
    * is its table and DOMAIN is COLUMN; for a database or schema, the object's own name.
    */
   private accountUsageTagReferences(): Relation {
-    const rows = (this.frozenTagReferences ?? this.directTagReferences()).map(({ tag, value, domain, path }): Value[] => {
+    const rows = (this.frozenTagReferences ?? this.directTagReferences()).map(({ tag, value, domain, path, applyMethod }): Value[] => {
       const [database, schema, table, column] = path;
       const objectName = domain === 'DATABASE' ? database : domain === 'SCHEMA' ? schema : table;
-      return [tag.database, tag.schema, tag.name, value, domain === 'DATABASE' ? null : (database ?? null), domain === 'TABLE' || domain === 'COLUMN' ? (schema ?? null) : null, objectName ?? null, null, domain, column ?? null];
+      return [tag.database, tag.schema, tag.name, value, domain === 'DATABASE' ? null : (database ?? null), domain === 'TABLE' || domain === 'COLUMN' ? (schema ?? null) : null, objectName ?? null, null, domain, column ?? null, applyMethod];
     });
     return {
-      columns: ['TAG_DATABASE', 'TAG_SCHEMA', 'TAG_NAME', 'TAG_VALUE', 'OBJECT_DATABASE', 'OBJECT_SCHEMA', 'OBJECT_NAME', 'OBJECT_DELETED', 'DOMAIN', 'COLUMN_NAME'],
+      columns: ['TAG_DATABASE', 'TAG_SCHEMA', 'TAG_NAME', 'TAG_VALUE', 'OBJECT_DATABASE', 'OBJECT_SCHEMA', 'OBJECT_NAME', 'OBJECT_DELETED', 'DOMAIN', 'COLUMN_NAME', 'APPLY_METHOD'],
       rows,
     };
   }
 
-  private static readonly REFERENCE_COLUMNS = ['TAG_DATABASE', 'TAG_SCHEMA', 'TAG_NAME', 'TAG_VALUE', 'LEVEL', 'OBJECT_DATABASE', 'OBJECT_SCHEMA', 'OBJECT_NAME', 'DOMAIN', 'COLUMN_NAME'];
+  private static readonly REFERENCE_COLUMNS = ['TAG_DATABASE', 'TAG_SCHEMA', 'TAG_NAME', 'TAG_VALUE', 'LEVEL', 'OBJECT_DATABASE', 'OBJECT_SCHEMA', 'OBJECT_NAME', 'DOMAIN', 'COLUMN_NAME', 'APPLY_METHOD'];
 
   /** An object name given as text to a table function, read by the lexer's rules. */
   private nameArgument(text: string): string[] {
@@ -661,9 +714,10 @@ export class SnowflakeEngine {
   }
 
   /** The tags of one object, inherited ones included (LEVEL says where each is set), nearest first. */
-  private effectiveTags(chain: { node: CatalogNode; level: Domain }[]): Map<string, { tag: TagObject; value: string; level: Domain }> {
-    const tags = new Map<string, { tag: TagObject; value: string; level: Domain }>();
-    for (const { node, level } of chain) for (const [key, { tag, value }] of node.tags) if (!tags.has(key)) tags.set(key, { tag, value, level });
+  private effectiveTags(chain: { node: CatalogNode; level: Domain }[]): Map<string, { tag: TagObject; value: string; level: Domain; method: ApplyMethod }> {
+    const tags = new Map<string, { tag: TagObject; value: string; level: Domain; method: ApplyMethod }>();
+    for (const { node, level } of chain)
+      for (const [key, { tag, value }] of node.tags) if (!tags.has(key)) tags.set(key, { tag, value, level, method: this.applyMethodOf(node, key) });
     return tags;
   }
 
@@ -672,7 +726,7 @@ export class SnowflakeEngine {
     const domain = domainText.toUpperCase();
     const rows: Value[][] = [];
     const push = (tags: ReturnType<SnowflakeEngine['effectiveTags']>, path: (string | null)[], rowDomain: string, column: string | null) => {
-      for (const { tag, value, level } of tags.values()) rows.push([tag.database, tag.schema, tag.name, value, level, path[0] ?? null, path[1] ?? null, path[2] ?? null, rowDomain, column]);
+      for (const { tag, value, level, method } of tags.values()) rows.push([tag.database, tag.schema, tag.name, value, level, path[0] ?? null, path[1] ?? null, path[2] ?? null, rowDomain, column, method]);
     };
     if (domain === 'DATABASE') {
       const database = this.database(parts.join('.'));
@@ -711,8 +765,8 @@ export class SnowflakeEngine {
     const chain = this.tableChain(path, table);
     const rows: Value[][] = [];
     for (const column of table.columns.values())
-      for (const { tag, value, level } of this.effectiveTags([{ node: column, level: 'COLUMN' }, ...chain]).values())
-        rows.push([tag.database, tag.schema, tag.name, value, level, path[0], path[1], path[2], 'COLUMN', column.name]);
+      for (const { tag, value, level, method } of this.effectiveTags([{ node: column, level: 'COLUMN' }, ...chain]).values())
+        rows.push([tag.database, tag.schema, tag.name, value, level, path[0], path[1], path[2], 'COLUMN', column.name, method]);
     return { columns: SnowflakeEngine.REFERENCE_COLUMNS, rows };
   }
 }
