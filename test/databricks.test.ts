@@ -177,8 +177,9 @@ function seed(account: EmulatedAccount): EmulatedCatalog {
 describe('Databricks end to end: @databricks/sql against the Thrift emulator', () => {
   let emulator: DatabricksEmulator;
   let main: EmulatedCatalog;
+  let account: EmulatedAccount;
   before(async () => {
-    const account = new EmulatedAccount();
+    account = new EmulatedAccount();
     main = seed(account);
     emulator = await startDatabricksEmulator({ account });
   });
@@ -298,6 +299,32 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
       assert.deepEqual((await createPlan(loaded)).plan.changes, []);
     } finally {
       await dir.remove();
+    }
+  });
+
+  it('never prunes governed system.* and Data Classification class.* tags: skipped with the reason, and the object\'s other tags still change', async () => {
+    const table = account.addTable(main.schemas.get('sales') as NonNullable<ReturnType<typeof main.schemas.get>>, 'governed', ['email']);
+    table.tags.set('system.certification_status', 'certified');
+    table.tags.set('old', 'x');
+    table.columns.get('email')?.tags.set('class.email_address', '');
+    const dir = await project({ service: 'lake', database: 'main', schemas: { sales: { tables: { governed: { tags: { k: 'v' }, columns: { email: { tags: {} } } } } } } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      assert.deepEqual(
+        plan.changes.filter((change) => change.skipped).map((change) => [change.key, change.action, change.skipped]),
+        [
+          ['system.certification_status', 'remove', 'tag system.certification_status is not managed by metaform: a governed system tag (system.*), owned by Databricks; set options.manageEngineTags: true to manage it'],
+          ['class.email_address', 'remove', 'tag class.email_address is not managed by metaform: a Data Classification tag (class.*), applied by Databricks; set options.manageEngineTags: true to manage it'],
+        ],
+      );
+      const report = await applyPlan(loaded, plan);
+      assert.equal(report.failed, 0, JSON.stringify(report.run.operations.map((operation) => operation.error).filter(Boolean)));
+      assert.deepEqual(Object.fromEntries(table.tags), { 'system.certification_status': 'certified', k: 'v' });
+      assert.deepEqual(Object.fromEntries(table.columns.get('email')?.tags ?? []), { 'class.email_address': '' });
+    } finally {
+      await dir.remove();
+      main.schemas.get('sales')?.tables.delete('governed');
     }
   });
 

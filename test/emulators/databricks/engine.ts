@@ -25,6 +25,18 @@ export interface SessionNamespace {
 /** Documented tag limits (docs.databricks.com, "Apply tags to Unity Catalog securable objects"). */
 export const TAG_LIMITS = { perObject: 50, keyLength: 255, valueLength: 1000, keyForbidden: /[.,\-=/:]/ } as const;
 
+/**
+ * Tags the platform owns, which an ordinary principal cannot remove: governed tags (the `system.`
+ * ones are account-level governed tags; assigning or removing one needs the ASSIGN permission on
+ * it, docs.databricks.com/aws/en/admin/governed-tags/) and the `class.` tags Data Classification
+ * applies (docs.databricks.com/aws/en/data-governance/unity-catalog/data-classification). The
+ * emulator's callers are ordinary service principals without ASSIGN.
+ */
+function checkPlatformTagUnset(key: string): void {
+  if (/^(system|class)\./.test(key))
+    throw new DatabricksSqlError('PERMISSION_DENIED', `User does not have ASSIGN on governed tag '${key}'.`, '42501');
+}
+
 const quoted = (parts: readonly string[]) => parts.map((part) => `\`${part.replaceAll('`', '``')}\``).join('.');
 
 export class DatabricksEngine {
@@ -124,6 +136,7 @@ export class DatabricksEngine {
       case 'unset-tags': {
         // ALTER ... UNSET TAGS is idempotent: a key the object lacks is no error.
         const tags = this.tagsOf(statement.target, namespace);
+        for (const key of statement.keys) if (tags.has(key)) checkPlatformTagUnset(key);
         for (const key of statement.keys) tags.delete(key);
         return undefined;
       }
