@@ -259,6 +259,40 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     }
   });
 
+  it('describes and tags Iceberg tables with ALTER ICEBERG TABLE, and removes an external table\'s comment without ALTER EXTERNAL TABLE … UNSET COMMENT', async () => {
+    emulator.run('CREATE ICEBERG TABLE analytics.sales.lake_orders (id NUMBER, note VARCHAR)');
+    emulator.run('CREATE EXTERNAL TABLE analytics.sales.raw_files (id NUMBER)');
+    emulator.run("COMMENT ON EXTERNAL TABLE analytics.sales.raw_files IS 'to remove'");
+    const dir = await project({
+      service: 'wh',
+      database: 'analytics',
+      schemas: {
+        sales: {
+          tables: {
+            lake_orders: { description: "Iceberg's orders", tags: { PII: 'no' }, columns: { id: { description: 'Order id', tags: { TIER: 'gold' } }, note: 'a\\b' } },
+            raw_files: { description: null },
+          },
+        },
+      },
+    });
+    try {
+      await converge(dir);
+      assert.equal(node('ANALYTICS', 'SALES', 'LAKE_ORDERS')?.comment, "Iceberg's orders");
+      assert.equal(node('ANALYTICS', 'SALES', 'LAKE_ORDERS', 'ID')?.comment, 'Order id');
+      assert.equal(node('ANALYTICS', 'SALES', 'LAKE_ORDERS', 'NOTE')?.comment, 'a\\b');
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'LAKE_ORDERS'), { PII: 'no' });
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'LAKE_ORDERS', 'ID'), { TIER: 'gold' });
+      assert.equal(node('ANALYTICS', 'SALES', 'RAW_FILES')?.comment || null, null);
+    } finally {
+      await dir.remove();
+    }
+    assert.throws(() => emulator.run("COMMENT ON TABLE analytics.sales.lake_orders IS 'x'"), /091367|Iceberg tables should use ALTER ICEBERG TABLE/);
+    assert.throws(() => emulator.run('ALTER EXTERNAL TABLE analytics.sales.raw_files UNSET COMMENT'), /syntax error/);
+    // Nothing else in the suite expects these tables.
+    emulator.engine.catalog.databases.get('ANALYTICS')?.schemas.get('SALES')?.tables.delete('LAKE_ORDERS');
+    emulator.engine.catalog.databases.get('ANALYTICS')?.schemas.get('SALES')?.tables.delete('RAW_FILES');
+  });
+
   it('changes, prunes and removes tags; removes descriptions with UNSET COMMENT', async () => {
     emulator.run("ALTER TABLE analytics.sales.\"Orders\" SET TAG governance.tags.pii = 'a', governance.tags.tier = 'b'");
     emulator.run("ALTER TABLE analytics.sales.\"Orders\" MODIFY COLUMN id SET TAG governance.tags.pii = 'c'");

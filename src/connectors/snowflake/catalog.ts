@@ -30,7 +30,7 @@ export function catalogQueries(database: string, schemas: readonly string[] | un
   return {
     database: `SELECT DATABASE_NAME, DATABASE_OWNER, COMMENT FROM ${db}.INFORMATION_SCHEMA.DATABASES WHERE DATABASE_NAME = ${literal(database)}`,
     schemas: `SELECT SCHEMA_NAME, SCHEMA_OWNER, COMMENT FROM ${db}.INFORMATION_SCHEMA.SCHEMATA WHERE ${schemaFilter('SCHEMA_NAME')}`,
-    tables: `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, IS_DYNAMIC, TABLE_OWNER, COMMENT FROM ${db}.INFORMATION_SCHEMA.TABLES WHERE ${schemaFilter('TABLE_SCHEMA')}`,
+    tables: `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, IS_DYNAMIC, TABLE_OWNER, COMMENT, IS_ICEBERG FROM ${db}.INFORMATION_SCHEMA.TABLES WHERE ${schemaFilter('TABLE_SCHEMA')}`,
     columns: `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COMMENT FROM ${db}.INFORMATION_SCHEMA.COLUMNS WHERE ${schemaFilter('TABLE_SCHEMA')} ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
     // Direct assignments only (no inheritance), as metaform manages them. A database's own row
     // may leave OBJECT_DATABASE empty, hence the second condition.
@@ -120,11 +120,12 @@ export async function readSnowflakeDatabase(
     schema.owner = owner === null || owner === undefined ? null : spellName(text(owner));
     schema.description = comment(text_);
   }
-  for (const [schemaName, name, type, dynamic, owner, text_] of tableRows) {
+  for (const [schemaName, name, type, dynamic, owner, text_, iceberg] of tableRows) {
     const table = liveChild(schemaOf(schemaName), 'table', spellName(text(name)));
     table.owner = owner === null || owner === undefined ? null : spellName(text(owner));
     table.description = comment(text_);
-    table.facts = { tableType: dynamic === 'YES' ? 'DYNAMIC TABLE' : text(type) };
+    // An Iceberg table is a BASE TABLE that takes ALTER ICEBERG TABLE (error 091367 otherwise).
+    table.facts = { tableType: dynamic === 'YES' ? 'DYNAMIC TABLE' : iceberg === 'YES' ? 'ICEBERG TABLE' : text(type) };
   }
   // Rows come ordered by schema and table: one lookup per table, not per column.
   let current: { key: string; table: LiveObject } | undefined;

@@ -61,6 +61,8 @@ export function tableKeyword(tableType: JsonValue | undefined): string {
       return 'EXTERNAL TABLE';
     case 'DYNAMIC TABLE':
       return 'DYNAMIC TABLE';
+    case 'ICEBERG TABLE':
+      return 'ICEBERG TABLE';
     default:
       return 'TABLE';
   }
@@ -143,6 +145,17 @@ function alterTarget(change: Change, snapshot: CatalogSnapshot): { target: strin
   return { target, columnClause: change.level === 'column' ? ` MODIFY COLUMN ${q(column)}` : '', keyword, tableName };
 }
 
+/**
+ * An Iceberg table refuses COMMENT ON and ALTER TABLE (091367, dbt-labs/dbt-adapters#1015, #770);
+ * ALTER ICEBERG TABLE sets and unsets its comment and its columns' (docs.snowflake.com/en/
+ * sql-reference/sql/alter-iceberg-table).
+ */
+function icebergComment(tableName: string, column: string | undefined, text: string | null): string {
+  const alter = `ALTER ICEBERG TABLE ${tableName}`;
+  if (column === undefined) return text === null ? `${alter} UNSET COMMENT` : `${alter} SET COMMENT = ${quoteSnowflakeLiteral(text)}`;
+  return text === null ? `${alter} ALTER COLUMN ${column} UNSET COMMENT` : `${alter} ALTER COLUMN ${column} COMMENT ${quoteSnowflakeLiteral(text)}`;
+}
+
 function renderChange(change: Change, snapshot: CatalogSnapshot): RenderedChange {
   const q = quoteSnowflakeIdentifier;
   const literal = quoteSnowflakeLiteral;
@@ -151,12 +164,15 @@ function renderChange(change: Change, snapshot: CatalogSnapshot): RenderedChange
   const { target, keyword, tableName } = alterTarget(change, snapshot);
   switch (change.property) {
     case 'description': {
+      if (keyword === 'ICEBERG TABLE') return { statements: [icebergComment(tableName, change.level === 'column' ? q(column) : undefined, change.after)] };
       if (change.level === 'column') {
         if (change.after !== null) return { statements: [`COMMENT ON COLUMN ${tableName}.${q(column)} IS ${literal(change.after)}`] };
         // ALTER ... ALTER COLUMN ... UNSET COMMENT exists for tables and views; elsewhere an empty comment is none.
         if (keyword === 'TABLE' || keyword === 'VIEW') return { statements: [`ALTER ${keyword} ${tableName} ALTER COLUMN ${q(column)} UNSET COMMENT`] };
         return { statements: [`COMMENT ON COLUMN ${tableName}.${q(column)} IS ''`] };
       }
+      // ALTER EXTERNAL TABLE has no SET or UNSET COMMENT (docs.snowflake.com/en/sql-reference/sql/alter-external-table): an empty comment is none.
+      if (change.after === null && keyword === 'EXTERNAL TABLE' && change.level === 'table') return { statements: [`COMMENT ON ${target} IS ''`] };
       if (change.after === null) return { statements: [`ALTER ${target} UNSET COMMENT`] };
       return { statements: [`COMMENT ON ${target} IS ${literal(change.after)}`] };
     }

@@ -32,6 +32,13 @@ const alreadyExists = (kind: string, name: string) => new EngineError('002002', 
 const insufficient = (kind: string, name: string) =>
   new EngineError('003001', '42501', `SQL access control error:\nInsufficient privileges to operate on ${kind.toLowerCase()} '${name}'`);
 
+/**
+ * COMMENT ON TABLE and ALTER TABLE on an Iceberg table, as the service answers them (the error
+ * quoted in dbt-labs/dbt-adapters#1015 and #770): Iceberg tables take ALTER ICEBERG TABLE.
+ */
+const icebergNeedsOwnCommand = (name: string) =>
+  new EngineError('091367', '42601', `SQL Compilation error: The table ${name} is an Iceberg table. Iceberg tables should use ALTER ICEBERG TABLE commands. Please ensure the appropriate command format is used.`);
+
 const done = (message = 'Statement executed successfully.'): StatementResult => ({ columns: ['status'], rows: [[message]], statementTypeId: DDL });
 
 type Domain = 'DATABASE' | 'SCHEMA' | 'TABLE' | 'COLUMN';
@@ -357,6 +364,10 @@ export class SnowflakeEngine {
       };
     }
     const external = stream.acceptKeyword('EXTERNAL');
+    // CREATE ICEBERG TABLE: EXTERNAL_VOLUME, CATALOG and BASE_LOCATION may come from the account's
+    // or database's defaults (docs.snowflake.com/en/sql-reference/sql/create-iceberg-table-snowflake);
+    // the emulator keeps none of them.
+    const iceberg = !external && stream.acceptKeyword('ICEBERG');
     stream.expectKeyword('TABLE');
     const ifNotExists = stream.acceptKeyword('IF', 'NOT', 'EXISTS');
     const parts = stream.qualifiedName();
@@ -386,7 +397,7 @@ export class SnowflakeEngine {
         if (ifNotExists) return done();
         throw alreadyExists('Table', path[2]);
       }
-      const table = this.catalog.addTable(schema, path[2], external ? 'EXTERNAL TABLE' : 'BASE TABLE', session.role, columns);
+      const table = this.catalog.addTable(schema, path[2], external ? 'EXTERNAL TABLE' : iceberg ? 'ICEBERG TABLE' : 'BASE TABLE', session.role, columns);
       table.comment = comment ?? null;
       for (const column of columns) if (column.comment !== undefined) (table.columns.get(column.name) as CatalogNode).comment = column.comment;
       return done(`Table ${path[2]} successfully created.`);
@@ -411,7 +422,8 @@ export class SnowflakeEngine {
     const text = stream.expectString();
     return () => {
       try {
-        const { node, label, name } = this.resolveObject(kind, parts, session);
+        const { node, label, name, table } = this.resolveObject(kind, parts, session);
+        if (table?.kind === 'ICEBERG TABLE') throw icebergNeedsOwnCommand(table.name);
         this.checkOwner(node, label, name, session);
         node.comment = text;
       } catch (error) {
@@ -422,14 +434,14 @@ export class SnowflakeEngine {
   }
 
   private objectKind(stream: TokenStream, withColumn: boolean): string {
-    for (const kind of ['DATABASE', 'SCHEMA', 'TABLE', 'VIEW', 'COLUMN', 'TAG', 'DYNAMIC', 'EXTERNAL', 'MATERIALIZED']) {
+    for (const kind of ['DATABASE', 'SCHEMA', 'TABLE', 'VIEW', 'COLUMN', 'TAG', 'DYNAMIC', 'EXTERNAL', 'ICEBERG', 'MATERIALIZED']) {
       if (kind === 'COLUMN' && !withColumn) continue;
       if (stream.acceptKeyword(kind)) {
         if (kind === 'MATERIALIZED') {
           stream.expectKeyword('VIEW');
           return 'MATERIALIZED VIEW';
         }
-        if (kind === 'DYNAMIC' || kind === 'EXTERNAL') {
+        if (kind === 'DYNAMIC' || kind === 'EXTERNAL' || kind === 'ICEBERG') {
           stream.expectKeyword('TABLE');
           return `${kind} TABLE`;
         }
@@ -441,7 +453,8 @@ export class SnowflakeEngine {
 
   /** The table kinds a statement's object type designates (a view is not a TABLE to COMMENT ON TABLE). */
   private static readonly TABLE_KINDS: Record<string, readonly string[]> = {
-    TABLE: ['BASE TABLE', 'EXTERNAL TABLE', 'DYNAMIC TABLE'],
+    TABLE: ['BASE TABLE', 'EXTERNAL TABLE', 'DYNAMIC TABLE', 'ICEBERG TABLE'],
+    'ICEBERG TABLE': ['ICEBERG TABLE'],
     'DYNAMIC TABLE': ['DYNAMIC TABLE'],
     'EXTERNAL TABLE': ['EXTERNAL TABLE'],
     VIEW: ['VIEW', 'MATERIALIZED VIEW'],
@@ -482,6 +495,9 @@ export class SnowflakeEngine {
     const kind = this.objectKind(stream, false);
     const ifExists = stream.acceptKeyword('IF', 'EXISTS');
     const parts = stream.qualifiedName();
+    // ALTER EXTERNAL TABLE has REFRESH, ADD/REMOVE FILES, SET AUTO_REFRESH and SET/UNSET TAG,
+    // but no SET or UNSET COMMENT (docs.snowflake.com/en/sql-reference/sql/alter-external-table).
+    if (kind === 'EXTERNAL TABLE' && (stream.isKeyword('SET') || stream.isKeyword('UNSET')) && stream.isKeyword('COMMENT', 1)) throw stream.fail();
     const apply = this.parseAlterAction(stream, session, kind !== 'DATABASE' && kind !== 'SCHEMA' && kind !== 'TAG');
     return () => {
       let target: ReturnType<SnowflakeEngine['resolveObject']>;
@@ -491,6 +507,7 @@ export class SnowflakeEngine {
         if (ifExists && error instanceof EngineError && error.code === '002003') return done();
         throw error;
       }
+      if (target.table?.kind === 'ICEBERG TABLE' && kind !== 'ICEBERG TABLE') throw icebergNeedsOwnCommand(target.table.name);
       this.checkOwner(target.node, target.label, target.name, session);
       apply(target.node, target.table, target.name);
       return done();
@@ -663,8 +680,18 @@ export class SnowflakeEngine {
         const rows: Value[][] = [];
         for (const schema of database.schemas.values())
           for (const table of schema.tables.values())
-            rows.push([database.name, schema.name, table.name, table.owner, table.kind === 'DYNAMIC TABLE' ? 'BASE TABLE' : table.kind, table.kind === 'DYNAMIC TABLE' ? 'YES' : 'NO', table.comment]);
-        return { columns: ['TABLE_CATALOG', 'TABLE_SCHEMA', 'TABLE_NAME', 'TABLE_OWNER', 'TABLE_TYPE', 'IS_DYNAMIC', 'COMMENT'], rows };
+            rows.push([
+              database.name,
+              schema.name,
+              table.name,
+              table.owner,
+              table.kind === 'DYNAMIC TABLE' || table.kind === 'ICEBERG TABLE' ? 'BASE TABLE' : table.kind,
+              table.kind === 'DYNAMIC TABLE' ? 'YES' : 'NO',
+              // IS_ICEBERG (docs.snowflake.com/en/sql-reference/info-schema/tables): an Iceberg table is a BASE TABLE.
+              table.kind === 'ICEBERG TABLE' ? 'YES' : 'NO',
+              table.comment,
+            ]);
+        return { columns: ['TABLE_CATALOG', 'TABLE_SCHEMA', 'TABLE_NAME', 'TABLE_OWNER', 'TABLE_TYPE', 'IS_DYNAMIC', 'IS_ICEBERG', 'COMMENT'], rows };
       }
       case 'COLUMNS': {
         const rows: Value[][] = [];
