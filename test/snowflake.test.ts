@@ -629,3 +629,34 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     }
   });
 });
+
+describe('Snowflake on a large account: 090030 from INFORMATION_SCHEMA', () => {
+  it('reads columns schema by schema when the database-wide query returns too much data, one query per schema more', async () => {
+    const emulator = await startSnowflakeEmulator({ informationSchemaRowLimit: 4 });
+    try {
+      emulator.run('CREATE DATABASE big');
+      emulator.run('CREATE SCHEMA big.a');
+      emulator.run('CREATE SCHEMA big.b');
+      emulator.run('CREATE TABLE big.a.t1 (x NUMBER, y NUMBER, z NUMBER)');
+      emulator.run('CREATE TABLE big.b.t2 (p NUMBER, q NUMBER, r NUMBER)');
+      assert.throws(() => emulator.run('SELECT TABLE_NAME, COLUMN_NAME FROM big.INFORMATION_SCHEMA.COLUMNS'), /Information schema query returned too much data/);
+      const dir = await tempProject(
+        { version: 1, services: { wh: { type: 'snowflake', connection: { account: 'emulated', user: 'metaform', password: 'secret', accessUrl: emulator.url } } } },
+        { 'metadata/wh.yaml': { service: 'wh', database: 'big', schemas: { a: { tables: { t1: { columns: { x: 'x' } } } }, b: { tables: { t2: { columns: { q: "It's q" } } } } } } },
+      );
+      try {
+        const loaded = await loadProject(dir.dir);
+        const { plan, queries } = await createPlan(loaded);
+        assert.equal(queries, 4 + 2 + 1, 'database, schemas, tables, the refused columns query, then one per schema read (A, B), ACCOUNT_USAGE tags');
+        assert.deepEqual(plan.changes.map((change) => [change.address, change.after]), [['wh.BIG.A.T1.X', 'x'], ['wh.BIG.B.T2.Q', "It's q"]]);
+        assert.equal((await applyPlan(loaded, plan)).failed, 0);
+        assert.equal(emulator.engine.catalog.databases.get('BIG')?.schemas.get('B')?.tables.get('T2')?.columns.get('Q')?.comment, "It's q");
+        assert.deepEqual((await createPlan(loaded)).plan.changes, []);
+      } finally {
+        await dir.remove();
+      }
+    } finally {
+      await emulator.close();
+    }
+  });
+});

@@ -38,6 +38,30 @@ export function catalogQueries(database: string, schemas: readonly string[] | un
   };
 }
 
+/**
+ * Snowflake's answer to an INFORMATION_SCHEMA query over too much of a large account: "Information
+ * schema query returned too much data" (dbt-labs/dbt-core#1877, #2260).
+ */
+export function isTooMuchData(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '090030';
+}
+
+/**
+ * A database-wide query, or when Snowflake refuses it as too much data, the same query once per
+ * schema (`perSchema` adds the schema's condition), rows concatenated in schema order.
+ */
+async function readWholeOrPerSchema(run: RunQuery, whole: string, perSchema: (schema: string) => string, schemas: () => string[]): Promise<{ rows: unknown[][]; queries: number }> {
+  try {
+    return { rows: await run(whole), queries: 1 };
+  } catch (error) {
+    if (!isTooMuchData(error)) throw error;
+  }
+  const rows: unknown[][] = [];
+  const names = schemas();
+  for (const schema of names) for (const row of await run(perSchema(schema))) rows.push(row);
+  return { rows, queries: 1 + names.length };
+}
+
 /** Snowflake's answer when a database is missing (or invisible to the role). */
 export function isMissingObject(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '002003';
@@ -104,7 +128,12 @@ export async function readSnowflakeDatabase(
   const live = newLiveObject('database', spellName(text(databaseRow[0])));
   live.owner = nullableText(databaseRow[1]) === null ? null : spellName(text(databaseRow[1]));
   live.description = comment(databaseRow[2]);
-  const [schemaRows, tableRows, columnRows] = [await run(sql.schemas), await run(sql.tables), await run(sql.columns)];
+  const schemaRows = await run(sql.schemas);
+  const schemaNames = () => schemaRows.map((row) => text(row[0]));
+  // Per schema: the same queries, restricted to that one schema (the schemas read are the ones listed).
+  const tables = await readWholeOrPerSchema(run, sql.tables, (schema) => catalogQueries(database, [schema]).tables, schemaNames);
+  const columns = await readWholeOrPerSchema(run, sql.columns, (schema) => catalogQueries(database, [schema]).columns, schemaNames);
+  const [tableRows, columnRows] = [tables.rows, columns.rows];
   const tagRows = await run(sql.tags).catch((error: unknown) => {
     if (!isMissingObject(error)) throw error;
     throw new MetaformError(
@@ -148,7 +177,7 @@ export async function readSnowflakeDatabase(
     const path = [live.name, ...(domain === 'DATABASE' ? [] : [spellName(text(domain === 'SCHEMA' ? (objectSchema ?? objectName) : objectSchema))]), ...(domain === 'TABLE' || domain === 'COLUMN' ? [spellName(text(objectName))] : []), ...(domain === 'COLUMN' ? [spellName(text(columnName))] : [])];
     assignTag(object, tag, text(value), reading, () => [reading.service, ...path].join('.'), applyMethod);
   }
-  return { database: live, queries: 5 };
+  return { database: live, queries: 3 + tables.queries + columns.queries };
 }
 
 /** Objects whose tags are read in real time: [database, schema?, table?] stored names; columns come with their table. */

@@ -69,6 +69,12 @@ export class SnowflakeEngine {
   private frozenTagReferences: TagReferenceRow[] | undefined;
   /** Roles granted IMPORTED PRIVILEGES on the SNOWFLAKE database, besides ACCOUNTADMIN. */
   private readonly accountUsageRoles = new Set<string>();
+  /**
+   * An INFORMATION_SCHEMA query whose answer would pass this many rows fails with 090030, as a
+   * large account's database-wide COLUMNS query does (dbt-labs/dbt-core#1877, #2260; the limit
+   * itself is not documented, so it is a test's choice). Undefined: no limit.
+   */
+  informationSchemaRowLimit: number | undefined;
   /** Per node, tag key -> how it was applied; absent is MANUAL. */
   private readonly applyMethods = new WeakMap<CatalogNode, Map<string, ApplyMethod>>();
 
@@ -137,10 +143,16 @@ export class SnowflakeEngine {
     if (stream.isKeyword('SELECT')) {
       const query = parseQuery(stream);
       return () => {
+        let informationSchema = false;
         const relation = evaluateQuery(query, {
-          resolve: (source, args) => this.resolveSource(source, args, session),
+          resolve: (source, args) => {
+            informationSchema ||= source.kind !== 'function' && source.name.includes('INFORMATION_SCHEMA');
+            return this.resolveSource(source, args, session);
+          },
           unknownColumn: (name) => new EngineError('000904', '42000', `SQL compilation error: error line 1 at position 0\ninvalid identifier '${name}'`),
         });
+        if (informationSchema && this.informationSchemaRowLimit !== undefined && relation.rows.length > this.informationSchemaRowLimit)
+          throw new EngineError('090030', '57014', 'Information schema query returned too much data. Please repeat query with more selective predicates.');
         return { ...relation, statementTypeId: SELECT };
       };
     }
