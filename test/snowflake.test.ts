@@ -660,3 +660,32 @@ describe('Snowflake on a large account: 090030 from INFORMATION_SCHEMA', () => {
     }
   });
 });
+
+describe('Snowflake session parameters', () => {
+  it('sets QUOTED_IDENTIFIERS_IGNORE_CASE = FALSE for its session, so a quoted mixed-case name stays exact on an account that sets it TRUE', async () => {
+    const emulator = await startSnowflakeEmulator();
+    try {
+      emulator.run('CREATE DATABASE qi');
+      emulator.run('CREATE SCHEMA qi.s');
+      emulator.run('CREATE TABLE qi.s."Orders" (id NUMBER)');
+      emulator.run('CREATE TABLE qi.s.orders (id NUMBER)');
+      emulator.run('ALTER ACCOUNT SET QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE');
+      assert.throws(() => emulator.run('CREATE TABLE qi.s."Orders" (id NUMBER)'), /already exists/, 'the account folds quoted names');
+      const dir = await tempProject(
+        { version: 1, services: { wh: { type: 'snowflake', connection: { account: 'emulated', user: 'metaform', password: 'secret', accessUrl: emulator.url } } } },
+        { 'metadata/wh.yaml': { service: 'wh', database: 'qi', schemas: { s: { tables: { '"Orders"': { description: 'mixed' }, orders: { description: 'upper' } } } } } },
+      );
+      try {
+        const loaded = await loadProject(dir.dir);
+        const { plan } = await createPlan(loaded);
+        assert.equal((await applyPlan(loaded, plan)).failed, 0);
+        const tables = emulator.engine.catalog.databases.get('QI')?.schemas.get('S')?.tables;
+        assert.deepEqual([tables?.get('Orders')?.comment, tables?.get('ORDERS')?.comment], ['mixed', 'upper']);
+      } finally {
+        await dir.remove();
+      }
+    } finally {
+      await emulator.close();
+    }
+  });
+});

@@ -13,6 +13,8 @@ export interface SessionContext {
   role: string;
   database: string | null;
   schema: string | null;
+  /** ALTER SESSION SET QUOTED_IDENTIFIERS_IGNORE_CASE; undefined: the account's value. */
+  quotedIdentifiersIgnoreCase?: boolean;
 }
 
 export interface StatementResult extends Relation {
@@ -75,6 +77,8 @@ export class SnowflakeEngine {
    * itself is not documented, so it is a test's choice). Undefined: no limit.
    */
   informationSchemaRowLimit: number | undefined;
+  /** The account's QUOTED_IDENTIFIERS_IGNORE_CASE (default FALSE), set by ALTER ACCOUNT. */
+  quotedIdentifiersIgnoreCase = false;
   /** Per node, tag key -> how it was applied; absent is MANUAL. */
   private readonly applyMethods = new WeakMap<CatalogNode, Map<string, ApplyMethod>>();
 
@@ -128,7 +132,7 @@ export class SnowflakeEngine {
   }
 
   execute(sql: string, session: SessionContext): StatementResult {
-    const tokens = lex(sql);
+    const tokens = lex(sql, session.quotedIdentifiersIgnoreCase ?? this.quotedIdentifiersIgnoreCase);
     const stream = new TokenStream(tokens, (token: Token, expected?: string) => {
       void expected;
       return syntaxError(sql, token.pos, token.kind === 'end' ? '' : sql.slice(token.pos, token.pos + Math.max(1, String(token.value).length)).split(/\s/)[0] ?? '');
@@ -504,6 +508,20 @@ export class SnowflakeEngine {
   // ---------------------------------------------------------------- ALTER
 
   private parseAlter(stream: TokenStream, session: SessionContext): () => StatementResult {
+    const level = stream.acceptKeyword('SESSION') ? 'session' : stream.acceptKeyword('ACCOUNT') ? 'account' : undefined;
+    if (level) {
+      // The one parameter modelled: ALTER { SESSION | ACCOUNT } SET QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE | FALSE.
+      stream.expectKeyword('SET', 'QUOTED_IDENTIFIERS_IGNORE_CASE');
+      stream.expectSymbol('=');
+      const value = stream.acceptKeyword('TRUE') ? true : (stream.expectKeyword('FALSE'), false);
+      return () => {
+        if (level === 'account') {
+          if (session.role !== 'ACCOUNTADMIN') throw insufficient('Account', 'account');
+          this.quotedIdentifiersIgnoreCase = value;
+        } else session.quotedIdentifiersIgnoreCase = value;
+        return done();
+      };
+    }
     const kind = this.objectKind(stream, false);
     const ifExists = stream.acceptKeyword('IF', 'EXISTS');
     const parts = stream.qualifiedName();
