@@ -328,6 +328,32 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
     }
   });
 
+  it('skips a foreign table\'s comments and tags with the reason (it accepts only SET OWNER and RENAME) and still gives it its owner', async () => {
+    const table = account.addTable(main.schemas.get('sales') as NonNullable<ReturnType<typeof main.schemas.get>>, 'federated', ['id'], { type: 'FOREIGN' });
+    const dir = await project({ service: 'lake', database: 'main', schemas: { sales: { tables: { federated: { description: 'mirrored', owners: ['jane@corp.com'], tags: { k: 'v' }, columns: { id: { description: 'Id', tags: { pii: '' } } } } } } } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      const reason = 'a foreign table (Lakehouse Federation) accepts only SET OWNER and RENAME: its comments and tags live in the foreign catalog';
+      assert.deepEqual(
+        plan.changes.map((change) => [change.address, change.property, change.skipped ?? null]).sort(),
+        [
+          ['lake.main.sales.federated', 'description', reason],
+          ['lake.main.sales.federated', 'owner', null],
+          ['lake.main.sales.federated', 'tag', reason],
+          ['lake.main.sales.federated.id', 'description', reason],
+          ['lake.main.sales.federated.id', 'tag', reason],
+        ],
+      );
+      const report = await applyPlan(loaded, plan);
+      assert.equal(report.failed, 0, JSON.stringify(report.run.operations.map((operation) => operation.error).filter(Boolean)));
+      assert.deepEqual([table.owner, table.comment, table.tags.size], ['jane@corp.com', null, 0]);
+    } finally {
+      await dir.remove();
+      main.schemas.get('sales')?.tables.delete('federated');
+    }
+  });
+
   it('refuses a stale saved plan', async () => {
     const dir = await project({ service: 'lake', database: 'main', schemas: { sales: { tables: { orders: { description: 'fresh', tags: { stale_test: 'a' } } } } } });
     try {

@@ -37,6 +37,15 @@ function checkPlatformTagUnset(key: string): void {
     throw new DatabricksSqlError('PERMISSION_DENIED', `User does not have ASSIGN on governed tag '${key}'.`, '42501');
 }
 
+/**
+ * A foreign table takes ALTER TABLE ... SET OWNER and RENAME only: no comments, no tags
+ * (docs.databricks.com/aws/en/query-federation/database-federation, "Foreign tables" limitations).
+ */
+function refuseOnForeign(table: EmulatedTable, what: string): void {
+  if (table.type === 'FOREIGN')
+    throw new DatabricksSqlError('UNSUPPORTED_FEATURE.TABLE_OPERATION', `Table ${quoted([table.name])} does not support ${what}. Foreign tables accept only SET OWNER and RENAME.`, '0A000');
+}
+
 const quoted = (parts: readonly string[]) => parts.map((part) => `\`${part.replaceAll('`', '``')}\``).join('.');
 
 export class DatabricksEngine {
@@ -195,6 +204,7 @@ export class DatabricksEngine {
 
   private column(target: Target, namespace: SessionNamespace): { catalog: EmulatedCatalog; table: EmulatedTable; column: EmulatedColumn } {
     const { catalog, table } = this.relation(target, namespace);
+    refuseOnForeign(table, 'column comments or tags');
     const column = table.columns.get((target.column ?? '').toLowerCase());
     if (!column)
       throw new DatabricksSqlError('UNRESOLVED_COLUMN.WITHOUT_SUGGESTION', `A column, variable, or function parameter with name ${quoted([target.column ?? ''])} cannot be resolved.`, '42703');
@@ -205,11 +215,11 @@ export class DatabricksEngine {
   private relation(target: Target, namespace: SessionNamespace): { catalog: EmulatedCatalog; table: EmulatedTable } {
     const found = this.table(target.name, namespace);
     const expected: Record<string, TableType[]> = {
-      TABLE: ['MANAGED', 'EXTERNAL'],
+      TABLE: ['MANAGED', 'EXTERNAL', 'FOREIGN'],
       VIEW: ['VIEW'],
       'MATERIALIZED VIEW': ['MATERIALIZED_VIEW'],
       'STREAMING TABLE': ['STREAMING_TABLE'],
-      'COLUMN OF': ['MANAGED', 'EXTERNAL', 'VIEW', 'MATERIALIZED_VIEW', 'STREAMING_TABLE'],
+      'COLUMN OF': ['MANAGED', 'EXTERNAL', 'VIEW', 'MATERIALIZED_VIEW', 'STREAMING_TABLE', 'FOREIGN'],
     };
     if (!expected[target.keyword]?.includes(found.table.type)) {
       const kind = found.table.type.toLowerCase().replace('_', ' ');
@@ -250,7 +260,9 @@ export class DatabricksEngine {
       if (!catalog.unity) throw notInUnityCatalog('SET TAGS');
       return column.tags;
     }
-    return this.securable(target, namespace, 'SET TAGS').tags;
+    const securable = this.securable(target, namespace, 'SET TAGS');
+    if ('type' in securable) refuseOnForeign(securable as EmulatedTable, 'tags');
+    return securable.tags;
   }
 
   private comment(on: 'CATALOG' | 'SCHEMA' | 'TABLE' | 'COLUMN', name: string[], value: string | null, namespace: SessionNamespace): void {
@@ -259,10 +271,14 @@ export class DatabricksEngine {
       if (!catalog.unity) throw notInUnityCatalog('COMMENT ON CATALOG');
       catalog.comment = value;
     } else if (on === 'SCHEMA') this.schema(name, namespace).schema.comment = value;
-    else if (on === 'TABLE') this.table(name, namespace).table.comment = value;
-    else {
+    else if (on === 'TABLE') {
+      const { table } = this.table(name, namespace);
+      refuseOnForeign(table, 'COMMENT ON TABLE');
+      table.comment = value;
+    } else {
       const column = name.pop() ?? '';
       const { table } = this.table(name, namespace);
+      refuseOnForeign(table, 'COMMENT ON COLUMN');
       const found = table.columns.get(column.toLowerCase());
       if (!found) throw new DatabricksSqlError('UNRESOLVED_COLUMN.WITHOUT_SUGGESTION', `A column, variable, or function parameter with name ${quoted([column])} cannot be resolved.`, '42703');
       found.comment = value;
