@@ -95,7 +95,7 @@ export function renderDatabricks(changes: readonly Change[], snapshot: Parameter
 
   for (const change of changes) {
     // A Lakehouse Federation table accepts SET OWNER and RENAME only
-    // (docs.databricks.com/aws/en/query-federation/database-federation).
+    // (docs.databricks.com/sql/language-manual/sql-ref-syntax-ddl-alter-table).
     if (change.property !== 'owner' && (change.level === 'table' || change.level === 'column') && tableOf(change)?.facts?.['tableType'] === 'FOREIGN') {
       skip(change, 'a foreign table (Lakehouse Federation) accepts only SET OWNER and RENAME: its comments and tags live in the foreign catalog');
       continue;

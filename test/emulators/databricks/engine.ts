@@ -39,7 +39,7 @@ function checkPlatformTagUnset(key: string): void {
 
 /**
  * A foreign table takes ALTER TABLE ... SET OWNER and RENAME only: no comments, no tags
- * (docs.databricks.com/aws/en/query-federation/database-federation, "Foreign tables" limitations).
+ * (docs.databricks.com/sql/language-manual/sql-ref-syntax-ddl-alter-table: "On foreign tables, you can perform only ALTER TABLE SET OWNER and ALTER TABLE RENAME TO").
  */
 function refuseOnForeign(table: EmulatedTable, what: string): void {
   if (table.type === 'FOREIGN')
