@@ -689,3 +689,37 @@ describe('Snowflake session parameters', () => {
     }
   });
 });
+
+describe('Snowflake warehouse', () => {
+  it('names connection.warehouse when the catalog SELECTs find no warehouse, and reads with one', async () => {
+    const emulator = await startSnowflakeEmulator({ requireWarehouse: true });
+    try {
+      emulator.run('CREATE DATABASE wh_db');
+      const project = (connection: object) =>
+        tempProject(
+          { version: 1, services: { wh: { type: 'snowflake', connection: { account: 'emulated', user: 'metaform', password: 'secret', accessUrl: emulator.url, ...connection } } } },
+          { 'metadata/wh.yaml': { service: 'wh', database: 'wh_db', description: 'with a warehouse' } },
+        );
+      const without = await project({});
+      try {
+        await assert.rejects(createPlan(await loadProject(without.dir)), (error: unknown) => {
+          assert.ok(error instanceof MetaformError, String(error));
+          assert.match(error.message, /service wh: the session has no warehouse/);
+          assert.match(error.hint ?? '', /connection\.warehouse/);
+          return true;
+        });
+      } finally {
+        await without.remove();
+      }
+      const withWarehouse = await project({ warehouse: 'METADATA_WH' });
+      try {
+        const { plan } = await createPlan(await loadProject(withWarehouse.dir));
+        assert.deepEqual(plan.changes.map((change) => change.after), ['with a warehouse']);
+      } finally {
+        await withWarehouse.remove();
+      }
+    } finally {
+      await emulator.close();
+    }
+  });
+});

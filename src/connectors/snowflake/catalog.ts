@@ -121,6 +121,13 @@ export async function readSnowflakeDatabase(
     databaseRows = await run(sql.database);
   } catch (error) {
     if (isMissingObject(error)) return { database: undefined, queries: 1 };
+    // 000606: INFORMATION_SCHEMA and ACCOUNT_USAGE SELECTs need a running warehouse (SHOW and DDL do not).
+    if ((error as { code?: unknown } | null)?.code === '000606')
+      throw new MetaformError(
+        `service ${reading.service}: the session has no warehouse, which Snowflake needs to read the catalog (${(error as Error).message.replaceAll('\n', ' ').trim()})`,
+        undefined,
+        "set connection.warehouse to a warehouse the role may use (GRANT USAGE ON WAREHOUSE <name> TO ROLE <the service's role>), or give the user a DEFAULT_WAREHOUSE",
+      );
     throw error;
   }
   const [databaseRow] = databaseRows;

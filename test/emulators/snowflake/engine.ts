@@ -13,6 +13,8 @@ export interface SessionContext {
   role: string;
   database: string | null;
   schema: string | null;
+  /** The session's warehouse (the connection's, or the user's default); undefined or null: none. */
+  warehouse?: string | null;
   /** ALTER SESSION SET QUOTED_IDENTIFIERS_IGNORE_CASE; undefined: the account's value. */
   quotedIdentifiersIgnoreCase?: boolean;
 }
@@ -77,6 +79,13 @@ export class SnowflakeEngine {
    * itself is not documented, so it is a test's choice). Undefined: no limit.
    */
   informationSchemaRowLimit: number | undefined;
+  /**
+   * A SELECT over a view or table function needs a running warehouse; SHOW and DDL do not
+   * (docs.snowflake.com/en/user-guide/warehouses-overview: "A warehouse provides the required
+   * resources ... to execute SELECT statements"). Off unless a test turns it on, since the
+   * administrator's fixtures run without one.
+   */
+  requireWarehouse = false;
   /** The account's QUOTED_IDENTIFIERS_IGNORE_CASE (default FALSE), set by ALTER ACCOUNT. */
   quotedIdentifiersIgnoreCase = false;
   /** Per node, tag key -> how it was applied; absent is MANUAL. */
@@ -150,6 +159,8 @@ export class SnowflakeEngine {
         let informationSchema = false;
         const relation = evaluateQuery(query, {
           resolve: (source, args) => {
+            if (this.requireWarehouse && !session.warehouse)
+              throw new EngineError('000606', '57P03', "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' command.");
             informationSchema ||= source.kind !== 'function' && source.name.includes('INFORMATION_SCHEMA');
             return this.resolveSource(source, args, session);
           },

@@ -27,6 +27,8 @@ export interface SnowflakeEmulatorOptions {
   chunkRows?: number;
   /** Rows past which an INFORMATION_SCHEMA query fails with 090030 (see SnowflakeEngine). */
   informationSchemaRowLimit?: number;
+  /** Refuse SELECTs from sessions without a warehouse (see SnowflakeEngine.requireWarehouse). */
+  requireWarehouse?: boolean;
 }
 
 export interface SnowflakeEmulator extends RunningEmulator {
@@ -86,6 +88,7 @@ export async function startSnowflakeEmulator(options: SnowflakeEmulatorOptions =
   const account = (options.account ?? 'emulated').toUpperCase();
   const engine = new SnowflakeEngine();
   engine.informationSchemaRowLimit = options.informationSchemaRowLimit;
+  engine.requireWarehouse = options.requireWarehouse ?? false;
   const users = new Map(Object.entries(options.users ?? { METAFORM: { password: 'secret' } }).map(([name, user]) => [name.toUpperCase(), user]));
   const sessions = new Map<string, Session>();
   const results = new Map<string, { result: StatementResult; session: Session }>();
