@@ -630,96 +630,81 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
   });
 });
 
+/**
+ * A test of its own emulator: `project(metadata, connection)` is a project with one Snowflake
+ * service `wh` logged in as METAFORM (extra connection keys merged in), removed afterwards.
+ */
+async function withOwnEmulator(
+  options: Parameters<typeof startSnowflakeEmulator>[0],
+  body: (emulator: SnowflakeEmulator, project: (metadata: object, connection?: object) => Promise<TempProject>) => Promise<void>,
+): Promise<void> {
+  const emulator = await startSnowflakeEmulator(options);
+  const projects: TempProject[] = [];
+  const project = async (metadata: object, connection: object = {}) => {
+    const dir = await tempProject(
+      { version: 1, services: { wh: { type: 'snowflake', connection: { account: 'emulated', user: 'metaform', password: 'secret', accessUrl: emulator.url, ...connection } } } },
+      { 'metadata/wh.yaml': { service: 'wh', ...metadata } },
+    );
+    projects.push(dir);
+    return dir;
+  };
+  try {
+    await body(emulator, project);
+  } finally {
+    for (const dir of projects) await dir.remove();
+    await emulator.close();
+  }
+}
+
 describe('Snowflake on a large account: 090030 from INFORMATION_SCHEMA', () => {
-  it('reads columns schema by schema when the database-wide query returns too much data, one query per schema more', async () => {
-    const emulator = await startSnowflakeEmulator({ informationSchemaRowLimit: 4 });
-    try {
+  it('reads columns schema by schema when the database-wide query returns too much data, one query per schema more', () =>
+    withOwnEmulator({ informationSchemaRowLimit: 4 }, async (emulator, project) => {
       emulator.run('CREATE DATABASE big');
       emulator.run('CREATE SCHEMA big.a');
       emulator.run('CREATE SCHEMA big.b');
       emulator.run('CREATE TABLE big.a.t1 (x NUMBER, y NUMBER, z NUMBER)');
       emulator.run('CREATE TABLE big.b.t2 (p NUMBER, q NUMBER, r NUMBER)');
       assert.throws(() => emulator.run('SELECT TABLE_NAME, COLUMN_NAME FROM big.INFORMATION_SCHEMA.COLUMNS'), /Information schema query returned too much data/);
-      const dir = await tempProject(
-        { version: 1, services: { wh: { type: 'snowflake', connection: { account: 'emulated', user: 'metaform', password: 'secret', accessUrl: emulator.url } } } },
-        { 'metadata/wh.yaml': { service: 'wh', database: 'big', schemas: { a: { tables: { t1: { columns: { x: 'x' } } } }, b: { tables: { t2: { columns: { q: "It's q" } } } } } } },
-      );
-      try {
-        const loaded = await loadProject(dir.dir);
-        const { plan, queries } = await createPlan(loaded);
-        assert.equal(queries, 4 + 2 + 1, 'database, schemas, tables, the refused columns query, then one per schema read (A, B), ACCOUNT_USAGE tags');
-        assert.deepEqual(plan.changes.map((change) => [change.address, change.after]), [['wh.BIG.A.T1.X', 'x'], ['wh.BIG.B.T2.Q', "It's q"]]);
-        assert.equal((await applyPlan(loaded, plan)).failed, 0);
-        assert.equal(emulator.engine.catalog.databases.get('BIG')?.schemas.get('B')?.tables.get('T2')?.columns.get('Q')?.comment, "It's q");
-        assert.deepEqual((await createPlan(loaded)).plan.changes, []);
-      } finally {
-        await dir.remove();
-      }
-    } finally {
-      await emulator.close();
-    }
-  });
+      const dir = await project({ database: 'big', schemas: { a: { tables: { t1: { columns: { x: 'x' } } } }, b: { tables: { t2: { columns: { q: "It's q" } } } } } });
+      const loaded = await loadProject(dir.dir);
+      const { plan, queries } = await createPlan(loaded);
+      assert.equal(queries, 4 + 2 + 1, 'database, schemas, tables, the refused columns query, then one per schema read (A, B), ACCOUNT_USAGE tags');
+      assert.deepEqual(plan.changes.map((change) => [change.address, change.after]), [['wh.BIG.A.T1.X', 'x'], ['wh.BIG.B.T2.Q', "It's q"]]);
+      assert.equal((await applyPlan(loaded, plan)).failed, 0);
+      assert.equal(emulator.engine.catalog.databases.get('BIG')?.schemas.get('B')?.tables.get('T2')?.columns.get('Q')?.comment, "It's q");
+      assert.deepEqual((await createPlan(loaded)).plan.changes, []);
+    }));
 });
 
 describe('Snowflake session parameters', () => {
-  it('sets QUOTED_IDENTIFIERS_IGNORE_CASE = FALSE for its session, so a quoted mixed-case name stays exact on an account that sets it TRUE', async () => {
-    const emulator = await startSnowflakeEmulator();
-    try {
+  it('sets QUOTED_IDENTIFIERS_IGNORE_CASE = FALSE for its session, so a quoted mixed-case name stays exact on an account that sets it TRUE', () =>
+    withOwnEmulator({}, async (emulator, project) => {
       emulator.run('CREATE DATABASE qi');
       emulator.run('CREATE SCHEMA qi.s');
       emulator.run('CREATE TABLE qi.s."Orders" (id NUMBER)');
       emulator.run('CREATE TABLE qi.s.orders (id NUMBER)');
       emulator.run('ALTER ACCOUNT SET QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE');
       assert.throws(() => emulator.run('CREATE TABLE qi.s."Orders" (id NUMBER)'), /already exists/, 'the account folds quoted names');
-      const dir = await tempProject(
-        { version: 1, services: { wh: { type: 'snowflake', connection: { account: 'emulated', user: 'metaform', password: 'secret', accessUrl: emulator.url } } } },
-        { 'metadata/wh.yaml': { service: 'wh', database: 'qi', schemas: { s: { tables: { '"Orders"': { description: 'mixed' }, orders: { description: 'upper' } } } } } },
-      );
-      try {
-        const loaded = await loadProject(dir.dir);
-        const { plan } = await createPlan(loaded);
-        assert.equal((await applyPlan(loaded, plan)).failed, 0);
-        const tables = emulator.engine.catalog.databases.get('QI')?.schemas.get('S')?.tables;
-        assert.deepEqual([tables?.get('Orders')?.comment, tables?.get('ORDERS')?.comment], ['mixed', 'upper']);
-      } finally {
-        await dir.remove();
-      }
-    } finally {
-      await emulator.close();
-    }
-  });
+      const loaded = await loadProject((await project({ database: 'qi', schemas: { s: { tables: { '"Orders"': { description: 'mixed' }, orders: { description: 'upper' } } } } })).dir);
+      const { plan } = await createPlan(loaded);
+      assert.equal((await applyPlan(loaded, plan)).failed, 0);
+      const tables = emulator.engine.catalog.databases.get('QI')?.schemas.get('S')?.tables;
+      assert.deepEqual([tables?.get('Orders')?.comment, tables?.get('ORDERS')?.comment], ['mixed', 'upper']);
+    }));
 });
 
 describe('Snowflake warehouse', () => {
-  it('names connection.warehouse when the catalog SELECTs find no warehouse, and reads with one', async () => {
-    const emulator = await startSnowflakeEmulator({ requireWarehouse: true });
-    try {
+  it('names connection.warehouse when the catalog SELECTs find no warehouse, and reads with one', () =>
+    withOwnEmulator({ requireWarehouse: true }, async (emulator, project) => {
       emulator.run('CREATE DATABASE wh_db');
-      const project = (connection: object) =>
-        tempProject(
-          { version: 1, services: { wh: { type: 'snowflake', connection: { account: 'emulated', user: 'metaform', password: 'secret', accessUrl: emulator.url, ...connection } } } },
-          { 'metadata/wh.yaml': { service: 'wh', database: 'wh_db', description: 'with a warehouse' } },
-        );
-      const without = await project({});
-      try {
-        await assert.rejects(createPlan(await loadProject(without.dir)), (error: unknown) => {
-          assert.ok(error instanceof MetaformError, String(error));
-          assert.match(error.message, /service wh: the session has no warehouse/);
-          assert.match(error.hint ?? '', /connection\.warehouse/);
-          return true;
-        });
-      } finally {
-        await without.remove();
-      }
-      const withWarehouse = await project({ warehouse: 'METADATA_WH' });
-      try {
-        const { plan } = await createPlan(await loadProject(withWarehouse.dir));
-        assert.deepEqual(plan.changes.map((change) => change.after), ['with a warehouse']);
-      } finally {
-        await withWarehouse.remove();
-      }
-    } finally {
-      await emulator.close();
-    }
-  });
+      const metadata = { database: 'wh_db', description: 'with a warehouse' };
+      await assert.rejects(createPlan(await loadProject((await project(metadata)).dir)), (error: unknown) => {
+        assert.ok(error instanceof MetaformError, String(error));
+        assert.match(error.message, /service wh: the session has no warehouse/);
+        assert.match(error.hint ?? '', /connection\.warehouse/);
+        return true;
+      });
+      const { plan } = await createPlan(await loadProject((await project(metadata, { warehouse: 'METADATA_WH' })).dir));
+      assert.deepEqual(plan.changes.map((change) => change.after), ['with a warehouse']);
+    }));
 });
