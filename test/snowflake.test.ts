@@ -263,18 +263,11 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     emulator.run('CREATE ICEBERG TABLE analytics.sales.lake_orders (id NUMBER, note VARCHAR)');
     emulator.run('CREATE EXTERNAL TABLE analytics.sales.raw_files (id NUMBER)');
     emulator.run("COMMENT ON EXTERNAL TABLE analytics.sales.raw_files IS 'to remove'");
-    const dir = await project({
-      service: 'wh',
-      database: 'analytics',
-      schemas: {
-        sales: {
-          tables: {
-            lake_orders: { description: "Iceberg's orders", tags: { PII: 'no' }, columns: { id: { description: 'Order id', tags: { TIER: 'gold' } }, note: 'a\\b' } },
-            raw_files: { description: null },
-          },
-        },
-      },
-    });
+    const tables = {
+      lake_orders: { description: "Iceberg's orders", tags: { PII: 'no' }, columns: { id: { description: 'Order id', tags: { TIER: 'gold' } }, note: 'a\\b' } },
+      raw_files: { description: null },
+    };
+    const dir = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables } } });
     try {
       await converge(dir);
       assert.equal(node('ANALYTICS', 'SALES', 'LAKE_ORDERS')?.comment, "Iceberg's orders");
