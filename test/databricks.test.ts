@@ -183,8 +183,9 @@ function seed(account: EmulatedAccount): EmulatedCatalog {
 describe('Databricks end to end: @databricks/sql against the Thrift emulator', () => {
   let emulator: DatabricksEmulator;
   let main: EmulatedCatalog;
+  let account: EmulatedAccount;
   before(async () => {
-    const account = new EmulatedAccount();
+    account = new EmulatedAccount();
     main = seed(account);
     emulator = await startDatabricksEmulator({ account });
   });
@@ -304,6 +305,58 @@ describe('Databricks end to end: @databricks/sql against the Thrift emulator', (
       assert.deepEqual((await createPlan(loaded)).plan.changes, []);
     } finally {
       await dir.remove();
+    }
+  });
+
+  it('never prunes governed system.* and Data Classification class.* tags: skipped with the reason, and the object\'s other tags still change', async () => {
+    const table = account.addTable(main.schemas.get('sales') as NonNullable<ReturnType<typeof main.schemas.get>>, 'governed', ['email']);
+    table.tags.set('system.certification_status', 'certified');
+    table.tags.set('old', 'x');
+    table.columns.get('email')?.tags.set('class.email_address', '');
+    const dir = await project({ service: 'lake', database: 'main', schemas: { sales: { tables: { governed: { tags: { k: 'v' }, columns: { email: { tags: {} } } } } } } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      assert.deepEqual(
+        plan.changes.filter((change) => change.skipped).map((change) => [change.key, change.action, change.skipped]),
+        [
+          ['system.certification_status', 'remove', 'tag system.certification_status is not managed by metaform: a governed system tag (system.*), owned by Databricks; set options.manageEngineTags: true to manage it'],
+          ['class.email_address', 'remove', 'tag class.email_address is not managed by metaform: a Data Classification tag (class.*), applied by Databricks; set options.manageEngineTags: true to manage it'],
+        ],
+      );
+      const report = await applyPlan(loaded, plan);
+      assert.equal(report.failed, 0, JSON.stringify(report.run.operations.map((operation) => operation.error).filter(Boolean)));
+      assert.deepEqual(Object.fromEntries(table.tags), { 'system.certification_status': 'certified', k: 'v' });
+      assert.deepEqual(Object.fromEntries(table.columns.get('email')?.tags ?? []), { 'class.email_address': '' });
+    } finally {
+      await dir.remove();
+      main.schemas.get('sales')?.tables.delete('governed');
+    }
+  });
+
+  it('skips a foreign table\'s comments and tags with the reason (it accepts only SET OWNER and RENAME) and still gives it its owner', async () => {
+    const table = account.addTable(main.schemas.get('sales') as NonNullable<ReturnType<typeof main.schemas.get>>, 'federated', ['id'], { type: 'FOREIGN' });
+    const dir = await project({ service: 'lake', database: 'main', schemas: { sales: { tables: { federated: { description: 'mirrored', owners: ['jane@corp.com'], tags: { k: 'v' }, columns: { id: { description: 'Id', tags: { pii: '' } } } } } } } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      const reason = 'a foreign table (Lakehouse Federation) accepts only SET OWNER and RENAME: its comments and tags live in the foreign catalog';
+      assert.deepEqual(
+        plan.changes.map((change) => [change.address, change.property, change.skipped ?? null]).sort(),
+        [
+          ['lake.main.sales.federated', 'description', reason],
+          ['lake.main.sales.federated', 'owner', null],
+          ['lake.main.sales.federated', 'tag', reason],
+          ['lake.main.sales.federated.id', 'description', reason],
+          ['lake.main.sales.federated.id', 'tag', reason],
+        ],
+      );
+      const report = await applyPlan(loaded, plan);
+      assert.equal(report.failed, 0, JSON.stringify(report.run.operations.map((operation) => operation.error).filter(Boolean)));
+      assert.deepEqual([table.owner, table.comment, table.tags.size], ['jane@corp.com', null, 0]);
+    } finally {
+      await dir.remove();
+      main.schemas.get('sales')?.tables.delete('federated');
     }
   });
 

@@ -34,6 +34,13 @@ describe('Databricks emulator: lexer', () => {
     const [literal, raw, ident] = tokenize(String.raw`'it\'s \\ \n' r'C:\path' ` + '`a``b`');
     assert.deepEqual([literal?.text, raw?.text, ident?.text], ["it's \\ \n", 'C:\\path', 'a`b']);
   });
+
+  it('reads three-digit octal escapes, and ends a raw string at its first quote, backslash or not', () => {
+    const [octal, nul] = tokenize(String.raw`'\101\0627' '\0x'`);
+    assert.deepEqual([octal?.text, nul?.text], ['A27', '\0x']);
+    const tokens = tokenize(String.raw`r'a\' 'b'`);
+    assert.deepEqual(tokens.map((token) => [token.kind, token.text]), [['string', 'a\\'], ['string', 'b'], ['end', '']]);
+  });
 });
 
 describe('Databricks emulator: statements accepted and rejected', () => {

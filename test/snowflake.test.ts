@@ -251,6 +251,33 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
     }
   });
 
+  it('describes and tags Iceberg tables with ALTER ICEBERG TABLE, and removes an external table\'s comment without ALTER EXTERNAL TABLE … UNSET COMMENT', async () => {
+    emulator.run('CREATE ICEBERG TABLE analytics.sales.lake_orders (id NUMBER, note VARCHAR)');
+    emulator.run('CREATE EXTERNAL TABLE analytics.sales.raw_files (id NUMBER)');
+    emulator.run("COMMENT ON EXTERNAL TABLE analytics.sales.raw_files IS 'to remove'");
+    const tables = {
+      lake_orders: { description: "Iceberg's orders", tags: { PII: 'no' }, columns: { id: { description: 'Order id', tags: { TIER: 'gold' } }, note: 'a\\b' } },
+      raw_files: { description: null },
+    };
+    const dir = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables } } });
+    try {
+      await converge(dir);
+      assert.equal(node('ANALYTICS', 'SALES', 'LAKE_ORDERS')?.comment, "Iceberg's orders");
+      assert.equal(node('ANALYTICS', 'SALES', 'LAKE_ORDERS', 'ID')?.comment, 'Order id');
+      assert.equal(node('ANALYTICS', 'SALES', 'LAKE_ORDERS', 'NOTE')?.comment, 'a\\b');
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'LAKE_ORDERS'), { PII: 'no' });
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'LAKE_ORDERS', 'ID'), { TIER: 'gold' });
+      assert.equal(node('ANALYTICS', 'SALES', 'RAW_FILES')?.comment || null, null);
+    } finally {
+      await dir.remove();
+    }
+    assert.throws(() => emulator.run("COMMENT ON TABLE analytics.sales.lake_orders IS 'x'"), /091367|Iceberg tables should use ALTER ICEBERG TABLE/);
+    assert.throws(() => emulator.run('ALTER EXTERNAL TABLE analytics.sales.raw_files UNSET COMMENT'), /syntax error/);
+    // Nothing else in the suite expects these tables.
+    emulator.engine.catalog.databases.get('ANALYTICS')?.schemas.get('SALES')?.tables.delete('LAKE_ORDERS');
+    emulator.engine.catalog.databases.get('ANALYTICS')?.schemas.get('SALES')?.tables.delete('RAW_FILES');
+  });
+
   it('changes, prunes and removes tags; removes descriptions with UNSET COMMENT', async () => {
     emulator.run("ALTER TABLE analytics.sales.\"Orders\" SET TAG governance.tags.pii = 'a', governance.tags.tier = 'b'");
     emulator.run("ALTER TABLE analytics.sales.\"Orders\" MODIFY COLUMN id SET TAG governance.tags.pii = 'c'");
@@ -277,6 +304,46 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
       assert.deepEqual(tags('ANALYTICS', 'SALES', 'Orders'), { PII: 'changed' }, 'prune on: TIER goes');
     } finally {
       await pruning.remove();
+    }
+  });
+
+  it('never prunes engine-owned tags: SNOWFLAKE.CORE system tags and classified or propagated assignments are skipped with the reason', async () => {
+    emulator.run('CREATE TABLE analytics.sales.classified (email VARCHAR, id NUMBER)');
+    emulator.engine.classify(['ANALYTICS', 'SALES', 'CLASSIFIED'], 'EMAIL', { privacy: 'IDENTIFIER', semantic: 'EMAIL' });
+    const email = node('ANALYTICS', 'SALES', 'CLASSIFIED', 'EMAIL') as CatalogNode;
+    emulator.engine.propagate(email, ['GOVERNANCE', 'TAGS', 'TIER'], 'gold');
+    emulator.run("ALTER TABLE analytics.sales.classified MODIFY COLUMN id SET TAG governance.tags.pii = 'manual'");
+    const engineTags = { PRIVACY_CATEGORY: 'IDENTIFIER', SEMANTIC_CATEGORY: 'EMAIL', TIER: 'gold' };
+    const dir = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables: { classified: { columns: { email: { tags: {} }, id: { tags: {} } } } } } } });
+    try {
+      const loaded = await loadProject(dir.dir);
+      const { plan } = await createPlan(loaded);
+      assert.deepEqual(
+        plan.changes.map((change) => [change.address, change.key, change.action, change.skipped ?? null]),
+        [
+          ['wh.ANALYTICS.SALES.CLASSIFIED.EMAIL', 'SNOWFLAKE.CORE.PRIVACY_CATEGORY', 'remove', 'tag SNOWFLAKE.CORE.PRIVACY_CATEGORY is not managed by metaform: a Snowflake system tag (SNOWFLAKE.CORE), set by data classification; set options.manageEngineTags: true to manage it'],
+          ['wh.ANALYTICS.SALES.CLASSIFIED.EMAIL', 'SNOWFLAKE.CORE.SEMANTIC_CATEGORY', 'remove', 'tag SNOWFLAKE.CORE.SEMANTIC_CATEGORY is not managed by metaform: a Snowflake system tag (SNOWFLAKE.CORE), set by data classification; set options.manageEngineTags: true to manage it'],
+          ['wh.ANALYTICS.SALES.CLASSIFIED.EMAIL', 'TIER', 'remove', 'tag TIER is not managed by metaform: applied by tag propagation (APPLY_METHOD PROPAGATED); set options.manageEngineTags: true to manage it'],
+          ['wh.ANALYTICS.SALES.CLASSIFIED.ID', 'PII', 'remove', null],
+        ].sort(),
+      );
+      assert.deepEqual(plan.operations.flatMap((operation) => operation.statements), ['ALTER TABLE "ANALYTICS"."SALES"."CLASSIFIED" MODIFY COLUMN "ID" UNSET TAG "GOVERNANCE"."TAGS"."PII"']);
+      const report = await applyPlan(loaded, JSON.parse(JSON.stringify(plan)));
+      assert.equal(report.failed, 0);
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'CLASSIFIED', 'EMAIL'), engineTags, 'the engine\'s tags survive a pruning apply');
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'CLASSIFIED', 'ID'), {});
+    } finally {
+      await dir.remove();
+    }
+    // The documented option hands them to metaform.
+    const managing = await project({ service: 'wh', database: 'analytics', schemas: { sales: { tables: { classified: { columns: { email: { tags: {} } } } } } } }, {
+      options: { tagSchema: 'GOVERNANCE.TAGS', manageEngineTags: true },
+    });
+    try {
+      await converge(managing);
+      assert.deepEqual(tags('ANALYTICS', 'SALES', 'CLASSIFIED', 'EMAIL'), {});
+    } finally {
+      await managing.remove();
     }
   });
 
@@ -597,4 +664,83 @@ describe('Snowflake end to end: snowflake-sdk against the emulator', () => {
       await dir.remove();
     }
   });
+});
+
+/**
+ * A test of its own emulator: `project(metadata, connection)` is a project with one Snowflake
+ * service `wh` logged in as METAFORM (extra connection keys merged in), removed afterwards.
+ */
+async function withOwnEmulator(
+  options: Parameters<typeof startSnowflakeEmulator>[0],
+  body: (emulator: SnowflakeEmulator, project: (metadata: object, connection?: object) => Promise<TempProject>) => Promise<void>,
+): Promise<void> {
+  const emulator = await startSnowflakeEmulator(options);
+  const projects: TempProject[] = [];
+  const project = async (metadata: object, connection: object = {}) => {
+    const dir = await tempProject(
+      { version: 1, services: { wh: { type: 'snowflake', connection: { account: 'emulated', user: 'metaform', password: 'secret', accessUrl: emulator.url, ...connection } } } },
+      { 'metadata/wh.yaml': { service: 'wh', ...metadata } },
+    );
+    projects.push(dir);
+    return dir;
+  };
+  try {
+    await body(emulator, project);
+  } finally {
+    for (const dir of projects) await dir.remove();
+    await emulator.close();
+  }
+}
+
+describe('Snowflake on a large account: 090030 from INFORMATION_SCHEMA', () => {
+  it('reads columns schema by schema when the database-wide query returns too much data, one query per schema more', () =>
+    withOwnEmulator({ informationSchemaRowLimit: 4 }, async (emulator, project) => {
+      emulator.run('CREATE DATABASE big');
+      emulator.run('CREATE SCHEMA big.a');
+      emulator.run('CREATE SCHEMA big.b');
+      emulator.run('CREATE TABLE big.a.t1 (x NUMBER, y NUMBER, z NUMBER)');
+      emulator.run('CREATE TABLE big.b.t2 (p NUMBER, q NUMBER, r NUMBER)');
+      assert.throws(() => emulator.run('SELECT TABLE_NAME, COLUMN_NAME FROM big.INFORMATION_SCHEMA.COLUMNS'), /Information schema query returned too much data/);
+      const dir = await project({ database: 'big', schemas: { a: { tables: { t1: { columns: { x: 'x' } } } }, b: { tables: { t2: { columns: { q: "It's q" } } } } } });
+      const loaded = await loadProject(dir.dir);
+      const { plan, queries } = await createPlan(loaded);
+      assert.equal(queries, 4 + 2 + 1, 'database, schemas, tables, the refused columns query, then one per schema read (A, B), ACCOUNT_USAGE tags');
+      assert.deepEqual(plan.changes.map((change) => [change.address, change.after]), [['wh.BIG.A.T1.X', 'x'], ['wh.BIG.B.T2.Q', "It's q"]]);
+      assert.equal((await applyPlan(loaded, plan)).failed, 0);
+      assert.equal(emulator.engine.catalog.databases.get('BIG')?.schemas.get('B')?.tables.get('T2')?.columns.get('Q')?.comment, "It's q");
+      assert.deepEqual((await createPlan(loaded)).plan.changes, []);
+    }));
+});
+
+describe('Snowflake session parameters', () => {
+  it('sets QUOTED_IDENTIFIERS_IGNORE_CASE = FALSE for its session, so a quoted mixed-case name stays exact on an account that sets it TRUE', () =>
+    withOwnEmulator({}, async (emulator, project) => {
+      emulator.run('CREATE DATABASE qi');
+      emulator.run('CREATE SCHEMA qi.s');
+      emulator.run('CREATE TABLE qi.s."Orders" (id NUMBER)');
+      emulator.run('CREATE TABLE qi.s.orders (id NUMBER)');
+      emulator.run('ALTER ACCOUNT SET QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE');
+      assert.throws(() => emulator.run('CREATE TABLE qi.s."Orders" (id NUMBER)'), /already exists/, 'the account folds quoted names');
+      const loaded = await loadProject((await project({ database: 'qi', schemas: { s: { tables: { '"Orders"': { description: 'mixed' }, orders: { description: 'upper' } } } } })).dir);
+      const { plan } = await createPlan(loaded);
+      assert.equal((await applyPlan(loaded, plan)).failed, 0);
+      const tables = emulator.engine.catalog.databases.get('QI')?.schemas.get('S')?.tables;
+      assert.deepEqual([tables?.get('Orders')?.comment, tables?.get('ORDERS')?.comment], ['mixed', 'upper']);
+    }));
+});
+
+describe('Snowflake warehouse', () => {
+  it('names connection.warehouse when the catalog SELECTs find no warehouse, and reads with one', () =>
+    withOwnEmulator({ requireWarehouse: true }, async (emulator, project) => {
+      emulator.run('CREATE DATABASE wh_db');
+      const metadata = { database: 'wh_db', description: 'with a warehouse' };
+      await assert.rejects(createPlan(await loadProject((await project(metadata)).dir)), (error: unknown) => {
+        assert.ok(error instanceof MetaformError, String(error));
+        assert.match(error.message, /service wh: the session has no warehouse/);
+        assert.match(error.hint ?? '', /connection\.warehouse/);
+        return true;
+      });
+      const { plan } = await createPlan(await loadProject((await project(metadata, { warehouse: 'METADATA_WH' })).dir));
+      assert.deepEqual(plan.changes.map((change) => change.after), ['with a warehouse']);
+    }));
 });

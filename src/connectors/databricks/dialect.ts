@@ -17,6 +17,19 @@ export function quoteDatabricksLiteral(value: string | null): string {
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 }
 
+/**
+ * Tags the platform owns: governed tags in the `system.` namespace (e.g.
+ * system.certification_status; docs.databricks.com/aws/en/admin/governed-tags/) and the `class.`
+ * tags Data Classification applies (docs.databricks.com/aws/en/data-governance/unity-catalog/
+ * data-classification). Pruning them would delete governance data metaform did not write, and
+ * their keys hold a `.`, which a YAML tag key may not, so a user cannot keep them by listing them.
+ */
+export function engineOwnedTagReason(key: string): string | undefined {
+  if (/^system\./i.test(key)) return 'a governed system tag (system.*), owned by Databricks';
+  if (/^class\./i.test(key)) return 'a Data Classification tag (class.*), applied by Databricks';
+  return undefined;
+}
+
 /** The Unity Catalog metastore's legacy neighbour: no catalog comment, owners or tags there. */
 export const HIVE_METASTORE = 'hive_metastore';
 
@@ -81,6 +94,12 @@ export function renderDatabricks(changes: readonly Change[], snapshot: Parameter
   };
 
   for (const change of changes) {
+    // A Lakehouse Federation table accepts SET OWNER and RENAME only
+    // (docs.databricks.com/sql/language-manual/sql-ref-syntax-ddl-alter-table).
+    if (change.property !== 'owner' && (change.level === 'table' || change.level === 'column') && tableOf(change)?.facts?.['tableType'] === 'FOREIGN') {
+      skip(change, 'a foreign table (Lakehouse Federation) accepts only SET OWNER and RENAME: its comments and tags live in the foreign catalog');
+      continue;
+    }
     if (!unity && (change.property !== 'description' || change.level === 'database')) {
       skip(
         change,
@@ -115,10 +134,13 @@ export function renderDatabricks(changes: readonly Change[], snapshot: Parameter
         // SET OWNER TO: the one form every ALTER documents (materialized views and streaming tables have no other).
         else push(change.id, change, [change.id], `ALTER ${alterTarget(change)} ${objectName(change)} SET OWNER TO ${quoteDatabricksIdentifier(change.after)}`);
         break;
-      case 'tag':
-        if (change.level === 'column' && isView(tableOf(change))) viewColumnTag(change);
+      case 'tag': {
+        const engineOwned = _service.options['manageEngineTags'] === true ? undefined : engineOwnedTagReason(change.key ?? '');
+        if (engineOwned !== undefined) skip(change, `tag ${change.key ?? ''} is not managed by metaform: ${engineOwned}; set options.manageEngineTags: true to manage it`);
+        else if (change.level === 'column' && isView(tableOf(change))) viewColumnTag(change);
         else tagChanges.push(change);
         break;
+      }
     }
   }
 

@@ -84,7 +84,12 @@ export class SnowflakeSession implements ConnectorSession {
     const connection = sdk.createConnection(connectionOptions(service));
     // connectAsync() without a callback resolves even when login fails; connect(cb) reports it.
     await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));
-    return new SnowflakeSession(service, connection);
+    const session = new SnowflakeSession(service, connection);
+    // Every name metaform renders is quoted to keep its case; an account or user that sets
+    // QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE would fold "Orders" to ORDERS
+    // (docs.snowflake.com/en/sql-reference/parameters#quoted-identifiers-ignore-case).
+    await session.query('ALTER SESSION SET QUOTED_IDENTIFIERS_IGNORE_CASE = FALSE');
+    return session;
   }
 
   /** Rows as arrays of strings, numbers and nulls. */

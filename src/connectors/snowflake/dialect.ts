@@ -62,6 +62,8 @@ export function tableKeyword(tableType: JsonValue | undefined): string {
       return 'EXTERNAL TABLE';
     case 'DYNAMIC TABLE':
       return 'DYNAMIC TABLE';
+    case 'ICEBERG TABLE':
+      return 'ICEBERG TABLE';
     default:
       return 'TABLE';
   }
@@ -96,6 +98,11 @@ export function renderSnowflake(changes: readonly Change[], snapshot: CatalogSna
         result.skipped.push({ changeId: change.id, reason: tag.error });
         continue;
       }
+      const engineOwned = engineOwnedTag(change, snapshot, service);
+      if (engineOwned !== undefined) {
+        result.skipped.push({ changeId: change.id, reason: engineOwned });
+        continue;
+      }
       const tagName = tagObjectSql(tag);
       clauses.push(change.after === null ? tagName : `${tagName} = ${quoteSnowflakeLiteral(change.after)}`);
       // The plan also creates this tag object; repeating the idempotent CREATE keeps this
@@ -117,6 +124,17 @@ export function renderSnowflake(changes: readonly Change[], snapshot: CatalogSna
   return result;
 }
 
+/**
+ * The reason a tag change is left alone: the live tag is the engine's (classification or
+ * propagation, see catalog.ts), unless the service sets options.manageEngineTags.
+ */
+function engineOwnedTag(change: Change, snapshot: CatalogSnapshot, service: ServiceConfig): string | undefined {
+  if (service.options['manageEngineTags'] === true) return undefined;
+  const reasons = findLive(snapshot, change.path)?.facts?.['engineTags'] as Record<string, string> | undefined;
+  const reason = reasons?.[change.key ?? ''];
+  return reason === undefined ? undefined : `tag ${change.key ?? ''} is not managed by metaform: ${reason}; set options.manageEngineTags: true to manage it`;
+}
+
 /** The object an ALTER names (with the keyword of its kind), and the clause that reaches a column of it. */
 function alterTarget(change: Change, snapshot: CatalogSnapshot): { target: string; columnClause: string; keyword: string; tableName: string } {
   const q = quoteSnowflakeIdentifier;
@@ -128,6 +146,17 @@ function alterTarget(change: Change, snapshot: CatalogSnapshot): { target: strin
   return { target, columnClause: change.level === 'column' ? ` MODIFY COLUMN ${q(column)}` : '', keyword, tableName };
 }
 
+/**
+ * An Iceberg table refuses COMMENT ON and ALTER TABLE (091367, dbt-labs/dbt-adapters#1015, #770);
+ * ALTER ICEBERG TABLE sets and unsets its comment and its columns' (docs.snowflake.com/en/
+ * sql-reference/sql/alter-iceberg-table).
+ */
+function icebergComment(tableName: string, column: string | undefined, text: string | null): string {
+  const alter = `ALTER ICEBERG TABLE ${tableName}`;
+  if (column === undefined) return text === null ? `${alter} UNSET COMMENT` : `${alter} SET COMMENT = ${quoteSnowflakeLiteral(text)}`;
+  return text === null ? `${alter} ALTER COLUMN ${column} UNSET COMMENT` : `${alter} ALTER COLUMN ${column} COMMENT ${quoteSnowflakeLiteral(text)}`;
+}
+
 function renderChange(change: Change, snapshot: CatalogSnapshot): RenderedChange {
   const q = quoteSnowflakeIdentifier;
   const literal = quoteSnowflakeLiteral;
@@ -136,12 +165,15 @@ function renderChange(change: Change, snapshot: CatalogSnapshot): RenderedChange
   const { target, keyword, tableName } = alterTarget(change, snapshot);
   switch (change.property) {
     case 'description': {
+      if (keyword === 'ICEBERG TABLE') return { statements: [icebergComment(tableName, change.level === 'column' ? q(column) : undefined, change.after)] };
       if (change.level === 'column') {
         if (change.after !== null) return { statements: [`COMMENT ON COLUMN ${tableName}.${q(column)} IS ${literal(change.after)}`] };
         // ALTER ... ALTER COLUMN ... UNSET COMMENT exists for tables and views; elsewhere an empty comment is none.
         if (keyword === 'TABLE' || keyword === 'VIEW') return { statements: [`ALTER ${keyword} ${tableName} ALTER COLUMN ${q(column)} UNSET COMMENT`] };
         return { statements: [`COMMENT ON COLUMN ${tableName}.${q(column)} IS ''`] };
       }
+      // ALTER EXTERNAL TABLE has no SET or UNSET COMMENT (docs.snowflake.com/en/sql-reference/sql/alter-external-table): an empty comment is none.
+      if (change.after === null && keyword === 'EXTERNAL TABLE' && change.level === 'table') return { statements: [`COMMENT ON ${target} IS ''`] };
       if (change.after === null) return { statements: [`ALTER ${target} UNSET COMMENT`] };
       return { statements: [`COMMENT ON ${target} IS ${literal(change.after)}`] };
     }

@@ -23,6 +23,7 @@ export const snowflakeConnector: Connector = {
     additionalProperties: false,
     properties: {
       tagSchema: { type: 'string', pattern: '^[^.]+\\.[^.]+$', description: 'DATABASE.SCHEMA holding the tag objects that bare YAML tag keys name.' },
+      manageEngineTags: { type: 'boolean', description: 'Let metaform change and prune tags the engine applied (SNOWFLAKE.CORE system tags, classified or propagated assignments); off by default.' },
       createTags: { type: 'boolean', description: 'Create missing tag objects, as a planned change of their own.' },
       concurrency: { type: 'integer', minimum: 1, maximum: 64, description: 'Statements in flight at once during apply (default 8).' },
     },

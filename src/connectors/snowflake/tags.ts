@@ -6,7 +6,7 @@
 import { ErrorList } from '../../core/errors.js';
 import { changeId, findLive, formatAddress, type CatalogSnapshot, type Change, type LiveObject } from '../../core/model.js';
 import type { ServiceConfig } from '../types.js';
-import { assignTag, isMissingObject, realtimeTagsSql, type RealtimeTarget, type RunQuery, type TagReading } from './catalog.js';
+import { assignTag, ENGINE_TAGS, isMissingObject, realtimeTagsSql, type RealtimeTarget, type RunQuery, type TagReading } from './catalog.js';
 import { isTagObjectChange, quoteSnowflakeLiteral, quoteStoredIdentifier, TAG_OBJECT_PROPERTY, tagObjectSql } from './dialect.js';
 import { resolveTagKey, spellName, storedName } from './names.js';
 
@@ -154,6 +154,7 @@ export async function readTagsInRealTime(context: TagContext, snapshot: CatalogS
     for (const object of domain === 'TABLE' ? [live, ...live.children.values()] : [live]) {
       object.tags = {};
       if (object.facts?.['tagObjects']) object.facts = { ...object.facts, tagObjects: {} };
+      if (object.facts?.[ENGINE_TAGS]) object.facts = { ...object.facts, [ENGINE_TAGS]: {} };
     }
   }
   const list = [...targets.values()];
@@ -161,14 +162,14 @@ export async function readTagsInRealTime(context: TagContext, snapshot: CatalogS
     const batch = list.slice(start, start + REALTIME_BATCH);
     const rows = await context.query(realtimeTagsSql(batch.map(({ target }) => target)));
     snapshot.queries++;
-    for (const [index, tagDatabase, tagSchema, tagName, value, columnName] of rows) {
+    for (const [index, tagDatabase, tagSchema, tagName, value, columnName, applyMethod] of rows) {
       const entry = batch[Number(index)];
       if (!entry) continue;
       const column = columnName === null || columnName === undefined ? undefined : spellName(String(columnName));
       const object = column === undefined ? entry.live : entry.live.children.get(column);
       if (!object) continue;
       const path = [...entry.target.path.map(spellName), ...(column === undefined ? [] : [column])];
-      assignTag(object, [String(tagDatabase), String(tagSchema), String(tagName)], String(value), context.reading, () => formatAddress(context.service.name, path));
+      assignTag(object, [String(tagDatabase), String(tagSchema), String(tagName)], String(value), context.reading, () => formatAddress(context.service.name, path), applyMethod);
     }
   }
 }

@@ -12,7 +12,8 @@
  * keep their case and are found case-insensitively.
  */
 
-export type TableType = 'MANAGED' | 'EXTERNAL' | 'VIEW' | 'MATERIALIZED_VIEW' | 'STREAMING_TABLE';
+/** FOREIGN: a Lakehouse Federation table, mirrored from a foreign catalog. */
+export type TableType = 'MANAGED' | 'EXTERNAL' | 'VIEW' | 'MATERIALIZED_VIEW' | 'STREAMING_TABLE' | 'FOREIGN';
 
 export interface Securable {
   name: string;

@@ -25,6 +25,27 @@ export interface SessionNamespace {
 /** Documented tag limits (docs.databricks.com, "Apply tags to Unity Catalog securable objects"). */
 export const TAG_LIMITS = { perObject: 50, keyLength: 255, valueLength: 1000, keyForbidden: /[.,\-=/:]/ } as const;
 
+/**
+ * Tags the platform owns, which an ordinary principal cannot remove: governed tags (the `system.`
+ * ones are account-level governed tags; assigning or removing one needs the ASSIGN permission on
+ * it, docs.databricks.com/aws/en/admin/governed-tags/) and the `class.` tags Data Classification
+ * applies (docs.databricks.com/aws/en/data-governance/unity-catalog/data-classification). The
+ * emulator's callers are ordinary service principals without ASSIGN.
+ */
+function checkPlatformTagUnset(key: string): void {
+  if (/^(system|class)\./.test(key))
+    throw new DatabricksSqlError('PERMISSION_DENIED', `User does not have ASSIGN on governed tag '${key}'.`, '42501');
+}
+
+/**
+ * A foreign table takes ALTER TABLE ... SET OWNER and RENAME only: no comments, no tags
+ * (docs.databricks.com/sql/language-manual/sql-ref-syntax-ddl-alter-table: "On foreign tables, you can perform only ALTER TABLE SET OWNER and ALTER TABLE RENAME TO").
+ */
+function refuseOnForeign(table: EmulatedTable, what: string): void {
+  if (table.type === 'FOREIGN')
+    throw new DatabricksSqlError('UNSUPPORTED_FEATURE.TABLE_OPERATION', `Table ${quoted([table.name])} does not support ${what}. Foreign tables accept only SET OWNER and RENAME.`, '0A000');
+}
+
 const quoted = (parts: readonly string[]) => parts.map((part) => `\`${part.replaceAll('`', '``')}\``).join('.');
 
 export class DatabricksEngine {
@@ -124,6 +145,7 @@ export class DatabricksEngine {
       case 'unset-tags': {
         // ALTER ... UNSET TAGS is idempotent: a key the object lacks is no error.
         const tags = this.tagsOf(statement.target, namespace);
+        for (const key of statement.keys) if (tags.has(key)) checkPlatformTagUnset(key);
         for (const key of statement.keys) tags.delete(key);
         return undefined;
       }
@@ -182,6 +204,7 @@ export class DatabricksEngine {
 
   private column(target: Target, namespace: SessionNamespace): { catalog: EmulatedCatalog; table: EmulatedTable; column: EmulatedColumn } {
     const { catalog, table } = this.relation(target, namespace);
+    refuseOnForeign(table, 'column comments or tags');
     const column = table.columns.get((target.column ?? '').toLowerCase());
     if (!column)
       throw new DatabricksSqlError('UNRESOLVED_COLUMN.WITHOUT_SUGGESTION', `A column, variable, or function parameter with name ${quoted([target.column ?? ''])} cannot be resolved.`, '42703');
@@ -192,11 +215,11 @@ export class DatabricksEngine {
   private relation(target: Target, namespace: SessionNamespace): { catalog: EmulatedCatalog; table: EmulatedTable } {
     const found = this.table(target.name, namespace);
     const expected: Record<string, TableType[]> = {
-      TABLE: ['MANAGED', 'EXTERNAL'],
+      TABLE: ['MANAGED', 'EXTERNAL', 'FOREIGN'],
       VIEW: ['VIEW'],
       'MATERIALIZED VIEW': ['MATERIALIZED_VIEW'],
       'STREAMING TABLE': ['STREAMING_TABLE'],
-      'COLUMN OF': ['MANAGED', 'EXTERNAL', 'VIEW', 'MATERIALIZED_VIEW', 'STREAMING_TABLE'],
+      'COLUMN OF': ['MANAGED', 'EXTERNAL', 'VIEW', 'MATERIALIZED_VIEW', 'STREAMING_TABLE', 'FOREIGN'],
     };
     if (!expected[target.keyword]?.includes(found.table.type)) {
       const kind = found.table.type.toLowerCase().replace('_', ' ');
@@ -237,7 +260,9 @@ export class DatabricksEngine {
       if (!catalog.unity) throw notInUnityCatalog('SET TAGS');
       return column.tags;
     }
-    return this.securable(target, namespace, 'SET TAGS').tags;
+    const securable = this.securable(target, namespace, 'SET TAGS');
+    if ('type' in securable) refuseOnForeign(securable as EmulatedTable, 'tags');
+    return securable.tags;
   }
 
   private comment(on: 'CATALOG' | 'SCHEMA' | 'TABLE' | 'COLUMN', name: string[], value: string | null, namespace: SessionNamespace): void {
@@ -246,10 +271,14 @@ export class DatabricksEngine {
       if (!catalog.unity) throw notInUnityCatalog('COMMENT ON CATALOG');
       catalog.comment = value;
     } else if (on === 'SCHEMA') this.schema(name, namespace).schema.comment = value;
-    else if (on === 'TABLE') this.table(name, namespace).table.comment = value;
-    else {
+    else if (on === 'TABLE') {
+      const { table } = this.table(name, namespace);
+      refuseOnForeign(table, 'COMMENT ON TABLE');
+      table.comment = value;
+    } else {
       const column = name.pop() ?? '';
       const { table } = this.table(name, namespace);
+      refuseOnForeign(table, 'COMMENT ON COLUMN');
       const found = table.columns.get(column.toLowerCase());
       if (!found) throw new DatabricksSqlError('UNRESOLVED_COLUMN.WITHOUT_SUGGESTION', `A column, variable, or function parameter with name ${quoted([column])} cannot be resolved.`, '42703');
       found.comment = value;

@@ -27,7 +27,10 @@ export function syntaxError(near: string): DatabricksSqlError {
   return new DatabricksSqlError('PARSE_SYNTAX_ERROR', `Syntax error at or near '${near}'.`, '42601');
 }
 
-/** Spark's unescapeSQLString: \0 \b \n \r \t \Z \' \" \\ \% \_ and \uXXXX; any other \x is x. */
+/**
+ * Spark's unescapeSQLString (sql/catalyst/.../util/SparkParserUtils.scala): \ooo (three octal
+ * digits, the first 0-3), \0 \b \n \r \t \Z \' \" \\ \% \_ and \uXXXX; any other \x is x.
+ */
 const ESCAPES: Record<string, string> = { '0': '\0', b: '\b', n: '\n', r: '\r', t: '\t', Z: '\x1a', '%': '\\%', _: '\\_' };
 
 function readString(sql: string, start: number, raw: boolean): { text: string; end: number } {
@@ -42,7 +45,10 @@ function readString(sql: string, start: number, raw: boolean): { text: string; e
     if (c === '\\' && !raw) {
       parts.push(sql.slice(chunk, i));
       const next = sql[i + 1] ?? '';
-      if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(sql.slice(i + 2, i + 6))) {
+      if (/^[0-3][0-7]{2}$/.test(sql.slice(i + 1, i + 4))) {
+        parts.push(String.fromCharCode(parseInt(sql.slice(i + 1, i + 4), 8)));
+        i += 4;
+      } else if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(sql.slice(i + 2, i + 6))) {
         parts.push(String.fromCharCode(parseInt(sql.slice(i + 2, i + 6), 16)));
         i += 6;
       } else {
@@ -52,11 +58,8 @@ function readString(sql: string, start: number, raw: boolean): { text: string; e
       chunk = i;
       continue;
     }
-    if (c === '\\' && raw) {
-      // a raw string still cannot hold its own quote: \' ends nothing, but keeps both characters
-      i += sql[i + 1] === quote ? 2 : 1;
-      continue;
-    }
+    // A raw string (SqlBaseLexer's R'...' rule: (~'\'')*) ends at the first quote: a backslash is
+    // just a character there.
     i++;
   }
   parts.push(sql.slice(chunk, i));

@@ -13,6 +13,10 @@ export interface SessionContext {
   role: string;
   database: string | null;
   schema: string | null;
+  /** The session's warehouse (the connection's, or the user's default); undefined or null: none. */
+  warehouse?: string | null;
+  /** ALTER SESSION SET QUOTED_IDENTIFIERS_IGNORE_CASE; undefined: the account's value. */
+  quotedIdentifiersIgnoreCase?: boolean;
 }
 
 export interface StatementResult extends Relation {
@@ -32,6 +36,13 @@ const alreadyExists = (kind: string, name: string) => new EngineError('002002', 
 const insufficient = (kind: string, name: string) =>
   new EngineError('003001', '42501', `SQL access control error:\nInsufficient privileges to operate on ${kind.toLowerCase()} '${name}'`);
 
+/**
+ * COMMENT ON TABLE and ALTER TABLE on an Iceberg table, as the service answers them (the error
+ * quoted in dbt-labs/dbt-adapters#1015 and #770): Iceberg tables take ALTER ICEBERG TABLE.
+ */
+const icebergNeedsOwnCommand = (name: string) =>
+  new EngineError('091367', '42601', `SQL Compilation error: The table ${name} is an Iceberg table. Iceberg tables should use ALTER ICEBERG TABLE commands. Please ensure the appropriate command format is used.`);
+
 const done = (message = 'Statement executed successfully.'): StatementResult => ({ columns: ['status'], rows: [[message]], statementTypeId: DDL });
 
 type Domain = 'DATABASE' | 'SCHEMA' | 'TABLE' | 'COLUMN';
@@ -42,7 +53,17 @@ interface TagReferenceRow {
   level: Domain;
   domain: Domain;
   path: string[];
+  applyMethod: string;
 }
+
+/**
+ * How a tag came to be on an object: the APPLY_METHOD column that BCR 1777 (2024_08) appended
+ * to ACCOUNT_USAGE.TAG_REFERENCES and the TAG_REFERENCES table functions. MANUAL for SET TAG;
+ * CLASSIFIED for the system tags automatic classification and SYSTEM$CLASSIFY set
+ * (docs.snowflake.com/en/user-guide/classify-intro); PROPAGATED for tags automatic propagation
+ * copies (docs.snowflake.com/en/user-guide/object-tagging/propagation).
+ */
+export type ApplyMethod = 'MANUAL' | 'CLASSIFIED' | 'PROPAGATED';
 
 export class SnowflakeEngine {
   readonly catalog = new Catalog();
@@ -52,6 +73,23 @@ export class SnowflakeEngine {
   private frozenTagReferences: TagReferenceRow[] | undefined;
   /** Roles granted IMPORTED PRIVILEGES on the SNOWFLAKE database, besides ACCOUNTADMIN. */
   private readonly accountUsageRoles = new Set<string>();
+  /**
+   * An INFORMATION_SCHEMA query whose answer would pass this many rows fails with 090030, as a
+   * large account's database-wide COLUMNS query does (dbt-labs/dbt-core#1877, #2260; the limit
+   * itself is not documented, so it is a test's choice). Undefined: no limit.
+   */
+  informationSchemaRowLimit: number | undefined;
+  /**
+   * A SELECT over a view or table function needs a running warehouse; SHOW and DDL do not
+   * (docs.snowflake.com/en/user-guide/warehouses-overview: "A warehouse provides the required
+   * resources ... to execute SELECT statements"). Off unless a test turns it on, since the
+   * administrator's fixtures run without one.
+   */
+  requireWarehouse = false;
+  /** The account's QUOTED_IDENTIFIERS_IGNORE_CASE (default FALSE), set by ALTER ACCOUNT. */
+  quotedIdentifiersIgnoreCase = false;
+  /** Per node, tag key -> how it was applied; absent is MANUAL. */
+  private readonly applyMethods = new WeakMap<CatalogNode, Map<string, ApplyMethod>>();
 
   constructor() {
     for (const role of ['ACCOUNTADMIN', 'SYSADMIN', 'PUBLIC']) this.catalog.roles.add(role);
@@ -66,8 +104,44 @@ export class SnowflakeEngine {
     this.frozenTagReferences = undefined;
   }
 
+  private applyMethodOf(node: CatalogNode, key: string): ApplyMethod {
+    return this.applyMethods.get(node)?.get(key) ?? 'MANUAL';
+  }
+
+  /**
+   * What classification leaves on a column: the system tags SNOWFLAKE.CORE.PRIVACY_CATEGORY and
+   * SNOWFLAKE.CORE.SEMANTIC_CATEGORY, applied by the engine (docs.snowflake.com/en/user-guide/
+   * classify-intro, "System tags and categories"). The SNOWFLAKE database holds them.
+   */
+  classify(path: [string, string, string], column: string, categories: { privacy: string; semantic: string }): void {
+    let database = this.catalog.databases.get('SNOWFLAKE');
+    if (!database) database = this.catalog.addDatabase('SNOWFLAKE', 'SNOWFLAKE');
+    const core = database.schemas.get('CORE') ?? this.catalog.addSchema(database, 'CORE', 'SNOWFLAKE');
+    const node = this.table(path, undefined, 'Table').columns.get(column);
+    if (!node) throw new EngineError('000904', '42000', `SQL compilation error:\ninvalid identifier '${column}'`);
+    for (const [name, value] of [['PRIVACY_CATEGORY', categories.privacy], ['SEMANTIC_CATEGORY', categories.semantic]] as const) {
+      let tag = core.tagObjects.get(name);
+      if (!tag) core.tagObjects.set(name, (tag = { database: 'SNOWFLAKE', schema: 'CORE', name, allowedValues: null, comment: null, owner: 'SNOWFLAKE' }));
+      this.assignByEngine(node, tag, value, 'CLASSIFIED');
+    }
+  }
+
+  /** A tag that automatic propagation copied onto an object (or column) from its source. */
+  propagate(node: CatalogNode, tagPath: [string, string, string], value: string): void {
+    const tag = this.catalog.databases.get(tagPath[0])?.schemas.get(tagPath[1])?.tagObjects.get(tagPath[2]);
+    if (!tag) throw notExists('Tag', tagPath.join('.'));
+    this.assignByEngine(node, tag, value, 'PROPAGATED');
+  }
+
+  private assignByEngine(node: CatalogNode, tag: TagObject, value: string, method: ApplyMethod): void {
+    node.tags.set(tagKey(tag), { tag, value });
+    let methods = this.applyMethods.get(node);
+    if (!methods) this.applyMethods.set(node, (methods = new Map()));
+    methods.set(tagKey(tag), method);
+  }
+
   execute(sql: string, session: SessionContext): StatementResult {
-    const tokens = lex(sql);
+    const tokens = lex(sql, session.quotedIdentifiersIgnoreCase ?? this.quotedIdentifiersIgnoreCase);
     const stream = new TokenStream(tokens, (token: Token, expected?: string) => {
       void expected;
       return syntaxError(sql, token.pos, token.kind === 'end' ? '' : sql.slice(token.pos, token.pos + Math.max(1, String(token.value).length)).split(/\s/)[0] ?? '');
@@ -82,10 +156,18 @@ export class SnowflakeEngine {
     if (stream.isKeyword('SELECT')) {
       const query = parseQuery(stream);
       return () => {
+        let informationSchema = false;
         const relation = evaluateQuery(query, {
-          resolve: (source, args) => this.resolveSource(source, args, session),
+          resolve: (source, args) => {
+            if (this.requireWarehouse && !session.warehouse)
+              throw new EngineError('000606', '57P03', "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' command.");
+            informationSchema ||= source.kind !== 'function' && source.name.includes('INFORMATION_SCHEMA');
+            return this.resolveSource(source, args, session);
+          },
           unknownColumn: (name) => new EngineError('000904', '42000', `SQL compilation error: error line 1 at position 0\ninvalid identifier '${name}'`),
         });
+        if (informationSchema && this.informationSchemaRowLimit !== undefined && relation.rows.length > this.informationSchemaRowLimit)
+          throw new EngineError('090030', '57014', 'Information schema query returned too much data. Please repeat query with more selective predicates.');
         return { ...relation, statementTypeId: SELECT };
       };
     }
@@ -309,6 +391,10 @@ export class SnowflakeEngine {
       };
     }
     const external = stream.acceptKeyword('EXTERNAL');
+    // CREATE ICEBERG TABLE: EXTERNAL_VOLUME, CATALOG and BASE_LOCATION may come from the account's
+    // or database's defaults (docs.snowflake.com/en/sql-reference/sql/create-iceberg-table-snowflake);
+    // the emulator keeps none of them.
+    const iceberg = !external && stream.acceptKeyword('ICEBERG');
     stream.expectKeyword('TABLE');
     const ifNotExists = stream.acceptKeyword('IF', 'NOT', 'EXISTS');
     const parts = stream.qualifiedName();
@@ -338,7 +424,7 @@ export class SnowflakeEngine {
         if (ifNotExists) return done();
         throw alreadyExists('Table', path[2]);
       }
-      const table = this.catalog.addTable(schema, path[2], external ? 'EXTERNAL TABLE' : 'BASE TABLE', session.role, columns);
+      const table = this.catalog.addTable(schema, path[2], external ? 'EXTERNAL TABLE' : iceberg ? 'ICEBERG TABLE' : 'BASE TABLE', session.role, columns);
       table.comment = comment ?? null;
       for (const column of columns) if (column.comment !== undefined) (table.columns.get(column.name) as CatalogNode).comment = column.comment;
       return done(`Table ${path[2]} successfully created.`);
@@ -364,6 +450,7 @@ export class SnowflakeEngine {
     return () => {
       try {
         const { node, label, name, table } = this.resolveObject(kind, parts, session);
+        if (table?.kind === 'ICEBERG TABLE') throw icebergNeedsOwnCommand(table.name);
         // A column has no owner of its own: COMMENT ON COLUMN needs OWNERSHIP of its table
         // (docs.snowflake.com/en/sql-reference/sql/comment, "Access control requirements").
         this.checkOwner(table ?? node, label, name, session);
@@ -376,14 +463,14 @@ export class SnowflakeEngine {
   }
 
   private objectKind(stream: TokenStream, withColumn: boolean): string {
-    for (const kind of ['DATABASE', 'SCHEMA', 'TABLE', 'VIEW', 'COLUMN', 'TAG', 'DYNAMIC', 'EXTERNAL', 'MATERIALIZED']) {
+    for (const kind of ['DATABASE', 'SCHEMA', 'TABLE', 'VIEW', 'COLUMN', 'TAG', 'DYNAMIC', 'EXTERNAL', 'ICEBERG', 'MATERIALIZED']) {
       if (kind === 'COLUMN' && !withColumn) continue;
       if (stream.acceptKeyword(kind)) {
         if (kind === 'MATERIALIZED') {
           stream.expectKeyword('VIEW');
           return 'MATERIALIZED VIEW';
         }
-        if (kind === 'DYNAMIC' || kind === 'EXTERNAL') {
+        if (kind === 'DYNAMIC' || kind === 'EXTERNAL' || kind === 'ICEBERG') {
           stream.expectKeyword('TABLE');
           return `${kind} TABLE`;
         }
@@ -395,7 +482,8 @@ export class SnowflakeEngine {
 
   /** The table kinds a statement's object type designates (a view is not a TABLE to COMMENT ON TABLE). */
   private static readonly TABLE_KINDS: Record<string, readonly string[]> = {
-    TABLE: ['BASE TABLE', 'EXTERNAL TABLE', 'DYNAMIC TABLE'],
+    TABLE: ['BASE TABLE', 'EXTERNAL TABLE', 'DYNAMIC TABLE', 'ICEBERG TABLE'],
+    'ICEBERG TABLE': ['ICEBERG TABLE'],
     'DYNAMIC TABLE': ['DYNAMIC TABLE'],
     'EXTERNAL TABLE': ['EXTERNAL TABLE'],
     VIEW: ['VIEW', 'MATERIALIZED VIEW'],
@@ -433,9 +521,26 @@ export class SnowflakeEngine {
   // ---------------------------------------------------------------- ALTER
 
   private parseAlter(stream: TokenStream, session: SessionContext): () => StatementResult {
+    const level = stream.acceptKeyword('SESSION') ? 'session' : stream.acceptKeyword('ACCOUNT') ? 'account' : undefined;
+    if (level) {
+      // The one parameter modelled: ALTER { SESSION | ACCOUNT } SET QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE | FALSE.
+      stream.expectKeyword('SET', 'QUOTED_IDENTIFIERS_IGNORE_CASE');
+      stream.expectSymbol('=');
+      const value = stream.acceptKeyword('TRUE') ? true : (stream.expectKeyword('FALSE'), false);
+      return () => {
+        if (level === 'account') {
+          if (session.role !== 'ACCOUNTADMIN') throw insufficient('Account', 'account');
+          this.quotedIdentifiersIgnoreCase = value;
+        } else session.quotedIdentifiersIgnoreCase = value;
+        return done();
+      };
+    }
     const kind = this.objectKind(stream, false);
     const ifExists = stream.acceptKeyword('IF', 'EXISTS');
     const parts = stream.qualifiedName();
+    // ALTER EXTERNAL TABLE has REFRESH, ADD/REMOVE FILES, SET AUTO_REFRESH and SET/UNSET TAG,
+    // but no SET or UNSET COMMENT (docs.snowflake.com/en/sql-reference/sql/alter-external-table).
+    if (kind === 'EXTERNAL TABLE' && (stream.isKeyword('SET') || stream.isKeyword('UNSET')) && stream.isKeyword('COMMENT', 1)) throw stream.fail();
     const apply = this.parseAlterAction(stream, session, kind !== 'DATABASE' && kind !== 'SCHEMA' && kind !== 'TAG');
     return () => {
       let target: ReturnType<SnowflakeEngine['resolveObject']>;
@@ -445,6 +550,7 @@ export class SnowflakeEngine {
         if (ifExists && error instanceof EngineError && error.code === '002003') return done();
         throw error;
       }
+      if (target.table?.kind === 'ICEBERG TABLE' && kind !== 'ICEBERG TABLE') throw icebergNeedsOwnCommand(target.table.name);
       // ALTER TABLE ... ALTER COLUMN acts on the table: OWNERSHIP of the table
       // (docs.snowflake.com/en/sql-reference/sql/alter-table, "Access control requirements").
       this.checkOwner(target.table ?? target.node, target.label, target.name, session);
@@ -517,6 +623,7 @@ export class SnowflakeEngine {
           throw new EngineError('003167', '54000', `SQL compilation error:\nThe number of tags on object '${name}' would exceed the maximum of ${MAX_TAGS_PER_OBJECT}.`);
         node.tags.clear();
         for (const [key, value] of after) node.tags.set(key, value);
+        for (const { tag } of resolved) this.applyMethods.get(node)?.delete(tagKey(tag));
       };
     }
     if (stream.acceptKeyword('UNSET', 'TAG')) {
@@ -524,7 +631,11 @@ export class SnowflakeEngine {
       do names.push(stream.qualifiedName());
       while (stream.acceptSymbol(','));
       return (node) => {
-        for (const parts of names) node.tags.delete(tagKey(this.tagObject(parts, session)));
+        for (const parts of names) {
+          const key = tagKey(this.tagObject(parts, session));
+          node.tags.delete(key);
+          this.applyMethods.get(node)?.delete(key);
+        }
       };
     }
     throw stream.fail('SET or UNSET');
@@ -614,8 +725,18 @@ export class SnowflakeEngine {
         const rows: Value[][] = [];
         for (const schema of database.schemas.values())
           for (const table of schema.tables.values())
-            rows.push([database.name, schema.name, table.name, table.owner, table.kind === 'DYNAMIC TABLE' ? 'BASE TABLE' : table.kind, table.kind === 'DYNAMIC TABLE' ? 'YES' : 'NO', table.comment]);
-        return { columns: ['TABLE_CATALOG', 'TABLE_SCHEMA', 'TABLE_NAME', 'TABLE_OWNER', 'TABLE_TYPE', 'IS_DYNAMIC', 'COMMENT'], rows };
+            rows.push([
+              database.name,
+              schema.name,
+              table.name,
+              table.owner,
+              table.kind === 'DYNAMIC TABLE' || table.kind === 'ICEBERG TABLE' ? 'BASE TABLE' : table.kind,
+              table.kind === 'DYNAMIC TABLE' ? 'YES' : 'NO',
+              // IS_ICEBERG (docs.snowflake.com/en/sql-reference/info-schema/tables): an Iceberg table is a BASE TABLE.
+              table.kind === 'ICEBERG TABLE' ? 'YES' : 'NO',
+              table.comment,
+            ]);
+        return { columns: ['TABLE_CATALOG', 'TABLE_SCHEMA', 'TABLE_NAME', 'TABLE_OWNER', 'TABLE_TYPE', 'IS_DYNAMIC', 'IS_ICEBERG', 'COMMENT'], rows };
       }
       case 'COLUMNS': {
         const rows: Value[][] = [];
@@ -634,7 +755,7 @@ export class SnowflakeEngine {
   private directTagReferences(): TagReferenceRow[] {
     const rows: TagReferenceRow[] = [];
     for (const { node, domain, path } of this.catalog.walk())
-      for (const { tag, value } of node.tags.values()) rows.push({ tag, value, level: domain, domain, path });
+      for (const [key, { tag, value }] of node.tags) rows.push({ tag, value, level: domain, domain, path, applyMethod: this.applyMethodOf(node, key) });
     return rows;
   }
 
@@ -643,18 +764,18 @@ export class SnowflakeEngine {
    * is its table and DOMAIN is COLUMN; for a database or schema, the object's own name.
    */
   private accountUsageTagReferences(): Relation {
-    const rows = (this.frozenTagReferences ?? this.directTagReferences()).map(({ tag, value, domain, path }): Value[] => {
+    const rows = (this.frozenTagReferences ?? this.directTagReferences()).map(({ tag, value, domain, path, applyMethod }): Value[] => {
       const [database, schema, table, column] = path;
       const objectName = domain === 'DATABASE' ? database : domain === 'SCHEMA' ? schema : table;
-      return [tag.database, tag.schema, tag.name, value, domain === 'DATABASE' ? null : (database ?? null), domain === 'TABLE' || domain === 'COLUMN' ? (schema ?? null) : null, objectName ?? null, null, domain, column ?? null];
+      return [tag.database, tag.schema, tag.name, value, domain === 'DATABASE' ? null : (database ?? null), domain === 'TABLE' || domain === 'COLUMN' ? (schema ?? null) : null, objectName ?? null, null, domain, column ?? null, applyMethod];
     });
     return {
-      columns: ['TAG_DATABASE', 'TAG_SCHEMA', 'TAG_NAME', 'TAG_VALUE', 'OBJECT_DATABASE', 'OBJECT_SCHEMA', 'OBJECT_NAME', 'OBJECT_DELETED', 'DOMAIN', 'COLUMN_NAME'],
+      columns: ['TAG_DATABASE', 'TAG_SCHEMA', 'TAG_NAME', 'TAG_VALUE', 'OBJECT_DATABASE', 'OBJECT_SCHEMA', 'OBJECT_NAME', 'OBJECT_DELETED', 'DOMAIN', 'COLUMN_NAME', 'APPLY_METHOD'],
       rows,
     };
   }
 
-  private static readonly REFERENCE_COLUMNS = ['TAG_DATABASE', 'TAG_SCHEMA', 'TAG_NAME', 'TAG_VALUE', 'LEVEL', 'OBJECT_DATABASE', 'OBJECT_SCHEMA', 'OBJECT_NAME', 'DOMAIN', 'COLUMN_NAME'];
+  private static readonly REFERENCE_COLUMNS = ['TAG_DATABASE', 'TAG_SCHEMA', 'TAG_NAME', 'TAG_VALUE', 'LEVEL', 'OBJECT_DATABASE', 'OBJECT_SCHEMA', 'OBJECT_NAME', 'DOMAIN', 'COLUMN_NAME', 'APPLY_METHOD'];
 
   /** An object name given as text to a table function, read by the lexer's rules. */
   private nameArgument(text: string): string[] {
@@ -665,9 +786,10 @@ export class SnowflakeEngine {
   }
 
   /** The tags of one object, inherited ones included (LEVEL says where each is set), nearest first. */
-  private effectiveTags(chain: { node: CatalogNode; level: Domain }[]): Map<string, { tag: TagObject; value: string; level: Domain }> {
-    const tags = new Map<string, { tag: TagObject; value: string; level: Domain }>();
-    for (const { node, level } of chain) for (const [key, { tag, value }] of node.tags) if (!tags.has(key)) tags.set(key, { tag, value, level });
+  private effectiveTags(chain: { node: CatalogNode; level: Domain }[]): Map<string, { tag: TagObject; value: string; level: Domain; method: ApplyMethod }> {
+    const tags = new Map<string, { tag: TagObject; value: string; level: Domain; method: ApplyMethod }>();
+    for (const { node, level } of chain)
+      for (const [key, { tag, value }] of node.tags) if (!tags.has(key)) tags.set(key, { tag, value, level, method: this.applyMethodOf(node, key) });
     return tags;
   }
 
@@ -676,7 +798,7 @@ export class SnowflakeEngine {
     const domain = domainText.toUpperCase();
     const rows: Value[][] = [];
     const push = (tags: ReturnType<SnowflakeEngine['effectiveTags']>, path: (string | null)[], rowDomain: string, column: string | null) => {
-      for (const { tag, value, level } of tags.values()) rows.push([tag.database, tag.schema, tag.name, value, level, path[0] ?? null, path[1] ?? null, path[2] ?? null, rowDomain, column]);
+      for (const { tag, value, level, method } of tags.values()) rows.push([tag.database, tag.schema, tag.name, value, level, path[0] ?? null, path[1] ?? null, path[2] ?? null, rowDomain, column, method]);
     };
     if (domain === 'DATABASE') {
       const database = this.database(parts.join('.'));
@@ -715,8 +837,8 @@ export class SnowflakeEngine {
     const chain = this.tableChain(path, table);
     const rows: Value[][] = [];
     for (const column of table.columns.values())
-      for (const { tag, value, level } of this.effectiveTags([{ node: column, level: 'COLUMN' }, ...chain]).values())
-        rows.push([tag.database, tag.schema, tag.name, value, level, path[0], path[1], path[2], 'COLUMN', column.name]);
+      for (const { tag, value, level, method } of this.effectiveTags([{ node: column, level: 'COLUMN' }, ...chain]).values())
+        rows.push([tag.database, tag.schema, tag.name, value, level, path[0], path[1], path[2], 'COLUMN', column.name, method]);
     return { columns: SnowflakeEngine.REFERENCE_COLUMNS, rows };
   }
 }

@@ -18,7 +18,12 @@ export function syntaxError(sql: string, pos: number, found: string): EngineErro
 
 const SYMBOLS = ['||', '<>', '!=', '<=', '>=', '=>', '::', '=', '<', '>', '.', ',', '(', ')', ';', '*', '+', '-', '/', '[', ']'];
 
-export function lex(sql: string): Token[] {
+/**
+ * `quotedIgnoreCase`: the QUOTED_IDENTIFIERS_IGNORE_CASE parameter; when TRUE, letters in
+ * double-quoted identifiers are stored and resolved in upper case
+ * (docs.snowflake.com/en/sql-reference/parameters#quoted-identifiers-ignore-case).
+ */
+export function lex(sql: string, quotedIgnoreCase = false): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   const n = sql.length;
@@ -70,7 +75,7 @@ export function lex(sql: string): Token[] {
         value += sql[i++];
       }
       if (value === '') throw syntaxError(sql, start, '""');
-      tokens.push({ kind: 'ident', value, quoted: true, pos: start });
+      tokens.push({ kind: 'ident', value: quotedIgnoreCase ? value.toUpperCase() : value, quoted: true, pos: start });
       continue;
     }
     if (/[A-Za-z_]/.test(char)) {

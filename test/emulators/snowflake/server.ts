@@ -25,6 +25,10 @@ export interface SnowflakeEmulatorOptions {
   users?: Record<string, EmulatedUser>;
   /** Rows per result chunk; results longer than this are sent as chunks after the first. */
   chunkRows?: number;
+  /** Rows past which an INFORMATION_SCHEMA query fails with 090030 (see SnowflakeEngine). */
+  informationSchemaRowLimit?: number;
+  /** Refuse SELECTs from sessions without a warehouse (see SnowflakeEngine.requireWarehouse). */
+  requireWarehouse?: boolean;
 }
 
 export interface SnowflakeEmulator extends RunningEmulator {
@@ -85,6 +89,8 @@ function verifyJwt(token: string, publicKey: string): Record<string, unknown> | 
 export async function startSnowflakeEmulator(options: SnowflakeEmulatorOptions = {}): Promise<SnowflakeEmulator> {
   const account = (options.account ?? 'emulated').toUpperCase();
   const engine = new SnowflakeEngine();
+  engine.informationSchemaRowLimit = options.informationSchemaRowLimit;
+  engine.requireWarehouse = options.requireWarehouse ?? false;
   const users = new Map(Object.entries(options.users ?? { METAFORM: { password: 'secret' } }).map(([name, user]) => [name.toUpperCase(), user]));
   const sessions = new Map<string, Session>();
   const results = new Map<string, { result: StatementResult; session: Session }>();
