@@ -171,9 +171,9 @@ class Builder {
       if (text[after] !== ':') return false;
     } else {
       if (INDICATOR.test(first ?? '')) return false;
-      let colon = text.indexOf(':', at);
-      while (colon >= 0 && colon < end && colon + 1 < end && text[colon + 1] !== ' ') colon = text.indexOf(':', colon + 1);
-      if (colon < 0 || colon >= end) return false;
+      let colon = indexWithin(text, ':', at, end);
+      while (colon >= 0 && colon + 1 < end && text[colon + 1] !== ' ') colon = indexWithin(text, ':', colon + 1, end);
+      if (colon < 0) return false;
       const name = text.slice(at, colon);
       if (name.endsWith(' ') || name.includes(' #') || /[[\]{},]/.test(name) || NOT_TEXT.test(name)) return false;
       key = this.plain(name, at);
@@ -263,8 +263,10 @@ class Builder {
       return quoted.node;
     }
     if (INDICATOR.test(first ?? '')) return undefined;
-    let stop = text.indexOf(' #', from);
-    if (stop < 0 || stop > end) stop = end;
+    // Searches stay within the line: an unbounded indexOf would scan the rest of the file for
+    // every value that has no comment, quadratic in the file's size.
+    let stop = indexWithin(text, ' #', from, end);
+    if (stop < 0) stop = end;
     let last = stop;
     while (text.charCodeAt(last - 1) === 32) last--;
     const source = text.slice(from, last);
@@ -295,8 +297,8 @@ class Builder {
     if (text[from] === "'") {
       close = from;
       for (;;) {
-        close = text.indexOf("'", close + 1);
-        if (close < 0 || close >= end) return undefined;
+        close = indexWithin(text, "'", close + 1, end);
+        if (close < 0) return undefined;
         if (text[close + 1] !== "'") break;
         close++;
       }
@@ -304,8 +306,8 @@ class Builder {
     } else {
       close = from;
       do {
-        close = text.indexOf('"', close + 1);
-        if (close < 0 || close >= end) return undefined;
+        close = indexWithin(text, '"', close + 1, end);
+        if (close < 0) return undefined;
       } while (escaped(text, close));
       const inner = text.slice(from + 1, close);
       if (!JSON_COMPATIBLE.test(inner)) return undefined;
@@ -317,6 +319,12 @@ class Builder {
     node.range = [from, close + 1, close + 1];
     return { node, next: close + 1 };
   }
+}
+
+/** The first `needle` that starts at or after `from` and ends by `end`, or -1. */
+function indexWithin(text: string, needle: string, from: number, end: number): number {
+  const found = text.slice(from, end).indexOf(needle);
+  return found < 0 ? -1 : from + found;
 }
 
 /** Whether the quote at `at` is escaped: an odd number of backslashes before it. */

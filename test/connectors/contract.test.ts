@@ -34,6 +34,8 @@ import { HOSTILE_DESCRIPTIONS } from '../support/strings.js';
 import { EmulatedAccount } from '../emulators/databricks/catalog.js';
 import { startDatabricksEmulator } from '../emulators/databricks/server.js';
 import { startSnowflakeEmulator } from '../emulators/snowflake/server.js';
+import { startMssqlEmulator } from '../emulators/mssql/server.js';
+import { startOracleEmulator } from '../emulators/oracle/server.js';
 
 export interface ContractEngine {
   /** What a user puts under `connection:` in metaform.yaml. */
@@ -123,6 +125,27 @@ const ENGINES: ContractEntry[] = [
       const catalog = account.addCatalog('contract_db', { owner: 'admins' });
       account.addTable(account.addSchema(catalog, FIXTURE_SCHEMA), 'items', ['id', 'note']);
       return startDatabricksEmulator({ account });
+    },
+  },
+  {
+    name: 'mssql (emulator)',
+    type: 'mssql',
+    database: 'contract_db',
+    start: async () => {
+      const emulator = await startMssqlEmulator({ database: 'contract_db' });
+      emulator.run(`CREATE SCHEMA ${FIXTURE_SCHEMA}; CREATE TABLE ${FIXTURE_SCHEMA}.items (id int, note nvarchar(100)); GRANT CONTROL ON SCHEMA::${FIXTURE_SCHEMA} TO metaform_svc;`);
+      return emulator;
+    },
+  },
+  {
+    name: 'oracle (emulator)',
+    type: 'oracle',
+    database: 'default',
+    start: async () => {
+      // The schema is its owning user, logged in as itself (no system privileges).
+      const emulator = await startOracleEmulator({ users: { CONTRACT_S: 'secret' } });
+      emulator.run('CREATE TABLE CONTRACT_S.ITEMS (ID NUMBER, NOTE VARCHAR2(100))');
+      return emulator;
     },
   },
 ];
